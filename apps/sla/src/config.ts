@@ -1,0 +1,3 @@
+import { ServiceEnv } from '@sladesk/messaging';
+
+export class SlaEnv extends ServiceEnv {}

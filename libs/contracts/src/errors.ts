@@ -1,0 +1,53 @@
+/**
+ * Stable error codes. They cross process boundaries (`instanceof` does not survive NATS), appear in
+ * HTTP bodies, and clients branch on them: never rename one.
+ */
+export const ErrorCodes = {
+  'VALIDATION.FAILED': 400,
+  'REQUEST.MALFORMED': 400,
+  'REQUEST.TOO_LARGE': 413,
+  'AUTH.MISSING_KEY': 401,
+  'AUTH.INVALID_KEY': 401,
+  'ROUTE.NOT_FOUND': 404,
+  'CASE.NOT_FOUND': 404,
+  'PAGINATION.BAD_CURSOR': 400,
+  'IDEMPOTENCY.KEY_REUSED': 422,
+  'SERVICE.UNAVAILABLE': 503,
+  'SERVICE.TIMEOUT': 504,
+  'INTERNAL': 500,
+} as const satisfies Record<string, number>;
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+  errorId?: string;
+}
+
+/** A failure that is meant for the caller; carries its code across NATS as plain data. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  toBody(): ErrorBody {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  static isCode(value: unknown): value is ErrorCode {
+    return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ErrorCodes, value);
+  }
+}
+
+export const httpStatusOf = (code: ErrorCode): number => ErrorCodes[code];
+
+/** The reply of every request/reply subject. */
+export type RpcReply<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };

@@ -1,0 +1,7 @@
+export * from './subjects';
+export * from './envelope';
+export * from './errors';
+export * from './cases';
+export * from './health';
+export * from './map';
+export * from './validate';

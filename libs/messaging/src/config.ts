@@ -1,0 +1,46 @@
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, validateSync } from 'class-validator';
+
+/** Settings every service reads from the environment; a service class extends it with its own. */
+export class ServiceEnv {
+  @Matches(/^(nats|tls|ws|wss):\/\/\S+$/, { message: 'NATS_URL must look like nats://host:4222' })
+  NATS_URL = 'nats://127.0.0.1:4222';
+
+  @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGO_URL must look like mongodb://host:27017/dbname' })
+  MONGO_URL = 'mongodb://127.0.0.1:27017/sladesk';
+
+  @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsOptional() @IsString()
+  NODE_ENV?: string;
+
+  /** Instance name in logs and health; defaults to host:pid. */
+  @IsOptional() @IsString()
+  SLADESK_INSTANCE_ID?: string;
+
+  get production(): boolean {
+    return this.NODE_ENV === 'production';
+  }
+}
+
+/**
+ * Reads and validates configuration at boot. A bad value stops the process with a message that
+ * names the variable, instead of failing later in an obscure place.
+ */
+export function loadConfig<T extends ServiceEnv>(cls: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+  const defaults = new cls();
+  const given = Object.fromEntries(
+    Object.keys(defaults)
+      .concat(Object.keys(env).filter((k) => k.startsWith('SLADESK_') || k === 'NODE_ENV'))
+      .filter((k) => env[k] !== undefined && env[k] !== '')
+      .map((k) => [k, env[k]]),
+  );
+  const config = plainToInstance(cls, { ...defaults, ...given }, { enableImplicitConversion: true });
+  const errors = validateSync(config, { whitelist: false });
+  if (errors.length) {
+    const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  ${e.property}: ${m}`));
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return config;
+}

@@ -1,0 +1,3 @@
+export * from './connection';
+export * from './apply-once';
+export * from './scoped-repository';
