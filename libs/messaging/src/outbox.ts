@@ -112,6 +112,7 @@ export class OutboxRelay {
           await model.updateOne(
             { _id: doc._id },
             { $pull: { outbox: mongoose.trusted({ eventId: { $in: sent } }) } } as never,
+            { timestamps: false },
           );
           total += sent.length;
         }

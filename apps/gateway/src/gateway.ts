@@ -1,0 +1,72 @@
+import { Metrics, NatsBus, OutboxRelay, ServiceRuntime, defaultInstanceId } from '@sladesk/messaging';
+import { Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { Histogram } from 'prom-client';
+import { GatewayModule } from './app.module';
+import { GatewayEnv } from './config';
+import { fastifyErrorHandler } from './http/errors';
+import { buildOpenApi } from './http/openapi';
+
+export interface Gateway {
+  app: NestFastifyApplication;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the HTTP gateway (also used in-process by the end-to-end tests). */
+export async function startGateway(config: GatewayEnv): Promise<Gateway> {
+  const bus = await NatsBus.connect(config.NATS_URL, 'sladesk-gateway');
+  const metrics = new Metrics('gateway');
+  const runtime: ServiceRuntime = {
+    service: 'gateway',
+    instanceId: config.SLADESK_INSTANCE_ID ?? defaultInstanceId(),
+    bus,
+    metrics,
+    relay: new OutboxRelay(bus, metrics),
+    startedAt: new Date(),
+  };
+  const adapter = new FastifyAdapter({ bodyLimit: config.SLADESK_BODY_LIMIT, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(runtime, config), adapter, {
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.setErrorHandler(fastifyErrorHandler);
+  const duration = new Histogram({
+    name: 'sladesk_http_request_seconds',
+    help: 'HTTP requests served by the gateway.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metrics.registry],
+  });
+  fastify.addHook('onResponse', async (req, reply) => {
+    duration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  const document = buildOpenApi(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+
+  await app.listen(config.PORT, config.HOST);
+  const address = fastify.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const url = `http://${config.HOST}:${port}`;
+  new NestLogger('gateway').log(`gateway listening on ${url} (docs at ${url}/docs)`);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    stop: () =>
+      (stopping ??= (async () => {
+        await app.close();
+        await bus.close();
+      })()),
+  };
+}
