@@ -4,13 +4,13 @@ import { IsIn, IsOptional, IsString, Matches, validateSync } from 'class-validat
 /** Settings every service reads from the environment; a service class extends it with its own. */
 export class ServiceEnv {
   @Matches(/^(nats|tls|ws|wss):\/\/\S+$/, { message: 'NATS_URL must look like nats://host:4222' })
-  NATS_URL = 'nats://127.0.0.1:4222';
+  NATS_URL: string = 'nats://127.0.0.1:4222';
 
   @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGO_URL must look like mongodb://host:27017/dbname' })
-  MONGO_URL = 'mongodb://127.0.0.1:27017/sladesk';
+  MONGO_URL: string = 'mongodb://127.0.0.1:27017/sladesk';
 
   @IsIn(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
-  LOG_LEVEL = 'info';
+  LOG_LEVEL: string = 'info';
 
   @IsOptional() @IsString()
   NODE_ENV?: string;
@@ -28,7 +28,11 @@ export class ServiceEnv {
  * Reads and validates configuration at boot. A bad value stops the process with a message that
  * names the variable, instead of failing later in an obscure place.
  */
-export function loadConfig<T extends ServiceEnv>(cls: new () => T, env: NodeJS.ProcessEnv = process.env): T {
+export function loadConfig<T extends ServiceEnv>(
+  cls: new () => T,
+  env: NodeJS.ProcessEnv = process.env,
+  options: { exitOnError?: boolean } = { exitOnError: true },
+): T {
   const defaults = new cls();
   const given = Object.fromEntries(
     Object.keys(defaults)
@@ -40,7 +44,12 @@ export function loadConfig<T extends ServiceEnv>(cls: new () => T, env: NodeJS.P
   const errors = validateSync(config, { whitelist: false });
   if (errors.length) {
     const lines = errors.flatMap((e) => Object.values(e.constraints ?? {}).map((m) => `  ${e.property}: ${m}`));
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+    const message = `Invalid configuration:\n${lines.join('\n')}`;
+    if (options.exitOnError) {
+      console.error(message);
+      process.exit(2);
+    }
+    throw new Error(message);
   }
   return config;
 }

@@ -1,0 +1,25 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ManagedProcess, startFerretdb, workspaceRoot } from './infra';
+
+declare global {
+  // eslint-disable-next-line no-var
+  var __SLADESK_FERRETDB__: ManagedProcess | undefined;
+}
+
+/**
+ * Before a project's tests: build dist/ (tests spawn real service processes from it) and, unless
+ * MONGO_URL points at a server already, start a FerretDB for this run.
+ */
+export default async function globalSetup(): Promise<void> {
+  if (!process.env.SLADESK_SKIP_BUILD) {
+    execFileSync(process.execPath, [join(workspaceRoot(), 'tools', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  }
+  if (!process.env.MONGO_URL) {
+    const server = await startFerretdb({ dataDir: mkdtempSync(join(tmpdir(), 'sladesk-ferretdb-')) });
+    globalThis.__SLADESK_FERRETDB__ = server;
+    process.env.MONGO_URL = `${server.url}/sladesk_test`;
+  }
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// `npm test`: lint (with the module-boundary rule), typecheck, then every project's Jest suite against
+// real servers. MONGO_URL wins; otherwise a FerretDB is started for this run (each test file also
+// starts its own NATS server, so JetStream consumers never collide between files).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0' };
+const step = (title, cmd, args) => {
+  const started = Date.now();
+  console.log(`\n▶ ${title}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  console.log(`${r.status === 0 ? '✔' : '✘'} ${title} (${Math.round((Date.now() - started) / 1000)} s)`);
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+step('build', process.execPath, [join(root, 'tools', 'scripts', 'build.mjs')]);
+env.SLADESK_SKIP_BUILD = '1';
+step('lint', bin('nx'), ['run-many', '-t', 'lint', '--outputStyle=stream', '--skipNxCache']);
+step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+
+let ferret;
+let dataDir;
+if (!env.MONGO_URL) {
+  const { startFerretdb } = createRequire(import.meta.url)(join(root, 'dist', 'libs', 'testing', 'src', 'infra.js'));
+  dataDir = mkdtempSync(join(tmpdir(), 'sladesk-test-ferretdb-'));
+  ferret = await startFerretdb({ dataDir, log: console.log });
+  env.MONGO_URL = `${ferret.url}/sladesk_test`;
+  console.log(`FerretDB for this run: ${env.MONGO_URL}`);
+}
+try {
+  step('test', bin('nx'), ['run-many', '-t', 'test', '--outputStyle=stream', '--skipNxCache', '--parallel=1']);
+} finally {
+  await ferret?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
