@@ -2,4 +2,8 @@ module.exports = {
   ...require('../../jest.preset.js'),
   displayName: 'reporting',
   rootDir: __dirname,
+  // Real servers: FerretDB (unless MONGO_URL is set) for the run; each test file starts its own NATS.
+  globalSetup: '<rootDir>/../../libs/testing/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/../../libs/testing/src/jest-global-teardown.ts',
+  testTimeout: 60_000,
 };

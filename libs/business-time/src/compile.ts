@@ -3,7 +3,7 @@ import { BusinessTimeError } from './errors';
 import { usFederalHolidayDates } from './holidays/us-federal';
 import { clip, intersect, normalise, subtract, unite } from './intervals';
 import type { CalendarSpec, CombinedCalendarSpec, HolidaySpec, WeeklyCalendarSpec, WindowTimesSpec } from './spec';
-import { WEEKDAYS } from './spec';
+import { WEEKDAYS, isCombinedSpec } from './spec';
 import { collectProblems, referenceZoneOf } from './validate';
 import { zoneTable, type ZoneTable } from './zone';
 
@@ -140,8 +140,8 @@ function compileWeekly(spec: WeeklyCalendarSpec, a: number, b: number, defaultZo
 
 function compileRaw(spec: CalendarSpec, a: number, b: number, inheritedZone: string | undefined): Raw {
   const zone = referenceZoneOf(spec) ?? inheritedZone;
-  if (spec.kind === 'union' || spec.kind === 'intersection') {
-    const c = spec as CombinedCalendarSpec;
+  if (isCombinedSpec(spec)) {
+    const c: CombinedCalendarSpec = spec;
     const parts = c.calendars.map((child) => compileRaw(child, a, b, zone));
     let iv = parts[0]!.iv;
     for (let i = 1; i < parts.length; i++) iv = c.kind === 'union' ? unite(iv, parts[i]!.iv) : intersect(iv, parts[i]!.iv);
@@ -159,7 +159,7 @@ function datedBounds(spec: CalendarSpec, acc: { min: number; max: number }): voi
     acc.min = Math.min(acc.min, parseDate(h.date)!);
     acc.max = Math.max(acc.max, parseDate(h.endDate ?? h.date)!);
   }
-  if (spec.kind === 'union' || spec.kind === 'intersection') {
+  if (isCombinedSpec(spec)) {
     for (const c of spec.calendars) datedBounds(c, acc);
   } else {
     for (const x of spec.exceptions ?? []) {

@@ -93,3 +93,7 @@ export function unionOf(...calendars: CalendarSpec[]): CombinedCalendarSpec {
 export function intersectionOf(...calendars: CalendarSpec[]): CombinedCalendarSpec {
   return { kind: 'intersection', calendars };
 }
+
+export function isCombinedSpec(spec: CalendarSpec): spec is CombinedCalendarSpec {
+  return spec.kind === 'union' || spec.kind === 'intersection';
+}

@@ -14,8 +14,9 @@ import { DAY, daysFromCivil } from './civil';
 
 /** Sampling step when scanning for offset transitions; transitions closer than this that return to the
  * same offset would be missed (no such pair exists in the tz database for the supported years). */
-const SAMPLE_STEP = 2 * DAY;
+const SAMPLE_STEP = 7 * DAY;
 const PAD = 2 * DAY;
+const GRID = 900;
 
 function yearStart(y: number): number {
   return daysFromCivil(y, 1, 1) * DAY;
@@ -69,16 +70,30 @@ export class ZoneTable {
     return prevO;
   }
 
-  private bisect(t0: number, o0: number, t1: number, o1: number, outT: number[], outO: number[]): void {
-    if (t1 - t0 <= 1) {
-      outT.push(t1);
-      outO.push(o1);
+  /**
+   * Finds the transitions in (t0, t1]. Searches on a 15-minute grid first (where real transitions are), then
+   * checks the second before the grid point; off-grid transitions (old local mean times) fall back to seconds.
+   */
+  private bisect(t0: number, o0: number, t1: number, o1: number, outT: number[], outO: number[], grid = GRID): void {
+    if (t1 - t0 <= grid) {
+      if (grid === 1) {
+        outT.push(t1);
+        outO.push(o1);
+        return;
+      }
+      if (this.intlOffset(t1 - 1) === o0) {
+        outT.push(t1);
+        outO.push(o1);
+        return;
+      }
+      this.bisect(t0, o0, t1, o1, outT, outO, 1);
       return;
     }
-    const mid = Math.floor((t0 + t1) / 2);
+    let mid = t0 + grid * Math.floor((t1 - t0) / (2 * grid));
+    if (mid <= t0 || mid >= t1) mid = Math.floor((t0 + t1) / 2);
     const om = this.intlOffset(mid);
-    if (om !== o0) this.bisect(t0, o0, mid, om, outT, outO);
-    if (om !== o1) this.bisect(mid, om, t1, o1, outT, outO);
+    if (om !== o0) this.bisect(t0, o0, mid, om, outT, outO, grid);
+    if (om !== o1) this.bisect(mid, om, t1, o1, outT, outO, grid);
   }
 
   /** Makes the table cover UTC seconds [a, b] (extends by whole years). */

@@ -46,7 +46,13 @@ export async function bootstrapService<C extends ServiceEnv>(options: BootstrapO
     relay: new OutboxRelay(bus, metrics, options.outbox),
     startedAt: new Date(),
   };
-  const server = new JetStreamServer(bus, metrics, { service, ...options.server });
+  const server = new JetStreamServer(bus, metrics, {
+    service,
+    ackWaitMs: config.SLADESK_ACK_WAIT_MS,
+    maxDeliver: config.SLADESK_MAX_DELIVER,
+    backoffBaseMs: config.SLADESK_BACKOFF_BASE_MS,
+    ...options.server,
+  });
   const app = await NestFactory.createMicroservice(options.module(runtime, config), {
     strategy: server,
     bufferLogs: true,

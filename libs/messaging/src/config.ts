@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Matches, validateSync } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Min, validateSync } from 'class-validator';
 
 /** Settings every service reads from the environment; a service class extends it with its own. */
 export class ServiceEnv {
@@ -18,6 +19,18 @@ export class ServiceEnv {
   /** Instance name in logs and health; defaults to host:pid. */
   @IsOptional() @IsString()
   SLADESK_INSTANCE_ID?: string;
+
+  /** JetStream redelivers an event not acknowledged within this time (a handler that died). */
+  @Type(() => Number) @IsInt() @Min(100)
+  SLADESK_ACK_WAIT_MS: number = 30_000;
+
+  /** Deliveries of a failing event before it goes to the dead letters. */
+  @Type(() => Number) @IsInt() @Min(1)
+  SLADESK_MAX_DELIVER: number = 5;
+
+  /** First retry delay of a failing event; doubles per attempt. */
+  @Type(() => Number) @IsInt() @Min(1)
+  SLADESK_BACKOFF_BASE_MS: number = 1000;
 
   get production(): boolean {
     return this.NODE_ENV === 'production';

@@ -103,18 +103,19 @@ export class OutboxRelay {
           .limit(batchSize)
           .lean<{ _id: unknown; outbox: EventEnvelope[] }[]>();
         for (const doc of docs) {
-          const sent: string[] = [];
           for (const envelope of doc.outbox) {
             await this.bus.publishEnvelope(envelope);
             this.metrics.outboxPublished.inc({ subject: envelope.type });
-            sent.push(envelope.eventId);
+            // Remove it only if it is still the head: events leave in order, and two relays never
+            // remove each other's work. ($pop on a guarded head works on every MongoDB-compatible
+            // server; `$pull` with a condition does not on FerretDB.)
+            await model.updateOne(
+              { _id: doc._id, 'outbox.0.eventId': envelope.eventId },
+              { $pop: { outbox: -1 } },
+              { timestamps: false },
+            );
+            total += 1;
           }
-          await model.updateOne(
-            { _id: doc._id },
-            { $pull: { outbox: mongoose.trusted({ eventId: { $in: sent } }) } } as never,
-            { timestamps: false },
-          );
-          total += sent.length;
         }
         if (docs.length < batchSize) break;
       }
