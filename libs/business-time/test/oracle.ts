@@ -263,17 +263,8 @@ export class OracleQueries {
       const start = this.tl.t0 + m * MIN;
       if (open[m]) {
         const avail = pos - start;
-        if (avail >= rem) {
-          const u = pos - rem;
-          // latest instant: if we land exactly on a minute start preceded by closed time, later closed
-          // instants up to the next open minute have the same count
-          if (u === start) {
-            let k = m;
-            // u is the start of an open minute: latest equivalent is u itself (B increases right after u)
-            return this.tl.t0 + k * MIN;
-          }
-          return u;
-        }
+        // latest instant: B grows right after it (it is inside or at the start of an open minute)
+        if (avail >= rem) return pos - rem;
         rem -= avail;
       }
       pos = start;
