@@ -15,11 +15,10 @@ export async function applyOnce<T>(
   id: string,
   eventId: string,
   update: UpdateQuery<T>,
-  options: { keepLast?: number } = {},
 ): Promise<boolean> {
-  const push =
-    options.keepLast === undefined ? eventId : { $each: [eventId], $slice: -Math.abs(options.keepLast) };
-  const full = { ...update, $push: { ...(update.$push ?? {}), [APPLIED_FIELD]: push } } as UpdateQuery<T>;
+  // The list grows with every event applied to this document: key documents so that it stays
+  // bounded (per case, per day shard …). `$push` with `$slice` would bound it but FerretDB ignores it.
+  const full = { ...update, $push: { ...(update.$push ?? {}), [APPLIED_FIELD]: eventId } } as UpdateQuery<T>;
   try {
     const res = await model.updateOne(
       { _id: id, [APPLIED_FIELD]: mongoose.trusted({ $ne: eventId }) },
