@@ -5,6 +5,30 @@ import tseslint from 'typescript-eslint';
 
 const appScopes = ['gateway', 'intake', 'sla', 'escalation', 'maintenance', 'reporting'];
 
+/**
+ * Real constraints, no '*': an app reaches only shared libs (never another app); the business-time
+ * engine and the contracts import nothing of ours. Only tests may use the testing lib.
+ */
+function boundaries({ tests }) {
+  const shared = tests ? ['scope:shared', 'scope:testing'] : ['scope:shared'];
+  return [
+    'error',
+    {
+      allow: [],
+      enforceBuildableLibDependency: false,
+      depConstraints: [
+        ...appScopes.map((scope) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: shared })),
+        { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: shared },
+        { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared'] },
+        { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util', 'type:feature'] },
+        { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util'] },
+        { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
+        { sourceTag: 'type:util', onlyDependOnLibsWithTags: tests ? ['type:util'] : [] },
+      ],
+    },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['**/dist', '**/node_modules', '**/coverage', '.nx', '.data', 'tools/ferretdb', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   js.configs.recommended,
@@ -13,27 +37,7 @@ export default tseslint.config(
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          allow: [],
-          enforceBuildableLibDependency: false,
-          // Real constraints, no '*': an app reaches only shared libs (never another app); the
-          // business-time engine and the contracts import nothing of ours.
-          depConstraints: [
-            ...appScopes.map((scope) => ({
-              sourceTag: `scope:${scope}`,
-              onlyDependOnLibsWithTags: ['scope:shared', 'scope:testing'],
-            })),
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util', 'type:feature'] },
-            { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util'] },
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: [] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries({ tests: false }),
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: ['@sladesk/*/*'], message: 'Import a library through its public entry (@sladesk/<lib>) only.' }] },
@@ -44,7 +48,11 @@ export default tseslint.config(
   },
   {
     files: ['**/*.spec.ts', '**/test/**/*.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+    rules: {
+      '@nx/enforce-module-boundaries': boundaries({ tests: true }),
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
+    },
   },
   prettier,
 );

@@ -3,7 +3,7 @@
 // real servers. MONGO_URL wins; otherwise a FerretDB is started for this run (each test file also
 // starts its own NATS server, so JetStream consumers never collide between files).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,12 +12,14 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0' };
-const step = (title, cmd, args) => {
+let testStatus = 0;
+const step = (title, cmd, args, exitOnFailure = true) => {
   const started = Date.now();
   console.log(`\n▶ ${title}`);
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
   console.log(`${r.status === 0 ? '✔' : '✘'} ${title} (${Math.round((Date.now() - started) / 1000)} s)`);
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  if (r.status !== 0 && exitOnFailure) process.exit(r.status ?? 1);
+  testStatus = r.status ?? 1;
 };
 
 step('build', process.execPath, [join(root, 'tools', 'scripts', 'build.mjs')]);
@@ -34,9 +36,24 @@ if (!env.MONGO_URL) {
   env.MONGO_URL = `${ferret.url}/sladesk_test`;
   console.log(`FerretDB for this run: ${env.MONGO_URL}`);
 }
+const resultsDir = join(root, 'tmp', 'test-results');
+rmSync(resultsDir, { recursive: true, force: true });
 try {
-  step('test', bin('nx'), ['run-many', '-t', 'test', '--outputStyle=stream', '--skipNxCache', '--parallel=1']);
+  step('test', bin('nx'), ['run-many', '-t', 'test', '--outputStyle=stream', '--skipNxCache', '--parallel=1'], false);
 } finally {
   await ferret?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }
+
+// One closing line over every project's Jest results.
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of existsSync(resultsDir) ? readdirSync(resultsDir) : []) {
+  const r = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests + r.numRuntimeErrorTestSuites;
+  skipped += r.numPendingTests + r.numTodoTests;
+}
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(testStatus === 0 && failed === 0 && passed > 0 ? 0 : 1);

@@ -5,6 +5,9 @@ import mongoose from 'mongoose';
 import { GatewayEnv } from '../src/config';
 import { Gateway, startGateway } from '../src/gateway';
 
+/** Response bodies are read as loosely typed JSON; the assertions check their shape. */
+const jsonOf = (res: Response): Promise<any> => res.json();
+
 const KEY = 'test-admin-key-0123456789';
 const SERVICES = ['intake', 'reporting', 'sla', 'escalation', 'maintenance'];
 
@@ -56,7 +59,7 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
   it('reports NATS, MongoDB and every service up', async () => {
     const res = await http('/health', { key: null });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await jsonOf(res);
     expect(body).toMatchObject({ status: 'up', nats: 'up', mongodb: 'up' });
     expect(body.services.map((s: { service: string }) => s.service).sort()).toEqual([...SERVICES].sort());
     for (const s of body.services) expect(s).toMatchObject({ status: 'up', checks: { nats: 'up', mongodb: 'up' } });
@@ -70,7 +73,7 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-correlation-id')).toBe('corr-e2e-1');
-    const created = await res.json();
+    const created = await jsonOf(res);
     expect(created).toMatchObject({
       accountId: 'acme',
       contact: { name: 'Ada Lovelace', email: 'ada@acme.test' },
@@ -82,7 +85,7 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
 
     const got = await http(`/v1/cases/${created.id}`);
     expect(got.status).toBe(200);
-    expect(await got.json()).toMatchObject({ id: created.id, subject: 'Cannot log in' });
+    expect(await jsonOf(got)).toMatchObject({ id: created.id, subject: 'Cannot log in' });
 
     const msg = await waitFor(
       () => bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: Events.CaseOpened }).catch(() => null),
@@ -103,14 +106,14 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
   it('answers a retry with the same Idempotency-Key with the first case, and refuses the key for another body', async () => {
     const send = (body: object) =>
       http('/v1/cases', { method: 'POST', body: JSON.stringify(body), headers: { 'idempotency-key': 'retry-42' } });
-    const first = await (await send(inquiry({ subject: 'Export fails' }))).json();
+    const first = await jsonOf(await send(inquiry({ subject: 'Export fails' })));
     const again = await send(inquiry({ subject: 'Export fails' }));
     expect(again.status).toBe(201);
-    expect((await again.json()).id).toBe(first.id);
+    expect((await jsonOf(again)).id).toBe(first.id);
     const other = await send(inquiry({ subject: 'Something else' }));
     expect(other.status).toBe(422);
-    expect((await other.json()).code).toBe('IDEMPOTENCY.KEY_REUSED');
-    const list = await (await http('/v1/cases?accountId=acme&limit=200')).json();
+    expect((await jsonOf(other)).code).toBe('IDEMPOTENCY.KEY_REUSED');
+    const list = await jsonOf(await http('/v1/cases?accountId=acme&limit=200'));
     expect(list.items.filter((c: { subject: string }) => c.subject === 'Export fails')).toHaveLength(1);
   });
 
@@ -118,10 +121,10 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
     for (const s of ['p1', 'p2', 'p3']) {
       expect((await http('/v1/cases', { method: 'POST', body: JSON.stringify(inquiry({ accountId: 'pager', subject: s })) })).status).toBe(201);
     }
-    const page1 = await (await http('/v1/cases?accountId=pager&limit=2')).json();
+    const page1 = await jsonOf(await http('/v1/cases?accountId=pager&limit=2'));
     expect(page1.items.map((c: { subject: string }) => c.subject)).toEqual(['p3', 'p2']);
     expect(page1.nextCursor).toBeDefined();
-    const page2 = await (await http(`/v1/cases?accountId=pager&limit=2&cursor=${page1.nextCursor}`)).json();
+    const page2 = await jsonOf(await http(`/v1/cases?accountId=pager&limit=2&cursor=${page1.nextCursor}`));
     expect(page2.items.map((c: { subject: string }) => c.subject)).toEqual(['p1']);
     expect(page2.nextCursor).toBeUndefined();
   });
@@ -143,13 +146,13 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
   ] as const)('answers %s with a stable error code', async (_what, init, path, status, code) => {
     const res = await http(path, init as RequestInit & { key?: string | null });
     expect(res.status).toBe(status);
-    const body = await res.json();
+    const body = await jsonOf(res);
     expect(body.code).toBe(code);
     expect(typeof body.message).toBe('string');
   });
 
   it('publishes its API as OpenAPI and serves the docs page', async () => {
-    const spec = await (await http('/openapi.json', { key: null })).json();
+    const spec = await jsonOf(await http('/openapi.json', { key: null }));
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/cases', '/v1/cases/{id}', '/health', '/metrics']));
     expect(spec.components.schemas.CreateCaseRequest.properties).toHaveProperty('accountId');
     expect(spec.components.schemas.Error.properties.code.enum).toContain('CASE.NOT_FOUND');
@@ -169,10 +172,10 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
     await children.intake.kill();
     const res = await http('/v1/cases', { method: 'POST', body: JSON.stringify(inquiry()) });
     expect(res.status).toBe(503);
-    expect((await res.json()).code).toBe('SERVICE.UNAVAILABLE');
+    expect((await jsonOf(res)).code).toBe('SERVICE.UNAVAILABLE');
     const health = await http('/health', { key: null });
     expect(health.status).toBe(503);
-    const body = await health.json();
+    const body = await jsonOf(health);
     expect(body.services.find((s: { service: string }) => s.service === 'intake')).toMatchObject({ status: 'down' });
   });
 });

@@ -7,9 +7,12 @@ import { WEEKDAYS, isCombinedSpec } from './spec';
 import { collectProblems, referenceZoneOf } from './validate';
 import { zoneTable, type ZoneTable } from './zone';
 
+const { floor, max, min } = Math; // local aliases: global lookups are slow inside jest's vm sandbox
+const DateCtor = Date;
+
 /** Lazy extension never goes outside [1900-01-01, 2300-01-01) UTC. */
-export const HORIZON_START = Date.UTC(1900, 0, 1) / 1000;
-export const HORIZON_END = Date.UTC(2300, 0, 1) / 1000;
+export const HORIZON_START = DateCtor.UTC(1900, 0, 1) / 1000;
+export const HORIZON_END = DateCtor.UTC(2300, 0, 1) / 1000;
 const YEAR = 366 * DAY;
 /** A span this long with no business time (or no closing), after the last dated holiday/exception,
  * proves the calendar stays that way for ever (weekly windows and holiday rules repeat within a year). */
@@ -58,8 +61,8 @@ function holidayIntervals(
   b: number,
 ): number[] {
   const out: number[] = [];
-  const dA = Math.floor(a / DAY) - 2;
-  const dB = Math.floor(b / DAY) + 2;
+  const dA = floor(a / DAY) - 2;
+  const dB = floor(b / DAY) + 2;
   for (const h of holidays ?? []) {
     const d = parseDate(h.date)!;
     const ed = h.endDate === undefined ? d : parseDate(h.endDate)!;
@@ -70,8 +73,8 @@ function holidayIntervals(
     out.push(z.localToUtc(d * DAY + s), z.localToUtc(ed * DAY + e));
   }
   if (rules && rules.length > 0) {
-    const y0 = new Date(dA * DAY * 1000).getUTCFullYear();
-    const y1 = new Date(dB * DAY * 1000).getUTCFullYear();
+    const y0 = new DateCtor(dA * DAY * 1000).getUTCFullYear();
+    const y1 = new DateCtor(dB * DAY * 1000).getUTCFullYear();
     const dates = usFederalHolidayDates(y0, y1);
     for (const r of rules) {
       const z = zoneTable((r.zone ?? defaultZone)!);
@@ -90,7 +93,7 @@ function compileWeekly(spec: WeeklyCalendarSpec, a: number, b: number, defaultZo
   const zones = new Set<ZoneTable>();
   spec.windows.forEach((w, i) => {
     const p = parseWindow(w, `windows[${i}]`);
-    maxK = Math.max(maxK, p.k);
+    maxK = max(maxK, p.k);
     zones.add(p.zs).add(p.ze);
     for (const d of w.days) byWeekday[WEEKDAYS.indexOf(d)]!.push(p);
   });
@@ -100,15 +103,15 @@ function compileWeekly(spec: WeeklyCalendarSpec, a: number, b: number, defaultZo
     const list = exceptions.get(d) ?? [];
     (x.windows ?? []).forEach((w, j) => {
       const p = parseWindow(w, `exceptions[${i}].windows[${j}]`);
-      maxK = Math.max(maxK, p.k);
+      maxK = max(maxK, p.k);
       zones.add(p.zs).add(p.ze);
       list.push(p);
     });
     if (x.like !== undefined) list.push(...byWeekday[WEEKDAYS.indexOf(x.like)]!);
     exceptions.set(d, list);
   });
-  const dA = Math.floor(a / DAY) - maxK - 2;
-  const dB = Math.floor(b / DAY) + 2;
+  const dA = floor(a / DAY) - maxK - 2;
+  const dB = floor(b / DAY) + 2;
   for (const z of zones) z.ensure(dA * DAY - DAY, (dB + maxK + 2) * DAY);
 
   const regular: number[] = [];
@@ -156,35 +159,35 @@ function compileRaw(spec: CalendarSpec, a: number, b: number, inheritedZone: str
 /** First/last dated day (explicit holiday or exception) anywhere in the spec, or undefined. */
 function datedBounds(spec: CalendarSpec, acc: { min: number; max: number }): void {
   for (const h of spec.holidays ?? []) {
-    acc.min = Math.min(acc.min, parseDate(h.date)!);
-    acc.max = Math.max(acc.max, parseDate(h.endDate ?? h.date)!);
+    acc.min = min(acc.min, parseDate(h.date)!);
+    acc.max = max(acc.max, parseDate(h.endDate ?? h.date)!);
   }
   if (isCombinedSpec(spec)) {
     for (const c of spec.calendars) datedBounds(c, acc);
   } else {
     for (const x of spec.exceptions ?? []) {
       const d = parseDate(x.date)!;
-      acc.min = Math.min(acc.min, d);
-      acc.max = Math.max(acc.max, d);
+      acc.min = min(acc.min, d);
+      acc.max = max(acc.max, d);
     }
   }
 }
 
 function yearFloor(t: number): number {
-  const y = new Date(t * 1000).getUTCFullYear();
-  return Date.UTC(y, 0, 1) / 1000;
+  const y = new DateCtor(t * 1000).getUTCFullYear();
+  return DateCtor.UTC(y, 0, 1) / 1000;
 }
 
 function yearCeil(t: number): number {
   const f = yearFloor(t);
-  return f === t ? t : Date.UTC(new Date(t * 1000).getUTCFullYear() + 1, 0, 1) / 1000;
+  return f === t ? t : DateCtor.UTC(new DateCtor(t * 1000).getUTCFullYear() + 1, 0, 1) / 1000;
 }
 
 function toEpochSeconds(d: Date, what: string): number {
-  if (!(d instanceof Date) || Number.isNaN(d.getTime())) {
+  if (!(d instanceof DateCtor) || Number.isNaN(d.getTime())) {
     throw new BusinessTimeError('ARGUMENT.INVALID_DATE', `${what} must be a valid Date`);
   }
-  return Math.floor(d.getTime() / 1000);
+  return floor(d.getTime() / 1000);
 }
 
 /**
@@ -236,12 +239,12 @@ export class CompiledCalendar {
 
   /** Start of the compiled range. */
   get rangeStart(): Date {
-    return new Date(this.from * 1000);
+    return new DateCtor(this.from * 1000);
   }
 
   /** End of the compiled range (exclusive). */
   get rangeEnd(): Date {
-    return new Date(this.to * 1000);
+    return new DateCtor(this.to * 1000);
   }
 
   get intervalCount(): number {
@@ -285,8 +288,8 @@ export class CompiledCalendar {
     const at: number[] = [];
     for (const i of order) {
       const day = inst[3 * i]!;
-      const s = Math.max(inst[3 * i + 1]!, this.from);
-      const e = Math.min(inst[3 * i + 2]!, this.to);
+      const s = max(inst[3 * i + 1]!, this.from);
+      const e = min(inst[3 * i + 2]!, this.to);
       if (s >= e) continue;
       const first = this.firstOpenIn(s, e);
       if (first === undefined) continue;
@@ -336,49 +339,49 @@ export class CompiledCalendar {
     if (!this.lazy || a < HORIZON_START || b > HORIZON_END) {
       throw new BusinessTimeError(
         'CALENDAR.OUT_OF_RANGE',
-        `${new Date(a * 1000).toISOString()}..${new Date(b * 1000).toISOString()} is outside the compiled range ${this.rangeStart.toISOString()}..${this.rangeEnd.toISOString()}${this.lazy ? ' and the supported horizon 1900..2300' : ' (compiled with lazy: false)'}`,
+        `${new DateCtor(a * 1000).toISOString()}..${new DateCtor(b * 1000).toISOString()} is outside the compiled range ${this.rangeStart.toISOString()}..${this.rangeEnd.toISOString()}${this.lazy ? ' and the supported horizon 1900..2300' : ' (compiled with lazy: false)'}`,
       );
     }
-    const grow = Math.max(YEAR, (this.to - this.from) / 2);
-    const from = a < this.from ? Math.max(HORIZON_START, yearFloor(Math.min(a, this.from - grow))) : this.from;
-    const to = b > this.to ? Math.min(HORIZON_END, yearCeil(Math.max(b, this.to + grow))) : this.to;
+    const grow = max(YEAR, (this.to - this.from) / 2);
+    const from = a < this.from ? max(HORIZON_START, yearFloor(min(a, this.from - grow))) : this.from;
+    const to = b > this.to ? min(HORIZON_END, yearCeil(max(b, this.to + grow))) : this.to;
     this.build(from, to);
   }
 
   /** @internal compiles further into the future; throws at the horizon or when not lazy */
   growForward(): void {
     if (this.to >= HORIZON_END) this.cover(this.from, HORIZON_END + 1);
-    this.cover(this.from, Math.min(HORIZON_END, this.to + 1));
+    this.cover(this.from, min(HORIZON_END, this.to + 1));
   }
 
   /** @internal */
   growBackward(): void {
     if (this.from <= HORIZON_START) this.cover(HORIZON_START - 1, this.to);
-    this.cover(Math.max(HORIZON_START, this.from - 1), this.to);
+    this.cover(max(HORIZON_START, this.from - 1), this.to);
   }
 
   /** @internal true when the last PROOF_SPAN of the range (after every dated entry) has no business time */
   tailEmpty(): boolean {
-    const probe = Math.max(this.to - PROOF_SPAN, (this.lastDated + 2) * DAY);
+    const probe = max(this.to - PROOF_SPAN, (this.lastDated + 2) * DAY);
     return this.to - probe >= PROOF_SPAN && this.businessBefore(probe) === this.cum[this.n];
   }
 
   /** @internal */
   headEmpty(): boolean {
-    const probe = Math.min(this.from + PROOF_SPAN, (this.firstDated - 1) * DAY);
+    const probe = min(this.from + PROOF_SPAN, (this.firstDated - 1) * DAY);
     return probe - this.from >= PROOF_SPAN && this.businessBefore(probe) === 0;
   }
 
   /** @internal true when the range ends inside one open interval that spans the last PROOF_SPAN after every dated entry */
   tailAlwaysOpen(): boolean {
-    const probe = Math.max(this.to - PROOF_SPAN, (this.lastDated + 2) * DAY);
+    const probe = max(this.to - PROOF_SPAN, (this.lastDated + 2) * DAY);
     const i = this.n - 1;
     return this.to - probe >= PROOF_SPAN && i >= 0 && this.ends[i] === this.to && this.starts[i]! <= probe;
   }
 
   /** @internal */
   headAlwaysOpen(): boolean {
-    const probe = Math.min(this.from + PROOF_SPAN, (this.firstDated - 1) * DAY);
+    const probe = min(this.from + PROOF_SPAN, (this.firstDated - 1) * DAY);
     return probe - this.from >= PROOF_SPAN && this.n > 0 && this.starts[0] === this.from && this.ends[0]! >= probe;
   }
 }
@@ -394,9 +397,9 @@ export function compileCalendar(spec: CalendarSpec, options: CompileOptions = {}
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
     throw new BusinessTimeError(first.code, `invalid calendar spec: ${first.message}${more}`, problems);
   }
-  const y = new Date().getUTCFullYear();
-  const from = options.from ? toEpochSeconds(options.from, 'options.from') : Date.UTC(y - 1, 0, 1) / 1000;
-  const to = options.to ? toEpochSeconds(options.to, 'options.to') : Date.UTC(y + 11, 0, 1) / 1000;
+  const y = new DateCtor().getUTCFullYear();
+  const from = options.from ? toEpochSeconds(options.from, 'options.from') : DateCtor.UTC(y - 1, 0, 1) / 1000;
+  const to = options.to ? toEpochSeconds(options.to, 'options.to') : DateCtor.UTC(y + 11, 0, 1) / 1000;
   if (!(from < to)) throw new BusinessTimeError('CALENDAR.INVALID_RANGE', 'options.from must be before options.to');
   if (from < HORIZON_START || to > HORIZON_END) {
     throw new BusinessTimeError('CALENDAR.INVALID_RANGE', 'the compiled range must lie within 1900-01-01..2300-01-01');

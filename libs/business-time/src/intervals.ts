@@ -2,6 +2,7 @@
  * Interval-set algebra on flat arrays [s0, e0, s1, e1, …] of half-open UTC-second intervals.
  * "Normalised" = sorted, non-empty, non-overlapping and non-adjacent (e_i < s_{i+1}).
  */
+const { max, min } = Math; // local aliases: global lookups are slow inside jest's vm sandbox
 
 /** Sorts (if needed) and merges overlapping or touching intervals; drops empty ones. */
 export function normalise(flat: number[]): number[] {
@@ -73,11 +74,11 @@ export function intersect(a: number[], b: number[]): number[] {
   let i = 0;
   let j = 0;
   while (i < a.length && j < b.length) {
-    const s = Math.max(a[i]!, b[j]!);
-    const e = Math.min(a[i + 1]!, b[j + 1]!);
+    const s = max(a[i]!, b[j]!);
+    const e = min(a[i + 1]!, b[j + 1]!);
     if (s < e) {
       const m = out.length;
-      if (m > 0 && s <= out[m - 1]!) out[m - 1] = Math.max(out[m - 1]!, e);
+      if (m > 0 && s <= out[m - 1]!) out[m - 1] = max(out[m - 1]!, e);
       else out.push(s, e);
     }
     if (a[i + 1]! < b[j + 1]!) i += 2;
@@ -98,7 +99,7 @@ export function subtract(a: number[], b: number[]): number[] {
     let k = j;
     while (k < b.length && b[k]! < e) {
       if (b[k]! > s) out.push(s, b[k]!);
-      s = Math.max(s, b[k + 1]!);
+      s = max(s, b[k + 1]!);
       if (s >= e) break;
       k += 2;
     }
@@ -111,8 +112,8 @@ export function subtract(a: number[], b: number[]): number[] {
 export function clip(a: number[], from: number, to: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < a.length; i += 2) {
-    const s = Math.max(a[i]!, from);
-    const e = Math.min(a[i + 1]!, to);
+    const s = max(a[i]!, from);
+    const e = min(a[i + 1]!, to);
     if (s < e) out.push(s, e);
   }
   return out;

@@ -12,6 +12,11 @@ import { BusinessTimeError } from './errors';
 import { HORIZON_END, type CompiledCalendar } from './compile';
 import { normalise } from './intervals';
 
+const { floor, max, min, abs } = Math; // local aliases: global lookups are slow inside jest's vm sandbox
+const DateCtor = Date;
+const isInteger = Number.isInteger;
+const isArray = Array.isArray;
+
 /** A pause [from, to): business time inside it does not count. */
 export type Pause = readonly [Date, Date];
 
@@ -21,14 +26,14 @@ export interface PauseOptions {
 }
 
 function sec(d: Date, what: string): number {
-  if (!(d instanceof Date)) throw new BusinessTimeError('ARGUMENT.INVALID_DATE', `${what} must be a Date`);
+  if (!(d instanceof DateCtor)) throw new BusinessTimeError('ARGUMENT.INVALID_DATE', `${what} must be a Date`);
   const ms = d.getTime();
   if (ms !== ms) throw new BusinessTimeError('ARGUMENT.INVALID_DATE', `${what} is an invalid Date`);
-  return Math.floor(ms / 1000);
+  return floor(ms / 1000);
 }
 
 function checkSeconds(s: number): void {
-  if (typeof s !== 'number' || !Number.isInteger(s)) {
+  if (typeof s !== 'number' || !isInteger(s)) {
     throw new BusinessTimeError('ARGUMENT.INVALID_SECONDS', `seconds must be a finite whole number, got ${String(s)}`);
   }
 }
@@ -36,7 +41,7 @@ function checkSeconds(s: number): void {
 function emptyError(cal: CompiledCalendar, direction: 'after' | 'before', t: number): BusinessTimeError {
   return new BusinessTimeError(
     'CALENDAR.EMPTY',
-    `calendar${cal.spec.name ? ` "${cal.spec.name}"` : ''} has no business time ${direction} ${new Date(t * 1000).toISOString()}`,
+    `calendar${cal.spec.name ? ` "${cal.spec.name}"` : ''} has no business time ${direction} ${new DateCtor(t * 1000).toISOString()}`,
   );
 }
 
@@ -114,7 +119,7 @@ export function addBusinessSecondsEpoch(cal: CompiledCalendar, t: number, s: num
 
 /** businessSecondsBetween on epoch seconds. */
 export function businessSecondsBetweenEpoch(cal: CompiledCalendar, a: number, b: number): number {
-  if (b < a) return -businessSecondsBetweenEpoch(cal, b, a);
+  if (b < a) return 0 - businessSecondsBetweenEpoch(cal, b, a) || 0;
   if (a < cal.from || b > cal.to) cal.cover(a, b);
   return cal.businessBefore(b) - cal.businessBefore(a);
 }
@@ -122,7 +127,7 @@ export function businessSecondsBetweenEpoch(cal: CompiledCalendar, a: number, b:
 function pausesOf(exclude: readonly Pause[]): number[] {
   const flat: number[] = [];
   exclude.forEach((p, i) => {
-    if (!Array.isArray(p) || p.length !== 2) {
+    if (!isArray(p) || p.length !== 2) {
       throw new BusinessTimeError('ARGUMENT.INVALID_PAUSE', `exclude[${i}] must be a [from, to] pair of Dates`);
     }
     const s = sec(p[0], `exclude[${i}][0]`);
@@ -136,8 +141,8 @@ function pausesOf(exclude: readonly Pause[]): number[] {
 function betweenWithPauses(cal: CompiledCalendar, a: number, b: number, p: number[]): number {
   let total = businessSecondsBetweenEpoch(cal, a, b);
   for (let k = 0; k < p.length; k += 2) {
-    const s = Math.max(p[k]!, a);
-    const e = Math.min(p[k + 1]!, b);
+    const s = max(p[k]!, a);
+    const e = min(p[k + 1]!, b);
     if (s < e) total -= businessSecondsBetweenEpoch(cal, s, e);
   }
   return total;
@@ -146,7 +151,7 @@ function betweenWithPauses(cal: CompiledCalendar, a: number, b: number, p: numbe
 function addWithPauses(cal: CompiledCalendar, t: number, s: number, p: number[]): number {
   if (s === 0) return t;
   let pos = t;
-  let rem = Math.abs(s);
+  let rem = abs(s);
   if (s > 0) {
     for (let k = 0; k < p.length; k += 2) {
       const ps = p[k]!;
@@ -186,9 +191,9 @@ export function addBusinessSeconds(cal: CompiledCalendar, start: Date, seconds: 
   const t = sec(start, 'start');
   checkSeconds(seconds);
   if (options?.exclude && options.exclude.length > 0) {
-    return new Date(addWithPauses(cal, t, seconds, pausesOf(options.exclude)) * 1000);
+    return new DateCtor(addWithPauses(cal, t, seconds, pausesOf(options.exclude)) * 1000);
   }
-  return new Date(addBusinessSecondsEpoch(cal, t, seconds) * 1000);
+  return new DateCtor(addBusinessSecondsEpoch(cal, t, seconds) * 1000);
 }
 
 /** Business seconds in [a, b) (negative when b < a), minus those inside `exclude` pauses. */
@@ -197,7 +202,7 @@ export function businessSecondsBetween(cal: CompiledCalendar, a: Date, b: Date, 
   const tb = sec(b, 'b');
   if (options?.exclude && options.exclude.length > 0) {
     const p = pausesOf(options.exclude);
-    return tb < ta ? -betweenWithPauses(cal, tb, ta, p) : betweenWithPauses(cal, ta, tb, p);
+    return tb < ta ? 0 - betweenWithPauses(cal, tb, ta, p) || 0 : betweenWithPauses(cal, ta, tb, p);
   }
   return businessSecondsBetweenEpoch(cal, ta, tb);
 }
@@ -216,8 +221,8 @@ export function nextOpen(cal: CompiledCalendar, t: Date): Date {
   if (u < cal.from || u >= cal.to) cal.cover(u, u + 1);
   for (;;) {
     const i = cal.indexAtOrBefore(u);
-    if (i >= 0 && u < cal.ends[i]!) return new Date(u * 1000);
-    if (i + 1 < cal.n) return new Date(cal.starts[i + 1]! * 1000);
+    if (i >= 0 && u < cal.ends[i]!) return new DateCtor(u * 1000);
+    if (i + 1 < cal.n) return new DateCtor(cal.starts[i + 1]! * 1000);
     if (cal.tailEmpty()) throw emptyError(cal, 'after', u);
     cal.growForward();
   }
@@ -236,9 +241,9 @@ export function nextClose(cal: CompiledCalendar, t: Date): Date {
     const k = i >= 0 && u < cal.ends[i]! ? i : i + 1;
     if (k < cal.n) {
       const e = cal.ends[k]!;
-      if (e < cal.to) return new Date(e * 1000);
+      if (e < cal.to) return new DateCtor(e * 1000);
       if (cal.tailAlwaysOpen()) {
-        throw new BusinessTimeError('CALENDAR.NEVER_CLOSES', `calendar is open without end after ${new Date(u * 1000).toISOString()}`);
+        throw new BusinessTimeError('CALENDAR.NEVER_CLOSES', `calendar is open without end after ${new DateCtor(u * 1000).toISOString()}`);
       }
     } else if (cal.tailEmpty()) {
       throw emptyError(cal, 'after', u);
@@ -256,7 +261,7 @@ export function nextClose(cal: CompiledCalendar, t: Date): Date {
 export function nextBusinessDayStart(cal: CompiledCalendar, t: Date): Date {
   const u = sec(t, 't');
   if (u < cal.from || u >= cal.to) cal.cover(u, u + 1);
-  const day = Math.floor(cal.refTable.utcToLocal(u) / DAY);
+  const day = floor(cal.refTable.utcToLocal(u) / DAY);
   for (;;) {
     const keys = cal.dayKeys;
     const at = cal.dayStarts;
@@ -270,7 +275,7 @@ export function nextBusinessDayStart(cal: CompiledCalendar, t: Date): Date {
     while (lo < keys.length && at[lo]! <= u) lo++;
     if (lo < keys.length) {
       // near the end of the range a window of that day could still be cut off: compile further first
-      if (at[lo]! + 9 * DAY < cal.to || !cal.lazy || cal.to >= HORIZON_END) return new Date(at[lo]! * 1000);
+      if (at[lo]! + 9 * DAY < cal.to || !cal.lazy || cal.to >= HORIZON_END) return new DateCtor(at[lo]! * 1000);
     } else if (cal.tailEmpty()) {
       throw emptyError(cal, 'after', u);
     }
@@ -285,10 +290,10 @@ export function openIntervals(cal: CompiledCalendar, a: Date, b: Date): Array<[D
   if (tb <= ta) return [];
   if (ta < cal.from || tb > cal.to) cal.cover(ta, tb);
   const out: Array<[Date, Date]> = [];
-  for (let i = Math.max(0, cal.indexAtOrBefore(ta)); i < cal.n && cal.starts[i]! < tb; i++) {
-    const s = Math.max(cal.starts[i]!, ta);
-    const e = Math.min(cal.ends[i]!, tb);
-    if (s < e) out.push([new Date(s * 1000), new Date(e * 1000)]);
+  for (let i = max(0, cal.indexAtOrBefore(ta)); i < cal.n && cal.starts[i]! < tb; i++) {
+    const s = max(cal.starts[i]!, ta);
+    const e = min(cal.ends[i]!, tb);
+    if (s < e) out.push([new DateCtor(s * 1000), new DateCtor(e * 1000)]);
   }
   return out;
 }

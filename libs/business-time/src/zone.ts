@@ -12,6 +12,9 @@
 import { BusinessTimeError } from './errors';
 import { DAY, daysFromCivil } from './civil';
 
+const { floor, max, min } = Math; // local aliases: global lookups are slow inside jest's vm sandbox
+const DateCtor = Date;
+
 /** Sampling step when scanning for offset transitions; transitions closer than this that return to the
  * same offset would be missed (no such pair exists in the tz database for the supported years). */
 const SAMPLE_STEP = 7 * DAY;
@@ -23,7 +26,7 @@ function yearStart(y: number): number {
 }
 
 function yearOf(u: number): number {
-  return new Date(u * 1000).getUTCFullYear();
+  return new DateCtor(u * 1000).getUTCFullYear();
 }
 
 export class ZoneTable {
@@ -53,7 +56,7 @@ export class ZoneTable {
     this.intlCalls++;
     const p = this.dtf.format(u * 1000).split(/\D+/);
     // en-US numeric: M/D/YYYY, HH:MM:SS
-    const wall = Date.UTC(+p[2]!, +p[0]! - 1, +p[1]!, +p[3]!, +p[4]!, +p[5]!) / 1000;
+    const wall = DateCtor.UTC(+p[2]!, +p[0]! - 1, +p[1]!, +p[3]!, +p[4]!, +p[5]!) / 1000;
     return wall - u;
   }
 
@@ -61,7 +64,7 @@ export class ZoneTable {
     let prevT = a;
     let prevO = oa;
     while (prevT < b) {
-      const t = Math.min(prevT + SAMPLE_STEP, b);
+      const t = min(prevT + SAMPLE_STEP, b);
       const o = this.intlOffset(t);
       if (o !== prevO) this.bisect(prevT, prevO, t, o, outT, outO);
       prevT = t;
@@ -89,8 +92,8 @@ export class ZoneTable {
       this.bisect(t0, o0, t1, o1, outT, outO, 1);
       return;
     }
-    let mid = t0 + grid * Math.floor((t1 - t0) / (2 * grid));
-    if (mid <= t0 || mid >= t1) mid = Math.floor((t0 + t1) / 2);
+    let mid = t0 + grid * floor((t1 - t0) / (2 * grid));
+    if (mid <= t0 || mid >= t1) mid = floor((t0 + t1) / 2);
     const om = this.intlOffset(mid);
     if (om !== o0) this.bisect(t0, o0, mid, om, outT, outO, grid);
     if (om !== o1) this.bisect(mid, om, t1, o1, outT, outO, grid);
@@ -183,7 +186,7 @@ export class ZoneTable {
       while (k < m && le[k]! <= L) k++;
     }
     const u = L - this.offs[k]!;
-    return k === 0 ? u : Math.max(this.trans[k - 1]!, u);
+    return k === 0 ? u : max(this.trans[k - 1]!, u);
   }
 
   /** Transitions (UTC seconds) with the offsets after them, within the covered range. For tests/diagnostics. */

@@ -25,8 +25,13 @@ export const windowTimesArb: fc.Arbitrary<WindowTimesSpec> = fc
     endTime: endTimeArb,
     startZone: zoneArb,
     otherZone: zoneArb,
-    sameZone: fc.boolean(),
-    endDayOffset: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+    sameZone: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
+    endDayOffset: fc.oneof(
+      { arbitrary: fc.constant(undefined), weight: 6 },
+      { arbitrary: fc.constant(1), weight: 2 },
+      { arbitrary: fc.constant(0), weight: 1 },
+      { arbitrary: fc.constant(2), weight: 1 },
+    ),
   })
   .map((r) => {
     const w: WindowTimesSpec = {

@@ -10,6 +10,9 @@
  */
 import type { CalendarSpec, HolidaySpec, WeeklyCalendarSpec, WindowTimesSpec } from '../src';
 
+const { floor, max, min } = Math; // global lookups are slow inside jest's vm sandbox
+const DateUTC = Date.UTC;
+
 export const MIN = 60;
 export const DAY = 86400;
 const WD = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
@@ -31,7 +34,7 @@ function wallAt(zone: string, u: number): number {
     dtfs.set(zone, f);
   }
   const p = f.format(u * 1000).split(/\D+/);
-  return Date.UTC(+p[2]!, +p[0]! - 1, +p[1]!, +p[3]!, +p[4]!, +p[5]!) / 1000;
+  return DateUTC(+p[2]!, +p[0]! - 1, +p[1]!, +p[3]!, +p[4]!, +p[5]!) / 1000;
 }
 
 /** A stretch of time with per-minute wall clocks (cached per zone). */
@@ -63,7 +66,7 @@ export class Timeline {
       r = new Float64Array(this.minutes);
       let mx = -Infinity;
       for (let m = 0; m < this.minutes; m++) {
-        mx = Math.max(mx, w[m]!);
+        mx = max(mx, w[m]!);
         r[m] = mx;
       }
       this.maxes.set(zone, r);
@@ -76,8 +79,8 @@ export class Timeline {
     const r = this.runningMax(zone);
     let m = 0;
     // linear scan from a coarse guess keeps it obviously brute force yet fast enough
-    const guess = Math.floor((L - 16 * 3600 - this.t0) / MIN);
-    if (guess > 0) m = Math.min(guess, this.minutes);
+    const guess = floor((L - 16 * 3600 - this.t0) / MIN);
+    if (guess > 0) m = min(guess, this.minutes);
     while (m > 0 && r[m - 1]! >= L) m--;
     while (m < this.minutes && r[m]! < L) m++;
     return m;
@@ -90,7 +93,7 @@ function hmsToSec(s: string): number {
 }
 
 function dayOf(date: string): number {
-  return Date.UTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10)) / 1000 / DAY;
+  return DateUTC(+date.slice(0, 4), +date.slice(5, 7) - 1, +date.slice(8, 10)) / 1000 / DAY;
 }
 
 export interface OracleCalendar {
@@ -108,7 +111,8 @@ interface Inst {
 }
 
 function setRange(bits: Uint8Array, s: number, e: number, v: number): void {
-  for (let m = Math.max(0, s); m < Math.min(e, bits.length); m++) bits[m] = v;
+  const end = min(e, bits.length);
+  for (let m = max(0, s); m < end; m++) bits[m] = v;
 }
 
 function windowMinutes(tl: Timeline, w: WindowTimesSpec, D: number): { s: number; e: number; bad: boolean } {
@@ -159,7 +163,7 @@ function evalSpec(tl: Timeline, spec: CalendarSpec, days: [number, number], inhe
     const hol = holidayBits(tl, spec.holidays, zone);
     for (let m = 0; m < tl.minutes; m++) if (hol[m]) bits[m] = 0;
     const bad = parts.map((p) => p.bad).filter((x) => x !== undefined);
-    return { bits, inst: parts.flatMap((p) => p.inst), bad: bad.length ? Math.min(...(bad as number[])) : undefined };
+    return { bits, inst: parts.flatMap((p) => p.inst), bad: bad.length ? min(...(bad as number[])) : undefined };
   }
   const w = spec as WeeklyCalendarSpec;
   const regular = new Uint8Array(tl.minutes);
@@ -213,14 +217,20 @@ export function oracleCalendar(tl: Timeline, spec: CalendarSpec, days: [number, 
 
 /** Queries answered by walking minute by minute. Instants are epoch seconds; undefined = beyond the timeline. */
 export class OracleQueries {
+  /** Minutes [lo, hi) are trusted: windows of dates outside the evaluated ones cannot reach them. */
+  private readonly lo: number;
+  private readonly hi: number;
   constructor(
     readonly tl: Timeline,
     readonly cal: OracleCalendar,
     readonly refZone: string,
-  ) {}
+  ) {
+    this.lo = 4 * 1440;
+    this.hi = tl.minutes - 1440;
+  }
 
   private idx(t: number): number {
-    return Math.floor((t - this.tl.t0) / MIN);
+    return floor((t - this.tl.t0) / MIN);
   }
 
   isOpen(t: number): boolean {
@@ -232,8 +242,8 @@ export class OracleQueries {
     let total = 0;
     for (let m = this.idx(a); m <= this.idx(b) && m < this.cal.open.length; m++) {
       if (!this.cal.open[m]) continue;
-      const s = Math.max(a, this.tl.t0 + m * MIN);
-      const e = Math.min(b, this.tl.t0 + (m + 1) * MIN);
+      const s = max(a, this.tl.t0 + m * MIN);
+      const e = min(b, this.tl.t0 + (m + 1) * MIN);
       if (e > s) total += e - s;
     }
     return total;
@@ -245,7 +255,7 @@ export class OracleQueries {
     if (s > 0) {
       let rem = s;
       let pos = t;
-      for (let m = this.idx(t); m < open.length; m++) {
+      for (let m = this.idx(t); m < this.hi; m++) {
         const end = this.tl.t0 + (m + 1) * MIN;
         if (open[m]) {
           const avail = end - pos;
@@ -259,7 +269,7 @@ export class OracleQueries {
     let rem = -s;
     let pos = t;
     // the minute containing t - 1 second is the first one before t
-    for (let m = this.idx(t - 1); m >= 0; m--) {
+    for (let m = this.idx(t - 1); m >= this.lo; m--) {
       const start = this.tl.t0 + m * MIN;
       if (open[m]) {
         const avail = pos - start;
@@ -273,24 +283,24 @@ export class OracleQueries {
   }
 
   nextOpen(t: number): number | undefined {
-    for (let m = this.idx(t); m < this.cal.open.length; m++) {
-      if (this.cal.open[m]) return Math.max(t, this.tl.t0 + m * MIN);
+    for (let m = this.idx(t); m < this.hi; m++) {
+      if (this.cal.open[m]) return max(t, this.tl.t0 + m * MIN);
     }
     return undefined;
   }
 
   nextClose(t: number): number | undefined {
     let m = this.idx(t);
-    while (m < this.cal.open.length && !this.cal.open[m]) m++;
-    while (m < this.cal.open.length && this.cal.open[m]) m++;
-    return m < this.cal.open.length ? this.tl.t0 + m * MIN : undefined;
+    while (m < this.hi && !this.cal.open[m]) m++;
+    while (m < this.hi && this.cal.open[m]) m++;
+    return m < this.hi ? this.tl.t0 + m * MIN : undefined;
   }
 
   nextBusinessDayStart(t: number): number | undefined {
-    const day = Math.floor(wallAt(this.refZone, t) / DAY);
+    const day = floor(wallAt(this.refZone, t) / DAY);
     for (const [d, m] of this.cal.days) {
       const at = this.tl.t0 + m * MIN;
-      if (d > day && at > t) return at;
+      if (d > day && at > t) return m < this.hi - 3 * 1440 ? at : undefined;
     }
     return undefined;
   }

@@ -20,7 +20,12 @@ export interface EventCause {
   causationId?: string;
 }
 
-export function makeEnvelope<P>(type: string, payload: P, cause: EventCause = {}, now = new Date()): EventEnvelope<P> {
+export function makeEnvelope<T extends string, P>(
+  type: T,
+  payload: P,
+  cause: EventCause = {},
+  now = new Date(),
+): EventEnvelope<P> & { type: T } {
   const eventId = randomUUID();
   const correlationId = cause.correlationId ?? eventId;
   return {

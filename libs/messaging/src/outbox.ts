@@ -23,7 +23,7 @@ export interface WithOutbox {
 }
 
 /** A typed event for the outbox, correlated with the request or message being handled. */
-export function outboxEvent<S extends EventSubject>(type: S, payload: EventMap[S], now = new Date()): EventEnvelope<EventMap[S]> {
+export function outboxEvent<S extends EventSubject>(type: S, payload: EventMap[S], now = new Date()): EventEnvelope<EventMap[S]> & { type: S } {
   const ctx = currentContext();
   return makeEnvelope(type, payload, ctx ? { correlationId: ctx.correlationId, causationId: ctx.causationId } : {}, now);
 }
@@ -57,8 +57,9 @@ export class OutboxRelay {
     private readonly options: OutboxRelayOptions = {},
   ) {}
 
-  register(model: Model<any>): void {
-    if (!this.models.includes(model)) this.models.push(model);
+  register<T extends WithOutbox>(model: Model<T>): void {
+    const m = model as unknown as Model<WithOutbox>;
+    if (!this.models.includes(m)) this.models.push(m);
   }
 
   start(): void {

@@ -1,5 +1,5 @@
 import { CaseOpenedPayload, EventEnvelope, Events, Streams } from '@sladesk/contracts';
-import { consumerName, DeadLetter, NatsBus, ServiceProcess } from '@sladesk/messaging';
+import { consumerName, DeadLetter, NatsBus, ServiceProcess } from '../src';
 import { startTestNats, testMongoUrl, waitFor } from '@sladesk/testing';
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';

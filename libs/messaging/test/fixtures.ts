@@ -1,5 +1,5 @@
 import { CaseOpenedPayload, EventEnvelope, Events, makeEnvelope } from '@sladesk/contracts';
-import { bootstrapService, loadConfig, loggerModule, MessagingModule, ServiceEnv, ServiceProcess } from '@sladesk/messaging';
+import { bootstrapService, loadConfig, loggerModule, MessagingModule, ServiceEnv, ServiceProcess } from '../src';
 import { DynamicModule, Type } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { JetStreamServerOptions } from '../src/jetstream.server';
@@ -14,7 +14,7 @@ export function caseOpened(overrides: Partial<CaseOpenedPayload> = {}): EventEnv
     category: 'technical',
     receivedAt: '2026-11-27T10:00:00.000Z',
     ...overrides,
-  }) as EventEnvelope<CaseOpenedPayload> & { type: typeof Events.CaseOpened };
+  });
 }
 
 /** Boots a service process in-process around the given controllers, on real NATS and MongoDB. */

@@ -1,5 +1,5 @@
-import { EventEnvelope, Events, Streams } from '@sladesk/contracts';
-import { Metrics, NatsBus, OutboxEntrySchema, OutboxRelay } from '@sladesk/messaging';
+import { EventEnvelope, Streams } from '@sladesk/contracts';
+import { Metrics, NatsBus, OutboxEntrySchema, OutboxRelay } from '../src';
 import { startTestNats, testMongoUrl, waitFor } from '@sladesk/testing';
 import mongoose, { Schema } from 'mongoose';
 import { caseOpened } from './fixtures';

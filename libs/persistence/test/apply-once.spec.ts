@@ -1,4 +1,4 @@
-import { applyOnce, openConnection } from '@sladesk/persistence';
+import { applyOnce, openConnection } from '../src';
 import { testMongoUrl } from '@sladesk/testing';
 import { Connection, Model, Schema } from 'mongoose';
 

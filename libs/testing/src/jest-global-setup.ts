@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { ManagedProcess, startFerretdb, workspaceRoot } from './infra';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __SLADESK_FERRETDB__: ManagedProcess | undefined;
 }
 
