@@ -1,13 +1,12 @@
 import { loggerModule, MessagingModule, mongoModule, ServiceRuntime } from '@sladesk/messaging';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
-import { CasesHttpController } from './cases/cases.http.controller';
 import { GatewayEnv } from './config';
-import { HealthHttpController } from './health/health.http.controller';
 import { ApiKeyGuard, ApiKeys } from './http/auth.guard';
 import { CorrelationInterceptor } from './http/correlation.interceptor';
 import { HttpErrorFilter } from './http/errors';
 import { ContractValidationPipe } from './http/validation.pipe';
+import { HTTP_CONTROLLERS } from './routes';
 
 @Module({})
 export class GatewayModule {
@@ -15,7 +14,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [MessagingModule.forRuntime(runtime), loggerModule('gateway', config.LOG_LEVEL), mongoModule(config)],
-      controllers: [HealthHttpController, CasesHttpController],
+      controllers: HTTP_CONTROLLERS,
       providers: [
         { provide: GatewayEnv, useValue: config },
         { provide: ApiKeys, useValue: new ApiKeys(config.SLADESK_ADMIN_API_KEY ? [config.SLADESK_ADMIN_API_KEY] : []) },

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import {
+  IsBoolean,
   IsDefined,
   IsEmail,
   IsObject,
@@ -85,6 +86,45 @@ export interface Page<T> {
   nextCursor?: string;
 }
 
+// ---- subjects -------------------------------------------------------------------------------
+
+/** Case lifecycle events (intake publishes them through its outbox). DO NOT RENAME. */
+export const CaseEvents = {
+  CaseOpened: 'sladesk.evt.case.opened.v1',
+  CaseResponded: 'sladesk.evt.case.responded.v1',
+  CaseCustomerReplied: 'sladesk.evt.case.customer-replied.v1',
+  CaseStatusChanged: 'sladesk.evt.case.status-changed.v1',
+  CaseReclassified: 'sladesk.evt.case.reclassified.v1',
+  CaseAssigned: 'sladesk.evt.case.assigned.v1',
+  CaseNoteAdded: 'sladesk.evt.case.note-added.v1',
+  CaseResolved: 'sladesk.evt.case.resolved.v1',
+  CaseReopened: 'sladesk.evt.case.reopened.v1',
+} as const;
+
+/** Requests intake answers. DO NOT RENAME. */
+export const CaseRpc = {
+  CaseCreate: 'sladesk.rpc.intake.case.create.v1',
+  CaseGet: 'sladesk.rpc.intake.case.get.v1',
+  CaseList: 'sladesk.rpc.intake.case.list.v1',
+} as const;
+
+// ---- event payloads -------------------------------------------------------------------------
+// Every case event names the case and its account, and the instant the change happened.
+
+export class CaseEventBase {
+  @Matches(ID_PATTERN) caseId!: string;
+  @Matches(ID_PATTERN) accountId!: string;
+  /** When it happened (for a response or reply: when it was sent, which may precede recording). */
+  @IsISO8601() at!: string;
+}
+
+/** Who did something: a staff member, the customer's contact, or the system (rules, timers). */
+export class ActorDto {
+  @IsIn(['staff', 'contact', 'system']) kind!: 'staff' | 'contact' | 'system';
+  @IsOptional() @Matches(ID_PATTERN) id?: string;
+  @IsString() @MaxLength(200) name!: string;
+}
+
 export class CaseOpenedPayload {
   @Matches(ID_PATTERN) caseId!: string;
   @IsInt() number!: number;
@@ -92,21 +132,91 @@ export class CaseOpenedPayload {
   @IsIn(CHANNELS) channel!: Channel;
   @IsIn(SEVERITIES) severity!: Severity;
   @IsIn(CATEGORIES) category!: Category;
+  /** When the customer asked: every SLA clock starts here. */
   @IsISO8601() receivedAt!: string;
 }
 
-export class CaseCountsQuery {
-  @IsOptional() @Matches(ID_PATTERN) accountId?: string;
-  /** Inclusive UTC day `YYYY-MM-DD`. */
-  @Matches(/^\d{4}-\d{2}-\d{2}$/) from!: string;
-  @Matches(/^\d{4}-\d{2}-\d{2}$/) to!: string;
+/** A response by us to the customer. `first` is true for the case's first response. */
+export class CaseRespondedPayload extends CaseEventBase {
+  @ValidateNested() @Type(() => ActorDto) by!: ActorDto;
+  @IsBoolean() first!: boolean;
+  @IsIn(CHANNELS) channel!: Channel;
 }
 
-export interface CaseCounts {
-  from: string;
-  to: string;
-  accountId?: string;
-  opened: number;
-  bySeverity: Record<Severity, number>;
-  byChannel: Record<Channel, number>;
+/** A message from the customer on an open case: resumes a paused clock, starts a next-response clock. */
+export class CaseCustomerRepliedPayload extends CaseEventBase {
+  @IsIn(CHANNELS) channel!: Channel;
 }
+
+export class CaseStatusChangedPayload extends CaseEventBase {
+  @IsIn(CASE_STATUSES) from!: CaseStatus;
+  @IsIn(CASE_STATUSES) to!: CaseStatus;
+  @ValidateNested() @Type(() => ActorDto) by!: ActorDto;
+}
+
+/** Severity or category changed after opening: SLA goals are recomputed from the case's history. */
+export class CaseReclassifiedPayload extends CaseEventBase {
+  @IsIn(SEVERITIES) severity!: Severity;
+  @IsIn(CATEGORIES) category!: Category;
+  @IsIn(SEVERITIES) previousSeverity!: Severity;
+  @IsIn(CATEGORIES) previousCategory!: Category;
+  @IsString() @MaxLength(1000) reason!: string;
+}
+
+export class CaseAssignedPayload extends CaseEventBase {
+  @IsOptional() @Matches(ID_PATTERN) assigneeId?: string;
+  @IsOptional() @Matches(ID_PATTERN) previousAssigneeId?: string;
+  @ValidateNested() @Type(() => ActorDto) by!: ActorDto;
+}
+
+export class CaseNoteAddedPayload extends CaseEventBase {
+  @ValidateNested() @Type(() => ActorDto) by!: ActorDto;
+}
+
+export class CaseResolvedPayload extends CaseEventBase {
+  @ValidateNested() @Type(() => ActorDto) by!: ActorDto;
+}
+
+export class CaseReopenedPayload extends CaseEventBase {
+  @ValidateNested() @Type(() => ActorDto) by!: ActorDto;
+  /** How many times this case has been reopened, this time included. */
+  @IsInt() @Min(1) reopenCount!: number;
+}
+
+// ---- maps -----------------------------------------------------------------------------------
+
+export interface CaseEventMap {
+  [CaseEvents.CaseOpened]: CaseOpenedPayload;
+  [CaseEvents.CaseResponded]: CaseRespondedPayload;
+  [CaseEvents.CaseCustomerReplied]: CaseCustomerRepliedPayload;
+  [CaseEvents.CaseStatusChanged]: CaseStatusChangedPayload;
+  [CaseEvents.CaseReclassified]: CaseReclassifiedPayload;
+  [CaseEvents.CaseAssigned]: CaseAssignedPayload;
+  [CaseEvents.CaseNoteAdded]: CaseNoteAddedPayload;
+  [CaseEvents.CaseResolved]: CaseResolvedPayload;
+  [CaseEvents.CaseReopened]: CaseReopenedPayload;
+}
+
+export const CaseEventClasses = {
+  [CaseEvents.CaseOpened]: CaseOpenedPayload,
+  [CaseEvents.CaseResponded]: CaseRespondedPayload,
+  [CaseEvents.CaseCustomerReplied]: CaseCustomerRepliedPayload,
+  [CaseEvents.CaseStatusChanged]: CaseStatusChangedPayload,
+  [CaseEvents.CaseReclassified]: CaseReclassifiedPayload,
+  [CaseEvents.CaseAssigned]: CaseAssignedPayload,
+  [CaseEvents.CaseNoteAdded]: CaseNoteAddedPayload,
+  [CaseEvents.CaseResolved]: CaseResolvedPayload,
+  [CaseEvents.CaseReopened]: CaseReopenedPayload,
+};
+
+export interface CaseRpcMap {
+  [CaseRpc.CaseCreate]: { request: CreateCaseCommand; response: CaseView };
+  [CaseRpc.CaseGet]: { request: GetCaseQuery; response: CaseView };
+  [CaseRpc.CaseList]: { request: ListCasesQuery; response: Page<CaseView> };
+}
+
+export const CaseRpcClasses = {
+  [CaseRpc.CaseCreate]: CreateCaseCommand,
+  [CaseRpc.CaseGet]: GetCaseQuery,
+  [CaseRpc.CaseList]: ListCasesQuery,
+};

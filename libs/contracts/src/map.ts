@@ -1,29 +1,54 @@
-import { CaseCounts, CaseCountsQuery, CaseOpenedPayload, CaseView, CreateCaseCommand, GetCaseQuery, ListCasesQuery, Page } from './cases';
-import { Events, Rpc } from './subjects';
+import { AccountEventClasses, AccountEventMap, AccountEvents, AccountRpc, AccountRpcClasses, AccountRpcMap } from './accounts';
+import { CaseEventClasses, CaseEventMap, CaseEvents, CaseRpc, CaseRpcClasses, CaseRpcMap } from './cases';
+import {
+  EscalationEventClasses,
+  EscalationEventMap,
+  EscalationEvents,
+  EscalationRpc,
+  EscalationRpcClasses,
+  EscalationRpcMap,
+} from './escalation';
+import {
+  MaintenanceEventClasses,
+  MaintenanceEventMap,
+  MaintenanceEvents,
+  MaintenanceRpc,
+  MaintenanceRpcClasses,
+  MaintenanceRpcMap,
+} from './maintenance';
+import { ReportingEventClasses, ReportingEventMap, ReportingRpc, ReportingRpcClasses, ReportingRpcMap } from './reporting';
+import { SlaEventClasses, SlaEventMap, SlaEvents, SlaRpc, SlaRpcClasses, SlaRpcMap } from './sla';
+
+/** Every event subject (`sladesk.evt.<context>.<event>.v<N>`), from all contexts. */
+export const Events = { ...CaseEvents, ...AccountEvents, ...SlaEvents, ...EscalationEvents, ...MaintenanceEvents } as const;
+/** Every request/reply subject (`sladesk.rpc.<service>.<resource>.<verb>.v<N>`), from all contexts. */
+export const Rpc = { ...CaseRpc, ...AccountRpc, ...SlaRpc, ...EscalationRpc, ...MaintenanceRpc, ...ReportingRpc } as const;
 
 /** Subject → payload of every event. Publishing the wrong payload on a subject does not compile. */
-export interface EventMap {
-  [Events.CaseOpened]: CaseOpenedPayload;
-}
-
+export interface EventMap extends CaseEventMap, AccountEventMap, SlaEventMap, EscalationEventMap, MaintenanceEventMap, ReportingEventMap {}
 /** Subject → request and response of every request/reply subject. */
-export interface RpcMap {
-  [Rpc.CaseCreate]: { request: CreateCaseCommand; response: CaseView };
-  [Rpc.CaseGet]: { request: GetCaseQuery; response: CaseView };
-  [Rpc.CaseList]: { request: ListCasesQuery; response: Page<CaseView> };
-  [Rpc.ReportingCaseCounts]: { request: CaseCountsQuery; response: CaseCounts };
-}
+export interface RpcMap extends CaseRpcMap, AccountRpcMap, SlaRpcMap, EscalationRpcMap, MaintenanceRpcMap, ReportingRpcMap {}
+
+export type EventSubject = keyof EventMap;
+export type RpcSubject = keyof RpcMap;
 
 type Class<T> = new () => T;
 
 /** Runtime classes used to validate what arrives from the wire, per subject. */
-export const EventPayloadClasses: { [S in keyof EventMap]: Class<EventMap[S]> } = {
-  [Events.CaseOpened]: CaseOpenedPayload,
+export const EventPayloadClasses: { [S in EventSubject]: Class<EventMap[S]> } = {
+  ...CaseEventClasses,
+  ...AccountEventClasses,
+  ...SlaEventClasses,
+  ...EscalationEventClasses,
+  ...MaintenanceEventClasses,
+  ...ReportingEventClasses,
 };
 
-export const RpcRequestClasses: { [S in keyof RpcMap]: Class<RpcMap[S]['request']> } = {
-  [Rpc.CaseCreate]: CreateCaseCommand,
-  [Rpc.CaseGet]: GetCaseQuery,
-  [Rpc.CaseList]: ListCasesQuery,
-  [Rpc.ReportingCaseCounts]: CaseCountsQuery,
+export const RpcRequestClasses: { [S in RpcSubject]: Class<RpcMap[S]['request']> } = {
+  ...CaseRpcClasses,
+  ...AccountRpcClasses,
+  ...SlaRpcClasses,
+  ...EscalationRpcClasses,
+  ...MaintenanceRpcClasses,
+  ...ReportingRpcClasses,
 };

@@ -1,6 +1,6 @@
 import { CreateCaseRequest } from './cases';
 import { envelopeProblem, makeEnvelope } from './envelope';
-import { Events } from './subjects';
+import { Events } from './map';
 import { validatePlain } from './validate';
 
 describe(validatePlain.name, () => {

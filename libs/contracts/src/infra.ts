@@ -1,24 +1,10 @@
 /**
- * Every NATS subject SLA Desk uses.
+ * Subjects and streams of the platform itself. The business subjects live with their context
+ * (cases.ts, sla.ts …) and are merged in map.ts.
  *
  * DO NOT RENAME a published subject: other systems subscribe to these strings. To change a payload
  * incompatibly, add a `.v2` subject next to the `.v1` one and publish both until consumers moved.
  */
-
-/** Events: published once through the outbox onto JetStream (stream `SLADESK_EVENTS`). */
-export const Events = {
-  CaseOpened: 'sladesk.evt.case.opened.v1',
-} as const;
-export type EventSubject = (typeof Events)[keyof typeof Events];
-
-/** Requests answered over core NATS request/reply by exactly one service instance (queue group). */
-export const Rpc = {
-  CaseCreate: 'sladesk.rpc.intake.case.create.v1',
-  CaseGet: 'sladesk.rpc.intake.case.get.v1',
-  CaseList: 'sladesk.rpc.intake.case.list.v1',
-  ReportingCaseCounts: 'sladesk.rpc.reporting.case-counts.get.v1',
-} as const;
-export type RpcSubject = (typeof Rpc)[keyof typeof Rpc];
 
 /** The six services; each answers `ping` and `metrics` on its own subjects. */
 export const SERVICES = ['intake', 'sla', 'escalation', 'maintenance', 'reporting'] as const;
