@@ -8,6 +8,7 @@ import { Histogram } from 'prom-client';
 import { GatewayModule } from './app.module';
 import { GatewayEnv } from './config';
 import { fastifyErrorHandler } from './http/errors';
+import { buildAsyncApi } from './http/asyncapi';
 import { buildOpenApi } from './http/openapi';
 
 export interface Gateway {
@@ -52,6 +53,8 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
 
   const document = buildOpenApi(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  const asyncApi = buildAsyncApi();
+  fastify.get('/asyncapi.json', async () => asyncApi);
 
   await app.listen(config.PORT, config.HOST);
   const address = fastify.server.address();

@@ -231,7 +231,7 @@ describe('calendar features', () => {
     });
     const nyDay = (date: string) => businessSecondsBetween(cal, utc(`${date}T00:00:00-05:00`), utc(`${date}T23:59:59-05:00`));
     expect(nyDay('2025-12-23')).toBe(4 * H);
-    expect(nyDay('2025-12-29')).toBe(3 * H); // 00:00 PT = 03:00 ET: 08:00–03:00 ET never starts... see below
+    expect(nyDay('2025-12-29')).toBe(0); // 2025-12-29 00:00 PT (03:00 ET) … 2025-12-31 00:00 PT (03:00 ET)
     expect(nyDay('2025-12-30')).toBe(0);
     expect(nyDay('2025-12-31')).toBe(13 * H);
   });
