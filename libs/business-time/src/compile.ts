@@ -2,7 +2,13 @@ import { DAY, formatDate, parseDate, parseTime } from './civil';
 import { BusinessTimeError } from './errors';
 import { usFederalHolidayDates } from './holidays/us-federal';
 import { clip, intersect, normalise, subtract, unite } from './intervals';
-import type { CalendarSpec, CombinedCalendarSpec, HolidaySpec, WeeklyCalendarSpec, WindowTimesSpec } from './spec';
+import type {
+  CalendarSpec,
+  CombinedCalendarSpec,
+  HolidaySpec,
+  WeeklyCalendarSpec,
+  WindowTimesSpec,
+} from './spec';
 import { WEEKDAYS, isCombinedSpec } from './spec';
 import { collectProblems, referenceZoneOf } from './validate';
 import { zoneTable, type ZoneTable } from './zone';
@@ -147,7 +153,8 @@ function compileRaw(spec: CalendarSpec, a: number, b: number, inheritedZone: str
     const c: CombinedCalendarSpec = spec;
     const parts = c.calendars.map((child) => compileRaw(child, a, b, zone));
     let iv = parts[0]!.iv;
-    for (let i = 1; i < parts.length; i++) iv = c.kind === 'union' ? unite(iv, parts[i]!.iv) : intersect(iv, parts[i]!.iv);
+    for (let i = 1; i < parts.length; i++)
+      iv = c.kind === 'union' ? unite(iv, parts[i]!.iv) : intersect(iv, parts[i]!.iv);
     const holidays = holidayIntervals(c.holidays, c.holidayRules, zone, a, b);
     const inst: number[] = [];
     for (const p of parts) for (const x of p.inst) inst.push(x);
@@ -382,7 +389,9 @@ export class CompiledCalendar {
   /** @internal */
   headAlwaysOpen(): boolean {
     const probe = min(this.from + PROOF_SPAN, (this.firstDated - 1) * DAY);
-    return probe - this.from >= PROOF_SPAN && this.n > 0 && this.starts[0] === this.from && this.ends[0]! >= probe;
+    return (
+      probe - this.from >= PROOF_SPAN && this.n > 0 && this.starts[0] === this.from && this.ends[0]! >= probe
+    );
   }
 }
 
@@ -394,15 +403,22 @@ export function compileCalendar(spec: CalendarSpec, options: CompileOptions = {}
   const problems = collectProblems(spec);
   if (problems.length > 0) {
     const first = problems[0]!;
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    const more =
+      problems.length > 1
+        ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})`
+        : '';
     throw new BusinessTimeError(first.code, `invalid calendar spec: ${first.message}${more}`, problems);
   }
   const y = new DateCtor().getUTCFullYear();
   const from = options.from ? toEpochSeconds(options.from, 'options.from') : DateCtor.UTC(y - 1, 0, 1) / 1000;
   const to = options.to ? toEpochSeconds(options.to, 'options.to') : DateCtor.UTC(y + 11, 0, 1) / 1000;
-  if (!(from < to)) throw new BusinessTimeError('CALENDAR.INVALID_RANGE', 'options.from must be before options.to');
+  if (!(from < to))
+    throw new BusinessTimeError('CALENDAR.INVALID_RANGE', 'options.from must be before options.to');
   if (from < HORIZON_START || to > HORIZON_END) {
-    throw new BusinessTimeError('CALENDAR.INVALID_RANGE', 'the compiled range must lie within 1900-01-01..2300-01-01');
+    throw new BusinessTimeError(
+      'CALENDAR.INVALID_RANGE',
+      'the compiled range must lie within 1900-01-01..2300-01-01',
+    );
   }
   return new CompiledCalendar(spec, from, to, options.lazy ?? true);
 }

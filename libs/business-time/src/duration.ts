@@ -15,12 +15,18 @@ const UNIT_NAMES = ['years', 'months', 'weeks', 'days', 'hours', 'minutes', 'sec
  */
 export function parseIsoDuration(input: string): number {
   if (typeof input !== 'string') {
-    throw new BusinessTimeError('DURATION.INVALID', `duration must be an ISO 8601 string such as "PT4H", got ${typeof input}`);
+    throw new BusinessTimeError(
+      'DURATION.INVALID',
+      `duration must be an ISO 8601 string such as "PT4H", got ${typeof input}`,
+    );
   }
   const text = input.trim().toUpperCase();
   const m = RE.exec(text);
   if (!m || text === 'P' || text.endsWith('T') || m.slice(1).every((g) => g === undefined)) {
-    throw new BusinessTimeError('DURATION.INVALID', `invalid ISO 8601 duration ${JSON.stringify(input)} (expected e.g. "PT4H", "P1DT30M")`);
+    throw new BusinessTimeError(
+      'DURATION.INVALID',
+      `invalid ISO 8601 duration ${JSON.stringify(input)} (expected e.g. "PT4H", "P1DT30M")`,
+    );
   }
   const parts = m.slice(1);
   let lastIndex = -1;
@@ -33,11 +39,17 @@ export function parseIsoDuration(input: string): number {
     if (g === undefined) continue;
     const [intPart, frac = ''] = g.split(/[.,]/) as [string, string?];
     if (frac && i !== lastIndex) {
-      throw new BusinessTimeError('DURATION.INVALID', `invalid ISO 8601 duration ${JSON.stringify(input)}: only the last component may have a fraction`);
+      throw new BusinessTimeError(
+        'DURATION.INVALID',
+        `invalid ISO 8601 duration ${JSON.stringify(input)}: only the last component may have a fraction`,
+      );
     }
     const isZero = /^0*$/.test(intPart) && /^0*$/.test(frac);
     if ((i === 0 || i === 1) && !isZero) {
-      throw new BusinessTimeError('DURATION.NOMINAL_UNIT', `duration ${JSON.stringify(input)} uses ${UNIT_NAMES[i]}, which have no fixed length in seconds`);
+      throw new BusinessTimeError(
+        'DURATION.NOMINAL_UNIT',
+        `duration ${JSON.stringify(input)} uses ${UNIT_NAMES[i]}, which have no fixed length in seconds`,
+      );
     }
     if (intPart.length + frac.length > 15) {
       throw new BusinessTimeError('DURATION.INVALID', `duration ${JSON.stringify(input)} is too large`);
@@ -48,7 +60,10 @@ export function parseIsoDuration(input: string): number {
       const scale = 10 ** frac.length;
       const num = Number(frac) * unit;
       if (num % scale !== 0) {
-        throw new BusinessTimeError('DURATION.NOT_WHOLE_SECONDS', `duration ${JSON.stringify(input)} is not a whole number of seconds`);
+        throw new BusinessTimeError(
+          'DURATION.NOT_WHOLE_SECONDS',
+          `duration ${JSON.stringify(input)} is not a whole number of seconds`,
+        );
       }
       total += num / scale;
     }
@@ -62,7 +77,10 @@ export function parseIsoDuration(input: string): number {
 /** Formats whole seconds as an ISO 8601 duration (`PT4H`, `P1DT30M`, `PT0S`). */
 export function formatIsoDuration(seconds: number): string {
   if (!Number.isSafeInteger(seconds) || seconds < 0) {
-    throw new BusinessTimeError('DURATION.INVALID', `cannot format ${String(seconds)} as a duration (whole non-negative seconds expected)`);
+    throw new BusinessTimeError(
+      'DURATION.INVALID',
+      `cannot format ${String(seconds)} as a duration (whole non-negative seconds expected)`,
+    );
   }
   const d = Math.floor(seconds / 86400);
   const h = Math.floor((seconds % 86400) / 3600);

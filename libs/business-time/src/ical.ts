@@ -36,7 +36,11 @@ interface When {
   zone?: string;
 }
 
-function fail(code: 'ICAL.INVALID' | 'ICAL.UNSUPPORTED' | 'ICAL.UNKNOWN_TZID', line: number, msg: string): never {
+function fail(
+  code: 'ICAL.INVALID' | 'ICAL.UNSUPPORTED' | 'ICAL.UNKNOWN_TZID',
+  line: number,
+  msg: string,
+): never {
   throw new BusinessTimeError(code, `line ${line}: ${msg}`);
 }
 
@@ -66,7 +70,8 @@ function parseLine(text: string, line: number): Prop {
     }
     cur += c;
   }
-  if (i >= text.length) fail('ICAL.INVALID', line, `malformed content line ${JSON.stringify(text.slice(0, 60))}`);
+  if (i >= text.length)
+    fail('ICAL.INVALID', line, `malformed content line ${JSON.stringify(text.slice(0, 60))}`);
   const value = text.slice(i + 1);
   const name = pieces[0]!.toUpperCase();
   const params: Record<string, string> = {};
@@ -86,18 +91,22 @@ function parseWhen(p: Prop): When {
   const v = p.value.trim();
   const isDate = p.params['VALUE']?.toUpperCase() === 'DATE' || /^\d{8}$/.test(v);
   const m = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(v);
-  if (!m || (isDate && m[4] !== undefined)) fail('ICAL.INVALID', p.line, `${p.name} has an invalid value ${JSON.stringify(v)}`);
+  if (!m || (isDate && m[4] !== undefined))
+    fail('ICAL.INVALID', p.line, `${p.name} has an invalid value ${JSON.stringify(v)}`);
   const day = daysFromCivil(+m[1]!, +m[2]!, +m[3]!);
   const back = civilFromDays(day);
-  if (back.m !== +m[2]! || back.d !== +m[3]!) fail('ICAL.INVALID', p.line, `${p.name} is not a real date: ${v}`);
+  if (back.m !== +m[2]! || back.d !== +m[3]!)
+    fail('ICAL.INVALID', p.line, `${p.name} is not a real date: ${v}`);
   if (isDate) return { day };
   const sec = +m[4]! * 3600 + +m[5]! * 60 + +m[6]!;
-  if (+m[4]! > 23 || +m[5]! > 59 || +m[6]! > 60) fail('ICAL.INVALID', p.line, `${p.name} has an invalid time: ${v}`);
+  if (+m[4]! > 23 || +m[5]! > 59 || +m[6]! > 60)
+    fail('ICAL.INVALID', p.line, `${p.name} has an invalid time: ${v}`);
   if (m[7] === 'Z') return { day, sec: Math.min(sec, 86399), zone: 'UTC' };
   const tzid = p.params['TZID'];
   if (tzid !== undefined) {
     const z = tzid.replace(/^\//, '');
-    if (!isValidZone(z)) fail('ICAL.UNKNOWN_TZID', p.line, `TZID ${JSON.stringify(tzid)} is not an IANA time zone name`);
+    if (!isValidZone(z))
+      fail('ICAL.UNKNOWN_TZID', p.line, `TZID ${JSON.stringify(tzid)} is not an IANA time zone name`);
     return { day, sec: Math.min(sec, 86399), zone: z };
   }
   return { day, sec: Math.min(sec, 86399) };
@@ -122,7 +131,13 @@ interface Occurrence {
 
 const BYDAY: Record<string, number> = { MO: 0, TU: 1, WE: 2, TH: 3, FR: 4, SA: 5, SU: 6 };
 
-function expandYearly(rrule: Prop, first: number, exdates: Set<number>, fromYear: number, toYear: number): number[] {
+function expandYearly(
+  rrule: Prop,
+  first: number,
+  exdates: Set<number>,
+  fromYear: number,
+  toYear: number,
+): number[] {
   const parts: Record<string, string> = {};
   for (const kv of rrule.value.split(';')) {
     const [k, v] = kv.split('=');
@@ -132,13 +147,16 @@ function expandYearly(rrule: Prop, first: number, exdates: Set<number>, fromYear
   for (const k of Object.keys(parts)) {
     if (!allowed.has(k)) fail('ICAL.UNSUPPORTED', rrule.line, `RRULE part ${k} is not supported`);
   }
-  if (parts['FREQ'] !== 'YEARLY') fail('ICAL.UNSUPPORTED', rrule.line, `only RRULE FREQ=YEARLY is supported, got ${parts['FREQ']}`);
+  if (parts['FREQ'] !== 'YEARLY')
+    fail('ICAL.UNSUPPORTED', rrule.line, `only RRULE FREQ=YEARLY is supported, got ${parts['FREQ']}`);
   for (const k of ['BYMONTH', 'BYMONTHDAY', 'BYDAY']) {
-    if (parts[k]?.includes(',')) fail('ICAL.UNSUPPORTED', rrule.line, `RRULE ${k} with several values is not supported`);
+    if (parts[k]?.includes(','))
+      fail('ICAL.UNSUPPORTED', rrule.line, `RRULE ${k} with several values is not supported`);
   }
   const interval = parts['INTERVAL'] ? +parts['INTERVAL'] : 1;
   const count = parts['COUNT'] ? +parts['COUNT'] : Infinity;
-  if (!(interval >= 1) || !(count >= 1)) fail('ICAL.INVALID', rrule.line, 'RRULE INTERVAL and COUNT must be positive integers');
+  if (!(interval >= 1) || !(count >= 1))
+    fail('ICAL.INVALID', rrule.line, 'RRULE INTERVAL and COUNT must be positive integers');
   let until = Infinity;
   if (parts['UNTIL']) {
     const m = /^(\d{4})(\d{2})(\d{2})/.exec(parts['UNTIL']);
@@ -152,10 +170,16 @@ function expandYearly(rrule: Prop, first: number, exdates: Set<number>, fromYear
   let wd: number | undefined;
   if (parts['BYDAY']) {
     const m = /^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$/.exec(parts['BYDAY']);
-    if (!m || m[1] === undefined) fail('ICAL.UNSUPPORTED', rrule.line, `RRULE BYDAY=${parts['BYDAY']} is not supported (an ordinal such as 4TH or -1MO is required)`);
+    if (!m || m[1] === undefined)
+      fail(
+        'ICAL.UNSUPPORTED',
+        rrule.line,
+        `RRULE BYDAY=${parts['BYDAY']} is not supported (an ordinal such as 4TH or -1MO is required)`,
+      );
     nth = +m[1];
     wd = BYDAY[m[2]!]!;
-    if (nth === 0 || Math.abs(nth) > 5) fail('ICAL.INVALID', rrule.line, `RRULE BYDAY ordinal out of range: ${parts['BYDAY']}`);
+    if (nth === 0 || Math.abs(nth) > 5)
+      fail('ICAL.INVALID', rrule.line, `RRULE BYDAY ordinal out of range: ${parts['BYDAY']}`);
   }
   const mday = parts['BYMONTHDAY'] ? +parts['BYMONTHDAY'] : f.d;
   const out: number[] = [];
@@ -185,13 +209,21 @@ function expandYearly(rrule: Prop, first: number, exdates: Set<number>, fromYear
 
 /** Parses iCalendar text into HolidaySpecs (JSON, ready to put in a CalendarSpec's `holidays`). */
 export function holidaysFromICalendar(text: string, options: ICalendarImportOptions = {}): HolidaySpec[] {
-  if (typeof text !== 'string') throw new BusinessTimeError('ICAL.INVALID', 'iCalendar input must be a string');
+  if (typeof text !== 'string')
+    throw new BusinessTimeError('ICAL.INVALID', 'iCalendar input must be a string');
   if (options.zone !== undefined && !isValidZone(options.zone)) {
     throw new BusinessTimeError('CALENDAR.UNKNOWN_ZONE', `unknown time zone ${JSON.stringify(options.zone)}`);
   }
   const lines = unfold(text).map((l) => parseLine(l.text, l.line));
-  if (lines.length === 0 || lines[0]!.name !== 'BEGIN' || lines[0]!.value.trim().toUpperCase() !== 'VCALENDAR') {
-    throw new BusinessTimeError('ICAL.INVALID', 'not an iCalendar document (it must start with BEGIN:VCALENDAR)');
+  if (
+    lines.length === 0 ||
+    lines[0]!.name !== 'BEGIN' ||
+    lines[0]!.value.trim().toUpperCase() !== 'VCALENDAR'
+  ) {
+    throw new BusinessTimeError(
+      'ICAL.INVALID',
+      'not an iCalendar document (it must start with BEGIN:VCALENDAR)',
+    );
   }
   const stack: string[] = [];
   const events: Prop[][] = [];
@@ -214,7 +246,8 @@ export function holidaysFromICalendar(text: string, options: ICalendarImportOpti
     }
     if (current && stack[stack.length - 1] === 'VEVENT') current.push(p);
   }
-  if (stack.length > 0) throw new BusinessTimeError('ICAL.INVALID', `unterminated component ${stack[stack.length - 1]}`);
+  if (stack.length > 0)
+    throw new BusinessTimeError('ICAL.INVALID', `unterminated component ${stack[stack.length - 1]}`);
 
   const thisYear = new Date().getUTCFullYear();
   const out: HolidaySpec[] = [];
@@ -226,17 +259,28 @@ export function holidaysFromICalendar(text: string, options: ICalendarImportOpti
       if (p) fail('ICAL.UNSUPPORTED', p.line, `${n} is not supported`);
     }
     const dtstart = get('DTSTART');
-    if (!dtstart) throw new BusinessTimeError('ICAL.INVALID', `VEVENT without DTSTART (${get('SUMMARY')?.value ?? 'no summary'})`);
+    if (!dtstart)
+      throw new BusinessTimeError(
+        'ICAL.INVALID',
+        `VEVENT without DTSTART (${get('SUMMARY')?.value ?? 'no summary'})`,
+      );
     const start = parseWhen(dtstart);
     const name = get('SUMMARY') ? unescapeText(get('SUMMARY')!.value) : undefined;
     const zone = start.zone ?? options.zone;
-    const occ: Occurrence = { startDay: start.day, startSec: start.sec ?? 0, endDay: start.day, endSec: DAY, zone };
+    const occ: Occurrence = {
+      startDay: start.day,
+      startSec: start.sec ?? 0,
+      endDay: start.day,
+      endSec: DAY,
+      zone,
+    };
     const dtend = get('DTEND');
     const dur = get('DURATION');
     if (start.sec === undefined) {
       if (dtend) {
         const e = parseWhen(dtend);
-        if (e.sec !== undefined) fail('ICAL.INVALID', dtend.line, 'DTEND must be a DATE when DTSTART is a DATE');
+        if (e.sec !== undefined)
+          fail('ICAL.INVALID', dtend.line, 'DTEND must be a DATE when DTSTART is a DATE');
         occ.endDay = e.day - 1;
       } else if (dur) {
         const s = parseIsoDuration(dur.value.trim());
@@ -248,7 +292,8 @@ export function holidaysFromICalendar(text: string, options: ICalendarImportOpti
       let endSec = start.sec;
       if (dtend) {
         const e = parseWhen(dtend);
-        if (e.sec === undefined) fail('ICAL.INVALID', dtend.line, 'DTEND must be a DATE-TIME when DTSTART is a DATE-TIME');
+        if (e.sec === undefined)
+          fail('ICAL.INVALID', dtend.line, 'DTEND must be a DATE-TIME when DTSTART is a DATE-TIME');
         if (e.zone !== start.zone && e.zone !== undefined && start.zone !== undefined) {
           const u = zoneTable(e.zone).localToUtc(e.day * DAY + e.sec);
           const local = zoneTable(start.zone).utcToLocal(u);
@@ -261,7 +306,8 @@ export function holidaysFromICalendar(text: string, options: ICalendarImportOpti
       } else if (dur) {
         const s = parseIsoDuration(dur.value.trim());
         let local = start.day * DAY + start.sec + s;
-        if (zone !== undefined) local = zoneTable(zone).utcToLocal(zoneTable(zone).localToUtc(start.day * DAY + start.sec) + s);
+        if (zone !== undefined)
+          local = zoneTable(zone).utcToLocal(zoneTable(zone).localToUtc(start.day * DAY + start.sec) + s);
         endDay = Math.floor(local / DAY);
         endSec = local - endDay * DAY;
       }
@@ -280,7 +326,13 @@ export function holidaysFromICalendar(text: string, options: ICalendarImportOpti
       for (const p of ev.filter((q) => q.name === 'EXDATE')) {
         for (const v of p.value.split(',')) ex.add(parseWhen({ ...p, value: v }).day);
       }
-      days = expandYearly(rrule, occ.startDay, ex, options.fromYear ?? -Infinity, options.toYear ?? thisYear + 10);
+      days = expandYearly(
+        rrule,
+        occ.startDay,
+        ex,
+        options.fromYear ?? -Infinity,
+        options.toYear ?? thisYear + 10,
+      );
     } else if (
       (options.fromYear !== undefined && civilFromDays(occ.startDay).y < options.fromYear) ||
       (options.toYear !== undefined && civilFromDays(occ.startDay).y > options.toYear)
@@ -298,5 +350,7 @@ export function holidaysFromICalendar(text: string, options: ICalendarImportOpti
       out.push(h);
     }
   }
-  return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : (a.start ?? '').localeCompare(b.start ?? '')));
+  return out.sort((a, b) =>
+    a.date < b.date ? -1 : a.date > b.date ? 1 : (a.start ?? '').localeCompare(b.start ?? ''),
+  );
 }

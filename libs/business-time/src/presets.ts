@@ -14,7 +14,9 @@ export const DEFAULT_CONTRACT_END_ZONE = 'America/Los_Angeles';
  *    the current year (a number < 1000): the observed dates are listed explicitly in `holidays` (auditable and
  *    editable), and only those years have holidays.
  */
-export function defaultContractCalendarSpec(years?: readonly number[] | { from: number; to: number } | number): WeeklyCalendarSpec {
+export function defaultContractCalendarSpec(
+  years?: readonly number[] | { from: number; to: number } | number,
+): WeeklyCalendarSpec {
   const spec: WeeklyCalendarSpec = {
     version: 1,
     name: 'Default contract (Mon–Fri 08:00 ET – 18:00 PT, US federal holidays)',
@@ -34,9 +36,9 @@ export function defaultContractCalendarSpec(years?: readonly number[] | { from: 
   let list: number[];
   if (typeof years === 'number') {
     const now = new Date().getUTCFullYear();
-    list = years >= 1000 ? [years] : Array.from({ length: Math.max(0, Math.floor(years)) }, (_, i) => now + i);
-  }
-  else if (Array.isArray(years)) list = [...(years as readonly number[])];
+    list =
+      years >= 1000 ? [years] : Array.from({ length: Math.max(0, Math.floor(years)) }, (_, i) => now + i);
+  } else if (Array.isArray(years)) list = [...(years as readonly number[])];
   else {
     const r = years as { from: number; to: number };
     list = [];

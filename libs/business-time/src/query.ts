@@ -26,7 +26,8 @@ export interface PauseOptions {
 }
 
 function sec(d: Date, what: string): number {
-  if (!(d instanceof DateCtor)) throw new BusinessTimeError('ARGUMENT.INVALID_DATE', `${what} must be a Date`);
+  if (!(d instanceof DateCtor))
+    throw new BusinessTimeError('ARGUMENT.INVALID_DATE', `${what} must be a Date`);
   const ms = d.getTime();
   if (ms !== ms) throw new BusinessTimeError('ARGUMENT.INVALID_DATE', `${what} is an invalid Date`);
   return floor(ms / 1000);
@@ -34,7 +35,10 @@ function sec(d: Date, what: string): number {
 
 function checkSeconds(s: number): void {
   if (typeof s !== 'number' || !isInteger(s)) {
-    throw new BusinessTimeError('ARGUMENT.INVALID_SECONDS', `seconds must be a finite whole number, got ${String(s)}`);
+    throw new BusinessTimeError(
+      'ARGUMENT.INVALID_SECONDS',
+      `seconds must be a finite whole number, got ${String(s)}`,
+    );
   }
 }
 
@@ -128,7 +132,10 @@ function pausesOf(exclude: readonly Pause[]): number[] {
   const flat: number[] = [];
   exclude.forEach((p, i) => {
     if (!isArray(p) || p.length !== 2) {
-      throw new BusinessTimeError('ARGUMENT.INVALID_PAUSE', `exclude[${i}] must be a [from, to] pair of Dates`);
+      throw new BusinessTimeError(
+        'ARGUMENT.INVALID_PAUSE',
+        `exclude[${i}] must be a [from, to] pair of Dates`,
+      );
     }
     const s = sec(p[0], `exclude[${i}][0]`);
     const e = sec(p[1], `exclude[${i}][1]`);
@@ -187,7 +194,12 @@ function addWithPauses(cal: CompiledCalendar, t: number, s: number, p: number[])
  * The instant `seconds` business seconds after `start` (before it when negative). With `exclude`, time in
  * the pauses does not count (a ticket's "waiting for customer" periods).
  */
-export function addBusinessSeconds(cal: CompiledCalendar, start: Date, seconds: number, options?: PauseOptions): Date {
+export function addBusinessSeconds(
+  cal: CompiledCalendar,
+  start: Date,
+  seconds: number,
+  options?: PauseOptions,
+): Date {
   const t = sec(start, 'start');
   checkSeconds(seconds);
   if (options?.exclude && options.exclude.length > 0) {
@@ -197,7 +209,12 @@ export function addBusinessSeconds(cal: CompiledCalendar, start: Date, seconds: 
 }
 
 /** Business seconds in [a, b) (negative when b < a), minus those inside `exclude` pauses. */
-export function businessSecondsBetween(cal: CompiledCalendar, a: Date, b: Date, options?: PauseOptions): number {
+export function businessSecondsBetween(
+  cal: CompiledCalendar,
+  a: Date,
+  b: Date,
+  options?: PauseOptions,
+): number {
   const ta = sec(a, 'a');
   const tb = sec(b, 'b');
   if (options?.exclude && options.exclude.length > 0) {
@@ -243,7 +260,10 @@ export function nextClose(cal: CompiledCalendar, t: Date): Date {
       const e = cal.ends[k]!;
       if (e < cal.to) return new DateCtor(e * 1000);
       if (cal.tailAlwaysOpen()) {
-        throw new BusinessTimeError('CALENDAR.NEVER_CLOSES', `calendar is open without end after ${new DateCtor(u * 1000).toISOString()}`);
+        throw new BusinessTimeError(
+          'CALENDAR.NEVER_CLOSES',
+          `calendar is open without end after ${new DateCtor(u * 1000).toISOString()}`,
+        );
       }
     } else if (cal.tailEmpty()) {
       throw emptyError(cal, 'after', u);
@@ -275,7 +295,8 @@ export function nextBusinessDayStart(cal: CompiledCalendar, t: Date): Date {
     while (lo < keys.length && at[lo]! <= u) lo++;
     if (lo < keys.length) {
       // near the end of the range a window of that day could still be cut off: compile further first
-      if (at[lo]! + 9 * DAY < cal.to || !cal.lazy || cal.to >= HORIZON_END) return new DateCtor(at[lo]! * 1000);
+      if (at[lo]! + 9 * DAY < cal.to || !cal.lazy || cal.to >= HORIZON_END)
+        return new DateCtor(at[lo]! * 1000);
     } else if (cal.tailEmpty()) {
       throw emptyError(cal, 'after', u);
     }

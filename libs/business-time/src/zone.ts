@@ -77,7 +77,15 @@ export class ZoneTable {
    * Finds the transitions in (t0, t1]. Searches on a 15-minute grid first (where real transitions are), then
    * checks the second before the grid point; off-grid transitions (old local mean times) fall back to seconds.
    */
-  private bisect(t0: number, o0: number, t1: number, o1: number, outT: number[], outO: number[], grid = GRID): void {
+  private bisect(
+    t0: number,
+    o0: number,
+    t1: number,
+    o1: number,
+    outT: number[],
+    outO: number[],
+    grid = GRID,
+  ): void {
     if (t1 - t0 <= grid) {
       if (grid === 1) {
         outT.push(t1);
@@ -234,7 +242,10 @@ export function zoneTable(zone: string): ZoneTable {
   const t = tables.get(zone);
   if (t) return t;
   if (!isValidZone(zone)) {
-    throw new BusinessTimeError('CALENDAR.UNKNOWN_ZONE', `unknown time zone ${JSON.stringify(zone)} (expected an IANA name such as "America/New_York")`);
+    throw new BusinessTimeError(
+      'CALENDAR.UNKNOWN_ZONE',
+      `unknown time zone ${JSON.stringify(zone)} (expected an IANA name such as "America/New_York")`,
+    );
   }
   return tables.get(zone)!;
 }

@@ -1,7 +1,21 @@
 import fc from 'fast-check';
-import type { CalendarSpec, ExceptionSpec, HolidaySpec, Weekday, WeeklyCalendarSpec, WindowTimesSpec, WeeklyWindowSpec } from '../src';
+import type {
+  CalendarSpec,
+  ExceptionSpec,
+  HolidaySpec,
+  Weekday,
+  WeeklyCalendarSpec,
+  WindowTimesSpec,
+  WeeklyWindowSpec,
+} from '../src';
 
-export const ZONES = ['America/New_York', 'America/Los_Angeles', 'Europe/Berlin', 'Asia/Kolkata', 'Australia/Lord_Howe'] as const;
+export const ZONES = [
+  'America/New_York',
+  'America/Los_Angeles',
+  'Europe/Berlin',
+  'Asia/Kolkata',
+  'Australia/Lord_Howe',
+] as const;
 export const WEEKDAYS: Weekday[] = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
 const DAY = 86400;
 
@@ -13,11 +27,28 @@ export const zoneArb = fc.constantFrom(...ZONES);
 
 /** Times with a bias to DST-sensitive ones (02:00–03:00 is the gap/overlap in most zones here). */
 export const timeArb = fc.oneof(
-  fc.constantFrom('00:00', '01:00', '01:30', '02:00', '02:15', '02:30', '03:00', '08:00', '09:00', '17:00', '18:00', '22:00', '06:00'),
+  fc.constantFrom(
+    '00:00',
+    '01:00',
+    '01:30',
+    '02:00',
+    '02:15',
+    '02:30',
+    '03:00',
+    '08:00',
+    '09:00',
+    '17:00',
+    '18:00',
+    '22:00',
+    '06:00',
+  ),
   fc.integer({ min: 0, max: 95 }).map((q) => hhmm(q * 15)),
   fc.integer({ min: 0, max: 1439 }).map(hhmm),
 );
-export const endTimeArb = fc.oneof({ arbitrary: timeArb, weight: 6 }, { arbitrary: fc.constant('24:00'), weight: 1 });
+export const endTimeArb = fc.oneof(
+  { arbitrary: timeArb, weight: 6 },
+  { arbitrary: fc.constant('24:00'), weight: 1 },
+);
 
 export const windowTimesArb: fc.Arbitrary<WindowTimesSpec> = fc
   .record({
@@ -25,7 +56,10 @@ export const windowTimesArb: fc.Arbitrary<WindowTimesSpec> = fc
     endTime: endTimeArb,
     startZone: zoneArb,
     otherZone: zoneArb,
-    sameZone: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
+    sameZone: fc.oneof(
+      { arbitrary: fc.constant(true), weight: 3 },
+      { arbitrary: fc.constant(false), weight: 1 },
+    ),
     endDayOffset: fc.oneof(
       { arbitrary: fc.constant(undefined), weight: 6 },
       { arbitrary: fc.constant(1), weight: 2 },
@@ -51,7 +85,9 @@ export function holidayArb(d0: number, d1: number): fc.Arbitrary<HolidaySpec> {
     .record({
       day: fc.integer({ min: d0, max: d1 }),
       zone: zoneArb,
-      partial: fc.option(fc.tuple(fc.integer({ min: 0, max: 95 }), fc.integer({ min: 1, max: 60 })), { nil: undefined }),
+      partial: fc.option(fc.tuple(fc.integer({ min: 0, max: 95 }), fc.integer({ min: 1, max: 60 })), {
+        nil: undefined,
+      }),
     })
     .map(({ day, zone, partial }) => {
       const h: HolidaySpec = { date: isoDate(day), zone };

@@ -51,7 +51,12 @@ describe('parseIsoDuration', () => {
   });
 
   it('formatIsoDuration round-trips', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: 10 * 365 * 86400 }), (s) => parseIsoDuration(formatIsoDuration(s)) === s));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10 * 365 * 86400 }),
+        (s) => parseIsoDuration(formatIsoDuration(s)) === s,
+      ),
+    );
     expect(formatIsoDuration(14400)).toBe('PT4H');
     expect(formatIsoDuration(0)).toBe('PT0S');
     expect(formatIsoDuration(90000)).toBe('P1DT1H');

@@ -1,7 +1,19 @@
-import { BusinessTimeError, businessSecondsBetween, compileCalendar, defaultContractCalendarSpec, holidaysFromICalendar } from '../src';
+import {
+  BusinessTimeError,
+  businessSecondsBetween,
+  compileCalendar,
+  defaultContractCalendarSpec,
+  holidaysFromICalendar,
+} from '../src';
 
 const ics = (...events: string[]) =>
-  ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...events.flatMap((e) => ['BEGIN:VEVENT', ...e.split('\n'), 'END:VEVENT']), 'END:VCALENDAR'].join('\r\n');
+  [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//test//EN',
+    ...events.flatMap((e) => ['BEGIN:VEVENT', ...e.split('\n'), 'END:VEVENT']),
+    'END:VCALENDAR',
+  ].join('\r\n');
 
 function code(f: () => unknown): string {
   try {
@@ -32,7 +44,9 @@ describe('holidaysFromICalendar', () => {
       { date: '2025-12-31', zone: 'UTC', start: '17:00', end: '20:00', name: 'Maintenance' },
     ]);
     // without a zone, all-day holidays take the calendar's zone when compiled
-    expect(holidaysFromICalendar(ics('DTSTART;VALUE=DATE:20251225\nSUMMARY:X'))).toEqual([{ date: '2025-12-25', name: 'X' }]);
+    expect(holidaysFromICalendar(ics('DTSTART;VALUE=DATE:20251225\nSUMMARY:X'))).toEqual([
+      { date: '2025-12-25', name: 'X' },
+    ]);
   });
 
   it('handles folding, escapes, LF line ends, nested alarms and cancelled events', () => {
@@ -53,7 +67,9 @@ describe('holidaysFromICalendar', () => {
       'END:VEVENT',
       'END:VCALENDAR',
     ].join('\n');
-    expect(holidaysFromICalendar(text, { zone: 'UTC' })).toEqual([{ date: '2025-07-04', zone: 'UTC', name: 'Independence, the Fourth; of July\nholiday' }]);
+    expect(holidaysFromICalendar(text, { zone: 'UTC' })).toEqual([
+      { date: '2025-07-04', zone: 'UTC', name: 'Independence, the Fourth; of July\nholiday' },
+    ]);
   });
 
   it('expands yearly rules (fixed date, ordinal weekday, COUNT, UNTIL, EXDATE)', () => {
@@ -76,20 +92,43 @@ describe('holidaysFromICalendar', () => {
 
   it('rejects what it cannot represent faithfully', () => {
     expect(code(() => holidaysFromICalendar('hello'))).toBe('ICAL.INVALID');
-    expect(code(() => holidaysFromICalendar(ics('DTSTART;VALUE=DATE:20250101\nRRULE:FREQ=MONTHLY')))).toBe('ICAL.UNSUPPORTED');
-    expect(code(() => holidaysFromICalendar(ics('DTSTART;VALUE=DATE:20250101\nRRULE:FREQ=YEARLY;BYDAY=MO')))).toBe('ICAL.UNSUPPORTED');
-    expect(code(() => holidaysFromICalendar(ics('DTSTART;VALUE=DATE:20250101\nRDATE;VALUE=DATE:20250102')))).toBe('ICAL.UNSUPPORTED');
-    expect(code(() => holidaysFromICalendar(ics('DTSTART;TZID=Eastern Standard Time:20250101T090000\nDTEND;TZID=Eastern Standard Time:20250101T100000')))).toBe(
-      'ICAL.UNKNOWN_TZID',
+    expect(code(() => holidaysFromICalendar(ics('DTSTART;VALUE=DATE:20250101\nRRULE:FREQ=MONTHLY')))).toBe(
+      'ICAL.UNSUPPORTED',
     );
+    expect(
+      code(() => holidaysFromICalendar(ics('DTSTART;VALUE=DATE:20250101\nRRULE:FREQ=YEARLY;BYDAY=MO'))),
+    ).toBe('ICAL.UNSUPPORTED');
+    expect(
+      code(() => holidaysFromICalendar(ics('DTSTART;VALUE=DATE:20250101\nRDATE;VALUE=DATE:20250102'))),
+    ).toBe('ICAL.UNSUPPORTED');
+    expect(
+      code(() =>
+        holidaysFromICalendar(
+          ics(
+            'DTSTART;TZID=Eastern Standard Time:20250101T090000\nDTEND;TZID=Eastern Standard Time:20250101T100000',
+          ),
+        ),
+      ),
+    ).toBe('ICAL.UNKNOWN_TZID');
     expect(code(() => holidaysFromICalendar(ics('DTSTART:2025-01-01')))).toBe('ICAL.INVALID');
     expect(code(() => holidaysFromICalendar(ics('SUMMARY:no start')))).toBe('ICAL.INVALID');
-    expect(code(() => holidaysFromICalendar('BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20250101\r\n'))).toBe('ICAL.INVALID');
+    expect(
+      code(() => holidaysFromICalendar('BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20250101\r\n')),
+    ).toBe('ICAL.INVALID');
   });
 
   it('imported holidays feed a calendar', () => {
-    const holidays = holidaysFromICalendar(ics('DTSTART;VALUE=DATE:20251117\nDTEND;VALUE=DATE:20251118\nSUMMARY:Company day off'), { zone: 'America/New_York' });
+    const holidays = holidaysFromICalendar(
+      ics('DTSTART;VALUE=DATE:20251117\nDTEND;VALUE=DATE:20251118\nSUMMARY:Company day off'),
+      { zone: 'America/New_York' },
+    );
     const cal = compileCalendar({ ...defaultContractCalendarSpec(), holidays });
-    expect(businessSecondsBetween(cal, new Date('2025-11-17T00:00:00-05:00'), new Date('2025-11-18T00:00:00-05:00'))).toBe(0);
+    expect(
+      businessSecondsBetween(
+        cal,
+        new Date('2025-11-17T00:00:00-05:00'),
+        new Date('2025-11-18T00:00:00-05:00'),
+      ),
+    ).toBe(0);
   });
 });

@@ -35,11 +35,17 @@ function tolerant(f: () => void): void {
   }
 }
 
-const instant = fc.oneof(fc.integer({ min: T0 + 30 * DAY, max: T1 - 200 * DAY }), fc.integer({ min: (T0 + 30 * DAY) / 60, max: (T1 - 200 * DAY) / 60 }).map((m) => m * 60));
+const instant = fc.oneof(
+  fc.integer({ min: T0 + 30 * DAY, max: T1 - 200 * DAY }),
+  fc.integer({ min: (T0 + 30 * DAY) / 60, max: (T1 - 200 * DAY) / 60 }).map((m) => m * 60),
+);
 const amount = fc.oneof(fc.integer({ min: 1, max: 8 * 3600 }), fc.integer({ min: 1, max: 60 * DAY }));
 
 const specs = calendarSpecArb(Math.floor(T0 / DAY), Math.floor(T1 / DAY));
-const smallRange = { from: d(Date.parse('2025-01-01T00:00:00Z') / 1000), to: d(Date.parse('2025-03-01T00:00:00Z') / 1000) };
+const smallRange = {
+  from: d(Date.parse('2025-01-01T00:00:00Z') / 1000),
+  to: d(Date.parse('2025-03-01T00:00:00Z') / 1000),
+};
 
 function compileOrSkip(spec: CalendarSpec): CompiledCalendar | undefined {
   try {
@@ -68,7 +74,8 @@ describe('invariants on random calendars', () => {
           expect(s(back)).toBeLessThanOrEqual(hi);
           expect(businessSecondsBetween(cal, back, d(hi))).toBe(sa);
           // from an open instant, add then between round-trips exactly, and add(a, between(a, b)) = b when b is open
-          if (isOpen(cal, d(hi))) expect(s(addBusinessSeconds(cal, d(lo), businessSecondsBetween(cal, d(lo), d(hi))))).toBe(hi);
+          if (isOpen(cal, d(hi)))
+            expect(s(addBusinessSeconds(cal, d(lo), businessSecondsBetween(cal, d(lo), d(hi))))).toBe(hi);
         });
       }),
       { numRuns: 300 },
@@ -115,34 +122,49 @@ describe('invariants on random calendars', () => {
 
   it('a pause removes exactly its business time, and a pause inside open time adds exactly its length', () => {
     fc.assert(
-      fc.property(specs, instant, amount, fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 4 * 3600 }), instant, fc.integer({ min: 0, max: 30 * DAY }), (spec, t, amt, frac, len, p0, plen) => {
-        const cal = compileOrSkip(spec);
-        if (!cal) return;
-        tolerant(() => {
-          // arbitrary pause: between loses exactly the business time inside it
-          const b = s(addBusinessSeconds(cal, d(t), amt)) + 1;
-          const pause: [Date, Date] = [d(p0), d(p0 + plen)];
-          const lo = Math.max(t, p0);
-          const hi = Math.min(b, p0 + plen);
-          const inside = lo < hi ? businessSecondsBetween(cal, d(lo), d(hi)) : 0;
-          expect(businessSecondsBetween(cal, d(t), d(b), { exclude: [pause] })).toBe(businessSecondsBetween(cal, d(t), d(b)) - inside);
-          expect(businessSecondsBetween(cal, d(b), d(t), { exclude: [pause] })).toBe(inside - businessSecondsBetween(cal, d(t), d(b)));
-          const r = addBusinessSeconds(cal, d(t), amt, { exclude: [pause] });
-          expect(businessSecondsBetween(cal, d(t), r, { exclude: [pause] })).toBe(amt);
-          expect(s(r)).toBeGreaterThanOrEqual(s(addBusinessSeconds(cal, d(t), amt)));
-          const back = addBusinessSeconds(cal, r, -amt, { exclude: [pause] });
-          expect(businessSecondsBetween(cal, back, r, { exclude: [pause] })).toBe(amt);
+      fc.property(
+        specs,
+        instant,
+        amount,
+        fc.integer({ min: 1, max: 100 }),
+        fc.integer({ min: 1, max: 4 * 3600 }),
+        instant,
+        fc.integer({ min: 0, max: 30 * DAY }),
+        (spec, t, amt, frac, len, p0, plen) => {
+          const cal = compileOrSkip(spec);
+          if (!cal) return;
+          tolerant(() => {
+            // arbitrary pause: between loses exactly the business time inside it
+            const b = s(addBusinessSeconds(cal, d(t), amt)) + 1;
+            const pause: [Date, Date] = [d(p0), d(p0 + plen)];
+            const lo = Math.max(t, p0);
+            const hi = Math.min(b, p0 + plen);
+            const inside = lo < hi ? businessSecondsBetween(cal, d(lo), d(hi)) : 0;
+            expect(businessSecondsBetween(cal, d(t), d(b), { exclude: [pause] })).toBe(
+              businessSecondsBetween(cal, d(t), d(b)) - inside,
+            );
+            expect(businessSecondsBetween(cal, d(b), d(t), { exclude: [pause] })).toBe(
+              inside - businessSecondsBetween(cal, d(t), d(b)),
+            );
+            const r = addBusinessSeconds(cal, d(t), amt, { exclude: [pause] });
+            expect(businessSecondsBetween(cal, d(t), r, { exclude: [pause] })).toBe(amt);
+            expect(s(r)).toBeGreaterThanOrEqual(s(addBusinessSeconds(cal, d(t), amt)));
+            const back = addBusinessSeconds(cal, r, -amt, { exclude: [pause] });
+            expect(businessSecondsBetween(cal, back, r, { exclude: [pause] })).toBe(amt);
 
-          // a pause lying inside one stretch of open time, after t and before the due time
-          if (amt < 2) return;
-          const x = addBusinessSeconds(cal, d(t), 1 + Math.floor(((amt - 1) * frac) / 101));
-          if (!isOpen(cal, x)) return;
-          const room = s(nextClose(cal, x)) - s(x);
-          const l = Math.min(len, room);
-          const inner: [Date, Date] = [x, d(s(x) + l)];
-          expect(s(addBusinessSeconds(cal, d(t), amt, { exclude: [inner] }))).toBe(s(addBusinessSeconds(cal, d(t), amt + l)));
-        });
-      }),
+            // a pause lying inside one stretch of open time, after t and before the due time
+            if (amt < 2) return;
+            const x = addBusinessSeconds(cal, d(t), 1 + Math.floor(((amt - 1) * frac) / 101));
+            if (!isOpen(cal, x)) return;
+            const room = s(nextClose(cal, x)) - s(x);
+            const l = Math.min(len, room);
+            const inner: [Date, Date] = [x, d(s(x) + l)];
+            expect(s(addBusinessSeconds(cal, d(t), amt, { exclude: [inner] }))).toBe(
+              s(addBusinessSeconds(cal, d(t), amt + l)),
+            );
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -173,7 +195,9 @@ describe('invariants on random calendars', () => {
           } else {
             expect(s(addBusinessSeconds(lazy, d(t), amt))).toBe(expected);
           }
-          expect(businessSecondsBetween(lazy, d(t), d(t + amt))).toBe(businessSecondsBetween(eager, d(t), d(t + amt)));
+          expect(businessSecondsBetween(lazy, d(t), d(t + amt))).toBe(
+            businessSecondsBetween(eager, d(t), d(t + amt)),
+          );
         });
       }),
       { numRuns: 120 },
@@ -185,8 +209,16 @@ describe('invariants on random calendars', () => {
     fc.assert(
       fc.property(instant, amount, (t, amt) => {
         const r = addBusinessSeconds(cal, d(t), amt);
-        const ny = new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', weekday: 'short' }).format(r);
-        const la = new Intl.DateTimeFormat('en-US', { timeZone: 'America/Los_Angeles', weekday: 'short', hour: 'numeric', hourCycle: 'h23' }).formatToParts(r);
+        const ny = new Intl.DateTimeFormat('en-US', {
+          timeZone: 'America/New_York',
+          weekday: 'short',
+        }).format(r);
+        const la = new Intl.DateTimeFormat('en-US', {
+          timeZone: 'America/Los_Angeles',
+          weekday: 'short',
+          hour: 'numeric',
+          hourCycle: 'h23',
+        }).formatToParts(r);
         expect(['Sat', 'Sun']).not.toContain(ny);
         expect(isOpen(cal, r) || s(r) === s(nextClose(cal, new Date(r.getTime() - 1000)))).toBe(true);
         expect(la.length).toBeGreaterThan(0);

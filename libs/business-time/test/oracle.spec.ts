@@ -62,14 +62,18 @@ afterAll(() => {
   if (process.env['BT_ORACLE_STATS']) console.log(JSON.stringify(stats));
 });
 
-const isErr = (x: unknown): x is { code: string } => typeof x === 'object' && x !== null && 'code' in x && !(x instanceof Date);
+const isErr = (x: unknown): x is { code: string } =>
+  typeof x === 'object' && x !== null && 'code' in x && !(x instanceof Date);
 
 function check(period: Period, spec: CalendarSpec, queries: Array<[number, number, number]>): void {
   const tl = timeline(period);
   // the compiler generates windows for these dates (see compile.ts); the oracle must judge the same ones
   const maxK = 2;
   const days: [number, number] = [Math.floor(tl.t0 / DAY), Math.floor(tl.t1 / DAY) - 1];
-  const compileDays: [number, number] = [Math.floor(period.p0 / DAY) - maxK - 2, Math.floor(period.p1 / DAY) + 2];
+  const compileDays: [number, number] = [
+    Math.floor(period.p0 / DAY) - maxK - 2,
+    Math.floor(period.p1 / DAY) + 2,
+  ];
   const oc = oracleCalendar(tl, spec, days);
   const ocCompileRange = oracleCalendar(tl, spec, compileDays);
   const compiled = attempt(() => compileCalendar(spec, { from: d(period.p0), to: d(period.p1) }));
@@ -79,13 +83,18 @@ function check(period: Period, spec: CalendarSpec, queries: Array<[number, numbe
     expect(compiled.code).toBe('CALENDAR.END_BEFORE_START');
     // either the oracle saw a window end before its start, or the spec says end ≤ start in one zone with
     // endDayOffset 0 (rejected statically even when the instants coincide)
-    if (ocCompileRange.endBeforeStart === undefined) expect(JSON.stringify(spec)).toContain('"endDayOffset":0');
+    if (ocCompileRange.endBeforeStart === undefined)
+      expect(JSON.stringify(spec)).toContain('"endDayOffset":0');
     return;
   }
   expect(ocCompileRange.endBeforeStart).toBeUndefined();
   const cal = compiled;
   const o = new OracleQueries(tl, oc, refZoneOf(cal));
-  const expectSame = (what: string, got: Date | number | boolean | { code: string }, want: number | boolean | undefined) => {
+  const expectSame = (
+    what: string,
+    got: Date | number | boolean | { code: string },
+    want: number | boolean | undefined,
+  ) => {
     if (isErr(got)) {
       stats.errors[got.code] = (stats.errors[got.code] ?? 0) + 1;
       if (got.code === 'CALENDAR.END_BEFORE_START') {
@@ -113,13 +122,41 @@ function check(period: Period, spec: CalendarSpec, queries: Array<[number, numbe
   for (const [t, s, t2] of queries) {
     const T = d(t);
     const label = (q: string) => `${q} @ ${T.toISOString()} (s=${s}, t2=${d(t2).toISOString()})`;
-    expectSame(label('isOpen'), attempt(() => isOpen(cal, T)), o.isOpen(t));
-    expectSame(label('nextOpen'), attempt(() => nextOpen(cal, T)), o.nextOpen(t));
-    expectSame(label('nextClose'), attempt(() => nextClose(cal, T)), o.nextClose(t));
-    expectSame(label('between'), attempt(() => businessSecondsBetween(cal, T, d(t2))), o.between(t, t2));
-    expectSame(label('add'), attempt(() => addBusinessSeconds(cal, T, s)), o.add(t, s));
-    expectSame(label('subtract'), attempt(() => addBusinessSeconds(cal, T, -s)), o.add(t, -s));
-    expectSame(label('nextBusinessDayStart'), attempt(() => nextBusinessDayStart(cal, T)), o.nextBusinessDayStart(t));
+    expectSame(
+      label('isOpen'),
+      attempt(() => isOpen(cal, T)),
+      o.isOpen(t),
+    );
+    expectSame(
+      label('nextOpen'),
+      attempt(() => nextOpen(cal, T)),
+      o.nextOpen(t),
+    );
+    expectSame(
+      label('nextClose'),
+      attempt(() => nextClose(cal, T)),
+      o.nextClose(t),
+    );
+    expectSame(
+      label('between'),
+      attempt(() => businessSecondsBetween(cal, T, d(t2))),
+      o.between(t, t2),
+    );
+    expectSame(
+      label('add'),
+      attempt(() => addBusinessSeconds(cal, T, s)),
+      o.add(t, s),
+    );
+    expectSame(
+      label('subtract'),
+      attempt(() => addBusinessSeconds(cal, T, -s)),
+      o.add(t, -s),
+    );
+    expectSame(
+      label('nextBusinessDayStart'),
+      attempt(() => nextBusinessDayStart(cal, T)),
+      o.nextBusinessDayStart(t),
+    );
   }
 }
 
@@ -134,11 +171,19 @@ describe('compiled calendars agree with the brute-force minute-walking oracle', 
         fc.integer({ min: lo, max: hi }),
         fc.integer({ min: lo / 60, max: hi / 60 }).map((m) => m * 60),
       );
-      const query = fc.tuple(instant, fc.oneof(fc.integer({ min: 1, max: 4 * 3600 }), fc.integer({ min: 1, max: 3 * DAY })), instant);
+      const query = fc.tuple(
+        instant,
+        fc.oneof(fc.integer({ min: 1, max: 4 * 3600 }), fc.integer({ min: 1, max: 3 * DAY })),
+        instant,
+      );
       fc.assert(
-        fc.property(calendarSpecArb(d0, d1), fc.array(query, { minLength: 4, maxLength: 8 }), (spec, queries) => {
-          check(period, spec, queries);
-        }),
+        fc.property(
+          calendarSpecArb(d0, d1),
+          fc.array(query, { minLength: 4, maxLength: 8 }),
+          (spec, queries) => {
+            check(period, spec, queries);
+          },
+        ),
         { numRuns: 250 },
       );
     });

@@ -150,7 +150,12 @@ function refZone(spec: CalendarSpec): string | undefined {
   return (spec as WeeklyCalendarSpec).windows[0]?.start.zone;
 }
 
-function evalSpec(tl: Timeline, spec: CalendarSpec, days: [number, number], inherited: string | undefined): { bits: Uint8Array; inst: Inst[]; bad?: number } {
+function evalSpec(
+  tl: Timeline,
+  spec: CalendarSpec,
+  days: [number, number],
+  inherited: string | undefined,
+): { bits: Uint8Array; inst: Inst[]; bad?: number } {
   const zone = refZone(spec) ?? inherited;
   if (spec.kind === 'union' || spec.kind === 'intersection') {
     const parts = spec.calendars.map((c) => evalSpec(tl, c, days, zone));
@@ -163,7 +168,11 @@ function evalSpec(tl: Timeline, spec: CalendarSpec, days: [number, number], inhe
     const hol = holidayBits(tl, spec.holidays, zone);
     for (let m = 0; m < tl.minutes; m++) if (hol[m]) bits[m] = 0;
     const bad = parts.map((p) => p.bad).filter((x) => x !== undefined);
-    return { bits, inst: parts.flatMap((p) => p.inst), bad: bad.length ? min(...(bad as number[])) : undefined };
+    return {
+      bits,
+      inst: parts.flatMap((p) => p.inst),
+      bad: bad.length ? min(...(bad as number[])) : undefined,
+    };
   }
   const w = spec as WeeklyCalendarSpec;
   const regular = new Uint8Array(tl.minutes);
@@ -175,7 +184,10 @@ function evalSpec(tl: Timeline, spec: CalendarSpec, days: [number, number], inhe
     const exc = (w.exceptions ?? []).filter((x) => dayOf(x.date) === D);
     let list: WindowTimesSpec[];
     if (exc.length > 0) {
-      list = exc.flatMap((x) => [...(x.windows ?? []), ...(x.like ? w.windows.filter((y) => y.days.includes(x.like!)) : [])]);
+      list = exc.flatMap((x) => [
+        ...(x.windows ?? []),
+        ...(x.like ? w.windows.filter((y) => y.days.includes(x.like!)) : []),
+      ]);
     } else {
       list = w.windows.filter((y) => y.days.includes(wd as never));
     }

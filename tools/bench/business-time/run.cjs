@@ -27,7 +27,9 @@ function build() {
   const swc = require(path.join(ROOT, 'node_modules/@swc/core'));
   const out = path.join(os.tmpdir(), `sladesk-business-time-bench-${process.pid}`);
   const walk = (dir) =>
-    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
   for (const file of walk(SRC).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))) {
     const { code } = swc.transformFileSync(file, {
       jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
@@ -74,7 +76,8 @@ function opsPerSec(fn, ms) {
   return (n * 1000) / (t1 - t0);
 }
 
-const fmtOps = (x) => (x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k/s` : `${x.toFixed(0)} /s`);
+const fmtOps = (x) =>
+  x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : x >= 1e3 ? `${(x / 1e3).toFixed(1)} k/s` : `${x.toFixed(0)} /s`;
 const fmtUs = (ops) => `${(1e6 / ops).toFixed(ops > 1e5 ? 3 : 1)} µs`;
 
 // ---------------------------------------------------------------------------------------------- main
@@ -92,7 +95,8 @@ function main() {
     dayjs: require(path.join(ROOT, 'node_modules/dayjs/package.json')).version,
     'dayjs-business-time': require(path.join(ROOT, 'node_modules/dayjs-business-time/package.json')).version,
     moment: require(path.join(ROOT, 'node_modules/moment/package.json')).version,
-    'moment-business-time': require(path.join(ROOT, 'node_modules/moment-business-time/package.json')).version,
+    'moment-business-time': require(path.join(ROOT, 'node_modules/moment-business-time/package.json'))
+      .version,
     cpu: os.cpus()[0] ? os.cpus()[0].model : 'unknown',
   };
 
@@ -100,21 +104,44 @@ function main() {
   const holidays = bt.usFederalHolidayDates(2025, 2028).map((h) => h.date);
   const spec = {
     zone: 'UTC',
-    windows: [{ days: ['MON', 'TUE', 'WED', 'THU', 'FRI'], start: { time: '09:00', zone: 'UTC' }, end: { time: '17:00', zone: 'UTC' } }],
+    windows: [
+      {
+        days: ['MON', 'TUE', 'WED', 'THU', 'FRI'],
+        start: { time: '09:00', zone: 'UTC' },
+        end: { time: '17:00', zone: 'UTC' },
+      },
+    ],
     holidays: holidays.map((date) => ({ date, zone: 'UTC' })),
   };
-  const cal = bt.compileCalendar(spec, { from: new Date('2024-01-01T00:00:00Z'), to: new Date('2030-01-01T00:00:00Z') });
+  const cal = bt.compileCalendar(spec, {
+    from: new Date('2024-01-01T00:00:00Z'),
+    to: new Date('2030-01-01T00:00:00Z'),
+  });
   const seg = [{ start: '09:00:00', end: '17:00:00' }];
-  dayjs.setBusinessTime({ sunday: null, monday: seg, tuesday: seg, wednesday: seg, thursday: seg, friday: seg, saturday: null });
+  dayjs.setBusinessTime({
+    sunday: null,
+    monday: seg,
+    tuesday: seg,
+    wednesday: seg,
+    thursday: seg,
+    friday: seg,
+    saturday: null,
+  });
   dayjs.setHolidays(holidays);
   const hours = ['09:00:00', '17:00:00'];
-  moment.updateLocale('en', { workinghours: { 0: null, 1: hours, 2: hours, 3: hours, 4: hours, 5: hours, 6: null }, holidays });
+  moment.updateLocale('en', {
+    workinghours: { 0: null, 1: hours, 2: hours, 3: hours, 4: hours, 5: hours, 6: null },
+    holidays,
+  });
 
   // Start instants: whole minutes in 2025–2026, open and closed times alike.
   const rnd = prng(20251114);
   const from = Date.parse('2025-01-01T00:00:00Z');
   const span = Date.parse('2027-01-01T00:00:00Z') - from;
-  const starts = Array.from({ length: 1000 }, () => new Date(from + Math.floor((rnd() * span) / 60000) * 60000));
+  const starts = Array.from(
+    { length: 1000 },
+    () => new Date(from + Math.floor((rnd() * span) / 60000) * 60000),
+  );
   const dayjsStarts = starts.map((d) => dayjs(d));
   const momentStarts = starts.map((d) => moment(d));
 
@@ -134,9 +161,15 @@ function main() {
       const a = viaDayjs(i, min);
       const b = viaMoment(i, min);
       if (a === want) dj++;
-      else if (examples.length < 3) examples.push(`dayjs ${starts[i].toISOString()} +${min}min: ours ${new Date(want).toISOString()} theirs ${new Date(a).toISOString()}`);
+      else if (examples.length < 3)
+        examples.push(
+          `dayjs ${starts[i].toISOString()} +${min}min: ours ${new Date(want).toISOString()} theirs ${new Date(a).toISOString()}`,
+        );
       if (b === want) mo++;
-      else if (examples.length < 3) examples.push(`moment ${starts[i].toISOString()} +${min}min: ours ${new Date(want).toISOString()} theirs ${new Date(b).toISOString()}`);
+      else if (examples.length < 3)
+        examples.push(
+          `moment ${starts[i].toISOString()} +${min}min: ours ${new Date(want).toISOString()} theirs ${new Date(b).toISOString()}`,
+        );
     }
     agreement[min] = { checked: check, dayjs: dj, moment: mo, examples };
   }
@@ -159,13 +192,25 @@ function main() {
   const rnd2 = prng(7);
   const t10 = Date.parse('2026-01-01T00:00:00Z');
   const N = 4096;
-  const dStarts = Array.from({ length: N }, () => new Date(t10 + Math.floor(rnd2() * 10 * 365 * 86400) * 1000));
+  const dStarts = Array.from(
+    { length: N },
+    () => new Date(t10 + Math.floor(rnd2() * 10 * 365 * 86400) * 1000),
+  );
   const eStarts = dStarts.map((d) => d.getTime() / 1000);
   const amounts = Array.from({ length: N }, () => 60 * Math.floor(1 + rnd2() * 9600));
   const thr = {
-    addDate: opsPerSec((i) => bt.addBusinessSeconds(def, dStarts[i & (N - 1)], amounts[i & (N - 1)]).getTime(), ms),
-    addEpoch: opsPerSec((i) => bt.addBusinessSecondsEpoch(def, eStarts[i & (N - 1)], amounts[i & (N - 1)]), ms),
-    between: opsPerSec((i) => bt.businessSecondsBetween(def, dStarts[i & (N - 1)], dStarts[(i + 1) & (N - 1)]), ms),
+    addDate: opsPerSec(
+      (i) => bt.addBusinessSeconds(def, dStarts[i & (N - 1)], amounts[i & (N - 1)]).getTime(),
+      ms,
+    ),
+    addEpoch: opsPerSec(
+      (i) => bt.addBusinessSecondsEpoch(def, eStarts[i & (N - 1)], amounts[i & (N - 1)]),
+      ms,
+    ),
+    between: opsPerSec(
+      (i) => bt.businessSecondsBetween(def, dStarts[i & (N - 1)], dStarts[(i + 1) & (N - 1)]),
+      ms,
+    ),
     isOpen: opsPerSec((i) => (bt.isOpen(def, dStarts[i & (N - 1)]) ? 1 : 0), ms),
   };
 
@@ -202,23 +247,37 @@ function main() {
   fresh.sort((a, b) => a.first - b.first);
   const freshMedian = fresh[Math.floor(fresh.length / 2)];
 
-  const result = { versions, agreement, rows, throughput: thr, compile: { warm: compileWarm, coldTables: compileColdTables, freshProcess: freshMedian } };
+  const result = {
+    versions,
+    agreement,
+    rows,
+    throughput: thr,
+    compile: { warm: compileWarm, coldTables: compileColdTables, freshProcess: freshMedian },
+  };
   if (JSON_OUT) {
     console.log(JSON.stringify(result, null, 2));
     return;
   }
 
   const lines = [];
-  lines.push(`Node ${versions.node}, ${versions.cpu}; dayjs ${versions.dayjs} + dayjs-business-time ${versions['dayjs-business-time']}, moment ${versions.moment} + moment-business-time ${versions['moment-business-time']}${QUICK ? ' (--quick)' : ''}`);
+  lines.push(
+    `Node ${versions.node}, ${versions.cpu}; dayjs ${versions.dayjs} + dayjs-business-time ${versions['dayjs-business-time']}, moment ${versions.moment} + moment-business-time ${versions['moment-business-time']}${QUICK ? ' (--quick)' : ''}`,
+  );
   lines.push('');
-  lines.push('Agreement on Mon–Fri 09:00–17:00 UTC with US federal holidays (same answer as ours, to the millisecond):');
+  lines.push(
+    'Agreement on Mon–Fri 09:00–17:00 UTC with US federal holidays (same answer as ours, to the millisecond):',
+  );
   for (const min of [600, 9600]) {
     const a = agreement[min];
-    lines.push(`- +${min} business minutes: dayjs-business-time ${a.dayjs}/${a.checked}, moment-business-time ${a.moment}/${a.checked}`);
+    lines.push(
+      `- +${min} business minutes: dayjs-business-time ${a.dayjs}/${a.checked}, moment-business-time ${a.moment}/${a.checked}`,
+    );
     for (const e of a.examples) lines.push(`  - differs: ${e}`);
   }
   lines.push('');
-  lines.push('| add business time | @sladesk/business-time | dayjs-business-time | moment-business-time | ours ÷ dayjs | ours ÷ moment |');
+  lines.push(
+    '| add business time | @sladesk/business-time | dayjs-business-time | moment-business-time | ours ÷ dayjs | ours ÷ moment |',
+  );
   lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of rows) {
     lines.push(
@@ -228,7 +287,9 @@ function main() {
   lines.push('');
   lines.push('| default contract (2 zones, holiday rules), one core | rate |');
   lines.push('| --- | ---: |');
-  lines.push(`| addBusinessSeconds (Date in/out), random start in 10 years, +1…9,600 min | ${fmtOps(thr.addDate)} |`);
+  lines.push(
+    `| addBusinessSeconds (Date in/out), random start in 10 years, +1…9,600 min | ${fmtOps(thr.addDate)} |`,
+  );
   lines.push(`| addBusinessSecondsEpoch (epoch seconds) | ${fmtOps(thr.addEpoch)} |`);
   lines.push(`| businessSecondsBetween | ${fmtOps(thr.between)} |`);
   lines.push(`| isOpen | ${fmtOps(thr.isOpen)} |`);
@@ -237,7 +298,9 @@ function main() {
   lines.push('| --- | ---: |');
   lines.push(`| zone tables cached (median) | ${compileWarm.toFixed(2)} ms |`);
   lines.push(`| zone tables rebuilt from Intl (median) | ${compileColdTables.toFixed(2)} ms |`);
-  lines.push(`| first compile in a fresh process (median of ${fresh.length}; + ${freshMedian.icu.toFixed(1)} ms one-time Intl start-up) | ${freshMedian.first.toFixed(2)} ms |`);
+  lines.push(
+    `| first compile in a fresh process (median of ${fresh.length}; + ${freshMedian.icu.toFixed(1)} ms one-time Intl start-up) | ${freshMedian.first.toFixed(2)} ms |`,
+  );
   console.log(lines.join('\n'));
 }
 

@@ -70,7 +70,11 @@ export function usFederalHolidayDates(fromYear: number, toYear: number = fromYea
 }
 
 /** Observed federal holidays as whole-day HolidaySpecs in `zone` (default America/New_York). */
-export function usFederalHolidays(fromYear: number, toYear: number = fromYear, options: { zone?: string } = {}): HolidaySpec[] {
+export function usFederalHolidays(
+  fromYear: number,
+  toYear: number = fromYear,
+  options: { zone?: string } = {},
+): HolidaySpec[] {
   const zone = options.zone ?? 'America/New_York';
   return usFederalHolidayDates(fromYear, toYear).map((h) => ({ date: h.date, zone, name: h.name }));
 }
