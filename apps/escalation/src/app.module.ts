@@ -1,16 +1,79 @@
-import { healthController, loggerModule, MessagingModule, mongoHealthCheck, mongoModule, ServiceRuntime } from '@sladesk/messaging';
-import { DynamicModule, Module } from '@nestjs/common';
+import { healthController, loggerModule, MessagingModule, mongoHealthCheck, mongoModule, OutboxRelay, ServiceRuntime } from '@sladesk/messaging';
+import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
+import { getModelToken, MongooseModule } from '@nestjs/mongoose';
+import { ScheduleModule } from '@nestjs/schedule';
+import { Model, Schema } from 'mongoose';
+import { createTransport } from 'nodemailer';
+import { CaseEventsMessageController } from './cases/case-events.message.controller';
+import { CaseState, CaseStateSchema } from './cases/case-state.schema';
+import { EscalationRulesService } from './cases/escalation-rules.service';
 import { EscalationEnv } from './config';
+import { DirAccount, DirAccountSchema, DirStaff, DirStaffSchema } from './directory/directory.schema';
+import { DirectoryService } from './directory/directory.service';
+import { Escalation, EscalationSchema } from './escalations/escalation.schema';
+import { EscalationService } from './escalations/escalation.service';
+import { EscalationsMessageController } from './escalations/escalations.message.controller';
+import { RoutingService } from './escalations/routing.service';
+import { Incident, IncidentSchema } from './incidents/incident.schema';
+import { IncidentService } from './incidents/incident.service';
+import { IncidentsMessageController } from './incidents/incidents.message.controller';
+import { Notification, NotificationSchema } from './notifications/notification.schema';
+import { MAILER, NotificationService } from './notifications/notification.service';
+import { EscalationPolicy, EscalationPolicySchema } from './policies/policy.schema';
+import { PolicyService } from './policies/policy.service';
+import { TickerService } from './ticker.service';
 
-/** The escalation service; its capabilities arrive with their issues (see README, "Roadmap"). */
+const CounterSchema = new Schema({ _id: String, n: Number }, { collection: 'esc_counters', versionKey: false });
+
 @Module({})
-export class EscalationModule {
+export class EscalationModule implements OnModuleInit {
+  constructor(
+    private readonly relay: OutboxRelay,
+    @Inject('OUTBOX_MODELS') private readonly outboxModels: Model<never>[],
+  ) {}
+
   static forRoot(runtime: ServiceRuntime, config: EscalationEnv): DynamicModule {
     return {
       module: EscalationModule,
-      imports: [MessagingModule.forRuntime(runtime), loggerModule('escalation', config.LOG_LEVEL), mongoModule(config)],
-      controllers: [healthController('escalation')],
-      providers: [mongoHealthCheck],
+      imports: [
+        MessagingModule.forRuntime(runtime),
+        loggerModule('escalation', config.LOG_LEVEL),
+        mongoModule(config),
+        ScheduleModule.forRoot(),
+        MongooseModule.forFeature([
+          { name: DirAccount.name, schema: DirAccountSchema },
+          { name: DirStaff.name, schema: DirStaffSchema },
+          { name: CaseState.name, schema: CaseStateSchema },
+          { name: EscalationPolicy.name, schema: EscalationPolicySchema },
+          { name: Escalation.name, schema: EscalationSchema },
+          { name: Notification.name, schema: NotificationSchema },
+          { name: Incident.name, schema: IncidentSchema },
+          { name: 'RoundRobin', schema: CounterSchema },
+        ]),
+      ],
+      controllers: [healthController('escalation'), CaseEventsMessageController, EscalationsMessageController, IncidentsMessageController],
+      providers: [
+        mongoHealthCheck,
+        { provide: EscalationEnv, useValue: config },
+        { provide: MAILER, useFactory: () => createTransport(config.SLADESK_SMTP_URL) },
+        {
+          provide: 'OUTBOX_MODELS',
+          inject: [getModelToken(Escalation.name), getModelToken(Notification.name), getModelToken(Incident.name)],
+          useFactory: (...models: Model<never>[]) => models,
+        },
+        DirectoryService,
+        PolicyService,
+        RoutingService,
+        NotificationService,
+        EscalationService,
+        EscalationRulesService,
+        IncidentService,
+        TickerService,
+      ],
     };
+  }
+
+  onModuleInit(): void {
+    for (const model of this.outboxModels) this.relay.register(model);
   }
 }

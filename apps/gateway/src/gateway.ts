@@ -60,7 +60,7 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST}:${port}`;
-  new NestLogger('gateway').log(`gateway listening on ${url} (docs at ${url}/docs)`);
+  new NestLogger('gateway').log(`gateway ready, listening on ${url} (docs at ${url}/docs)`);
 
   let stopping: Promise<void> | undefined;
   return {

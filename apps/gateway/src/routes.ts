@@ -1,6 +1,16 @@
 import { Type } from '@nestjs/common';
+import { AccountsHttpController } from './accounts/accounts.http.controller';
 import { CasesHttpController } from './cases/cases.http.controller';
+import { IntercomWebhookHttpController } from './channels/intercom-webhook.http.controller';
+import { ReviewQueueHttpController } from './channels/review-queue.http.controller';
+import { EscalationHttpController } from './escalation/escalation.http.controller';
 import { HealthHttpController } from './health/health.http.controller';
+import { StaffHttpController } from './staff/staff.http.controller';
 
 /** Every HTTP controller of the gateway, one folder per resource; each only forwards over NATS. */
-export const HTTP_CONTROLLERS: Type<unknown>[] = [HealthHttpController, CasesHttpController];
+export const HTTP_CONTROLLERS: Type<unknown>[] = [
+  HealthHttpController,
+  CasesHttpController,
+  ...[AccountsHttpController, StaffHttpController, IntercomWebhookHttpController, ReviewQueueHttpController],
+  EscalationHttpController,
+];

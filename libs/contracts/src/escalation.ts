@@ -1,12 +1,366 @@
-// Contracts of the escalation context (subjects, payload classes, request/response classes and their
-// maps). Filled by the issue that builds it (#6); merged into the global maps in map.ts.
+// Contracts of the escalation context: tiers, escalation policies, escalations and their
+// acknowledgement, incidents (platform-wide issues) and notifications. Owned by the escalation service.
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { ID_PATTERN, Page, SEVERITIES, Severity } from './cases';
+
+export const ESCALATION_LEVELS = ['tier1', 'tier2', 'executive'] as const;
+export type EscalationLevel = (typeof ESCALATION_LEVELS)[number];
+
+/** Why an escalation exists; one per rule of the contract's escalation process. */
+export const ESCALATION_REASONS = [
+  'new_case',
+  'technical',
+  'sla_breach',
+  'persistent_reopened',
+  'persistent_repeat_category',
+  'persistent_unresolved',
+  'platform_wide',
+  'manual',
+] as const;
+export type EscalationReason = (typeof ESCALATION_REASONS)[number];
+
+export const ESCALATION_STATES = ['open', 'acknowledged', 'superseded', 'exhausted', 'closed'] as const;
+export type EscalationState = (typeof ESCALATION_STATES)[number];
+
+/** ISO-8601 duration of hours/minutes/seconds, e.g. `PT30M`, `PT4H`, `PT40H`. */
+const DURATION = /^PT(?=\d)(\d+H)?(\d+M)?(\d+S)?$/;
+
+// ---- policies -------------------------------------------------------------------------------
+
+export class AckTimeoutsDto {
+  @Matches(DURATION) tier1!: string;
+  @Matches(DURATION) tier2!: string;
+  @Matches(DURATION) executive!: string;
+}
+
+/**
+ * The escalation rules of one account (or the default, without accountId). Every field has the
+ * contract's default, so a policy names only what it changes.
+ */
+export class EscalationPolicyRequest {
+  /** The account this policy overrides; absent for the default policy. */
+  @IsOptional() @Matches(ID_PATTERN) accountId?: string;
+  /** A technical case goes to Tier 2 (at opening, or when reclassified as technical). */
+  @IsOptional() @IsBoolean() technicalToTier2?: boolean;
+  /** An SLA warning notifies the case's assignee. */
+  @IsOptional() @IsBoolean() warningNotifiesAssignee?: boolean;
+  /** An SLA breach escalates the case one level up. */
+  @IsOptional() @IsBoolean() breachEscalates?: boolean;
+  /** Persistent: a case reopened this many times goes to executives. */
+  @IsOptional() @IsInt() @Min(1) @Max(100) reopenedAtLeast?: number;
+  /** Persistent: this many cases of one account and category within `repeatWindowDays` go to executives. */
+  @IsOptional() @IsInt() @Min(2) @Max(1000) repeatCategoryCases?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(365) repeatWindowDays?: number;
+  /** Persistent: a case still unresolved after this much business time goes to executives. */
+  @IsOptional() @Matches(DURATION) unresolvedAfter?: string;
+  /** Platform-wide: an incident linked to cases of this many accounts goes to executives. */
+  @IsOptional() @IsInt() @Min(2) @Max(1000) platformWideAccounts?: number;
+  /** Platform-wide: any critical incident goes to executives. */
+  @IsOptional() @IsBoolean() criticalIncidentToExecutive?: boolean;
+  /** How long each level has to acknowledge before the escalation repeats, then moves up. */
+  @IsOptional() @ValidateNested() @Type(() => AckTimeoutsDto) ackTimeouts?: AckTimeoutsDto;
+  /** Notifications repeated to the same level before moving up. */
+  @IsOptional() @IsInt() @Min(0) @Max(10) maxRepeats?: number;
+  @IsOptional() @IsIn(['round_robin', 'least_loaded']) tier2Assignment?: 'round_robin' | 'least_loaded';
+}
+
+export type EscalationPolicyView = Required<Omit<EscalationPolicyRequest, 'accountId'>> & {
+  id: string;
+  accountId?: string;
+  version: number;
+  updatedAt: string;
+};
+
+export class GetEscalationPolicyQuery {
+  /** The account whose effective policy is wanted; absent for the default. */
+  @IsOptional() @Matches(ID_PATTERN) accountId?: string;
+}
+
+// ---- escalations ----------------------------------------------------------------------------
+
+export class ListEscalationsQuery {
+  @IsOptional() @Matches(ID_PATTERN) caseId?: string;
+  @IsOptional() @Matches(ID_PATTERN) accountId?: string;
+  @IsOptional() @IsIn(ESCALATION_LEVELS) level?: EscalationLevel;
+  @IsOptional() @IsIn(ESCALATION_STATES) state?: EscalationState;
+  @IsOptional() @IsIn(ESCALATION_REASONS) reason?: EscalationReason;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+}
+
+export class GetEscalationQuery {
+  @Matches(ID_PATTERN) id!: string;
+}
+
+export class AckEscalationRequest {
+  /** The staff member acknowledging (must be one of the escalation's recipients, or a manager/admin). */
+  @Matches(ID_PATTERN) by!: string;
+  @IsOptional() @IsString() @MaxLength(2000) note?: string;
+}
+
+export class AckEscalationCommand extends AckEscalationRequest {
+  @Matches(ID_PATTERN) id!: string;
+}
+
+export class CreateEscalationRequest {
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
+  /** Target level; default: one above the case's current level. */
+  @IsOptional() @IsIn(ESCALATION_LEVELS) level?: EscalationLevel;
+  @IsOptional() @Matches(ID_PATTERN) by?: string;
+}
+
+export interface EscalationView {
+  id: string;
+  caseId?: string;
+  incidentId?: string;
+  accountId?: string;
+  level: EscalationLevel;
+  reason: EscalationReason;
+  detail: string;
+  state: EscalationState;
+  assigneeId?: string;
+  recipients: string[];
+  repeats: number;
+  ackDueAt?: string;
+  acknowledgedAt?: string;
+  acknowledgedBy?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// ---- incidents ------------------------------------------------------------------------------
+
+export class CreateIncidentRequest {
+  @IsString() @IsNotEmpty() @MaxLength(500) title!: string;
+  @IsIn(SEVERITIES) severity!: Severity;
+  @IsOptional() @IsArray() @ArrayMaxSize(10_000) @ArrayUnique() @Matches(ID_PATTERN, { each: true }) caseIds?: string[];
+  @IsOptional() @IsString() @MaxLength(10_000) description?: string;
+}
+
+export class LinkIncidentCasesRequest {
+  @IsArray() @ArrayNotEmpty() @ArrayMaxSize(10_000) @ArrayUnique() @Matches(ID_PATTERN, { each: true }) caseIds!: string[];
+}
+
+export class LinkIncidentCasesCommand extends LinkIncidentCasesRequest {
+  @Matches(ID_PATTERN) id!: string;
+}
+
+export class RestoreIncidentRequest {
+  @IsOptional() @IsISO8601() restoredAt?: string;
+  @IsOptional() @IsString() @MaxLength(10_000) summary?: string;
+}
+
+export class RestoreIncidentCommand extends RestoreIncidentRequest {
+  @Matches(ID_PATTERN) id!: string;
+}
+
+export class GetIncidentQuery {
+  @Matches(ID_PATTERN) id!: string;
+}
+
+export class ListIncidentsQuery {
+  @IsOptional() @IsIn(['open', 'restored']) state?: 'open' | 'restored';
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+}
+
+export interface IncidentView {
+  id: string;
+  number: number;
+  title: string;
+  description: string;
+  severity: Severity;
+  state: 'open' | 'restored';
+  caseIds: string[];
+  accountIds: string[];
+  platformWide: boolean;
+  openedAt: string;
+  restoredAt?: string;
+}
+
+// ---- notifications --------------------------------------------------------------------------
+
+export class ListNotificationsQuery {
+  @IsOptional() @Matches(ID_PATTERN) caseId?: string;
+  @IsOptional() @Matches(ID_PATTERN) escalationId?: string;
+  @IsOptional() @IsIn(['pending', 'sent', 'failed']) state?: 'pending' | 'sent' | 'failed';
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+}
+
+export interface NotificationView {
+  id: string;
+  caseId?: string;
+  escalationId?: string;
+  incidentId?: string;
+  recipient: { staffId?: string; name: string; email: string };
+  channels: ('email' | 'intercom')[];
+  subject: string;
+  text: string;
+  critical: boolean;
+  state: 'pending' | 'sent' | 'failed';
+  /** Held until the recipient's working hours (non-critical) — or now. */
+  sendAfter: string;
+  attempts: number;
+  sentAt?: string;
+  lastError?: string;
+  createdAt: string;
+}
+
+// ---- event payloads -------------------------------------------------------------------------
+
+export class EscalatedPayload {
+  @Matches(ID_PATTERN) escalationId!: string;
+  @IsOptional() @Matches(ID_PATTERN) caseId?: string;
+  @IsOptional() @Matches(ID_PATTERN) incidentId?: string;
+  @IsOptional() @Matches(ID_PATTERN) accountId?: string;
+  @IsIn(ESCALATION_LEVELS) level!: EscalationLevel;
+  @IsIn(ESCALATION_REASONS) reason!: EscalationReason;
+  @IsString() detail!: string;
+  /** Who now owns the case, when the escalation assigns it (Tier 1: the CSM; Tier 2: a team member). */
+  @IsOptional() @Matches(ID_PATTERN) assigneeId?: string;
+  @IsArray() @Matches(ID_PATTERN, { each: true }) recipients!: string[];
+  /** 0 for the first notification of this escalation, then 1, 2 … for each unacknowledged repeat. */
+  @IsInt() @Min(0) repeat!: number;
+  @IsISO8601() at!: string;
+}
+
+export class EscalationAcknowledgedPayload {
+  @Matches(ID_PATTERN) escalationId!: string;
+  @IsOptional() @Matches(ID_PATTERN) caseId?: string;
+  @IsIn(ESCALATION_LEVELS) level!: EscalationLevel;
+  @Matches(ID_PATTERN) by!: string;
+  @IsISO8601() at!: string;
+}
+
+export class NotificationOutcomePayload {
+  @Matches(ID_PATTERN) notificationId!: string;
+  @IsOptional() @Matches(ID_PATTERN) caseId?: string;
+  @IsOptional() @Matches(ID_PATTERN) escalationId?: string;
+  @IsOptional() @Matches(ID_PATTERN) staffId?: string;
+  @IsString() email!: string;
+  @IsArray() @IsIn(['email', 'intercom'], { each: true }) channels!: ('email' | 'intercom')[];
+  @IsString() subject!: string;
+  @IsInt() @Min(1) attempts!: number;
+  @IsOptional() @IsString() error?: string;
+  /** For a failure: true when no further attempt will be made. */
+  @IsOptional() @IsBoolean() final?: boolean;
+  @IsISO8601() at!: string;
+}
+
+export class IncidentPayload {
+  @Matches(ID_PATTERN) incidentId!: string;
+  @IsString() title!: string;
+  @IsIn(SEVERITIES) severity!: Severity;
+  @IsArray() @Matches(ID_PATTERN, { each: true }) caseIds!: string[];
+  @IsArray() @Matches(ID_PATTERN, { each: true }) accountIds!: string[];
+  @IsBoolean() platformWide!: boolean;
+  @IsISO8601() at!: string;
+}
+
+/** A case was linked to an incident: intake annotates the case's timeline. */
+export class IncidentCaseLinkedPayload {
+  @Matches(ID_PATTERN) incidentId!: string;
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsString() title!: string;
+  @IsBoolean() platformWide!: boolean;
+  @IsISO8601() at!: string;
+}
+
+// ---- subjects and maps ----------------------------------------------------------------------
 
 /** Events. DO NOT RENAME a published subject. */
-export const EscalationEvents = {} as const;
-/** Requests. DO NOT RENAME. */
-export const EscalationRpc = {} as const;
+export const EscalationEvents = {
+  Escalated: 'sladesk.evt.escalation.escalated.v1',
+  EscalationAcknowledged: 'sladesk.evt.escalation.acknowledged.v1',
+  NotificationSent: 'sladesk.evt.notification.sent.v1',
+  NotificationFailed: 'sladesk.evt.notification.failed.v1',
+  IncidentOpened: 'sladesk.evt.incident.opened.v1',
+  IncidentCaseLinked: 'sladesk.evt.incident.case-linked.v1',
+  IncidentRestored: 'sladesk.evt.incident.restored.v1',
+} as const;
 
-export type EscalationEventMap = Record<never, never>;
-export const EscalationEventClasses = {};
-export type EscalationRpcMap = Record<never, never>;
-export const EscalationRpcClasses = {};
+/** Requests the escalation service answers. DO NOT RENAME. */
+export const EscalationRpc = {
+  PolicyPut: 'sladesk.rpc.escalation.policy.put.v1',
+  PolicyGet: 'sladesk.rpc.escalation.policy.get.v1',
+  EscalationCreate: 'sladesk.rpc.escalation.escalation.create.v1',
+  EscalationAck: 'sladesk.rpc.escalation.escalation.ack.v1',
+  EscalationGet: 'sladesk.rpc.escalation.escalation.get.v1',
+  EscalationList: 'sladesk.rpc.escalation.escalation.list.v1',
+  IncidentCreate: 'sladesk.rpc.escalation.incident.create.v1',
+  IncidentLinkCases: 'sladesk.rpc.escalation.incident.link-cases.v1',
+  IncidentRestore: 'sladesk.rpc.escalation.incident.restore.v1',
+  IncidentGet: 'sladesk.rpc.escalation.incident.get.v1',
+  IncidentList: 'sladesk.rpc.escalation.incident.list.v1',
+  NotificationList: 'sladesk.rpc.escalation.notification.list.v1',
+} as const;
+
+export interface EscalationEventMap {
+  [EscalationEvents.Escalated]: EscalatedPayload;
+  [EscalationEvents.EscalationAcknowledged]: EscalationAcknowledgedPayload;
+  [EscalationEvents.NotificationSent]: NotificationOutcomePayload;
+  [EscalationEvents.NotificationFailed]: NotificationOutcomePayload;
+  [EscalationEvents.IncidentOpened]: IncidentPayload;
+  [EscalationEvents.IncidentCaseLinked]: IncidentCaseLinkedPayload;
+  [EscalationEvents.IncidentRestored]: IncidentPayload;
+}
+
+export const EscalationEventClasses = {
+  [EscalationEvents.Escalated]: EscalatedPayload,
+  [EscalationEvents.EscalationAcknowledged]: EscalationAcknowledgedPayload,
+  [EscalationEvents.NotificationSent]: NotificationOutcomePayload,
+  [EscalationEvents.NotificationFailed]: NotificationOutcomePayload,
+  [EscalationEvents.IncidentOpened]: IncidentPayload,
+  [EscalationEvents.IncidentCaseLinked]: IncidentCaseLinkedPayload,
+  [EscalationEvents.IncidentRestored]: IncidentPayload,
+};
+
+export interface EscalationRpcMap {
+  [EscalationRpc.PolicyPut]: { request: EscalationPolicyRequest; response: EscalationPolicyView };
+  [EscalationRpc.PolicyGet]: { request: GetEscalationPolicyQuery; response: EscalationPolicyView };
+  [EscalationRpc.EscalationCreate]: { request: CreateEscalationRequest; response: EscalationView };
+  [EscalationRpc.EscalationAck]: { request: AckEscalationCommand; response: EscalationView };
+  [EscalationRpc.EscalationGet]: { request: GetEscalationQuery; response: EscalationView };
+  [EscalationRpc.EscalationList]: { request: ListEscalationsQuery; response: Page<EscalationView> };
+  [EscalationRpc.IncidentCreate]: { request: CreateIncidentRequest; response: IncidentView };
+  [EscalationRpc.IncidentLinkCases]: { request: LinkIncidentCasesCommand; response: IncidentView };
+  [EscalationRpc.IncidentRestore]: { request: RestoreIncidentCommand; response: IncidentView };
+  [EscalationRpc.IncidentGet]: { request: GetIncidentQuery; response: IncidentView };
+  [EscalationRpc.IncidentList]: { request: ListIncidentsQuery; response: Page<IncidentView> };
+  [EscalationRpc.NotificationList]: { request: ListNotificationsQuery; response: Page<NotificationView> };
+}
+
+export const EscalationRpcClasses = {
+  [EscalationRpc.PolicyPut]: EscalationPolicyRequest,
+  [EscalationRpc.PolicyGet]: GetEscalationPolicyQuery,
+  [EscalationRpc.EscalationCreate]: CreateEscalationRequest,
+  [EscalationRpc.EscalationAck]: AckEscalationCommand,
+  [EscalationRpc.EscalationGet]: GetEscalationQuery,
+  [EscalationRpc.EscalationList]: ListEscalationsQuery,
+  [EscalationRpc.IncidentCreate]: CreateIncidentRequest,
+  [EscalationRpc.IncidentLinkCases]: LinkIncidentCasesCommand,
+  [EscalationRpc.IncidentRestore]: RestoreIncidentCommand,
+  [EscalationRpc.IncidentGet]: GetIncidentQuery,
+  [EscalationRpc.IncidentList]: ListIncidentsQuery,
+  [EscalationRpc.NotificationList]: ListNotificationsQuery,
+};

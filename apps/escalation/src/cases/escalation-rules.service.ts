@@ -1,0 +1,174 @@
+import {
+  CaseOpenedPayload,
+  CaseReclassifiedPayload,
+  CaseReopenedPayload,
+  EventEnvelope,
+} from '@sladesk/contracts';
+import { addBusinessSeconds, CompiledCalendar, compileCalendar, defaultContractCalendarSpec, parseIsoDuration } from '@sladesk/business-time';
+import { applyOnce } from '@sladesk/persistence';
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import mongoose, { Model } from 'mongoose';
+import { EscalationService } from '../escalations/escalation.service';
+import { PolicyService } from '../policies/policy.service';
+import { CaseState } from './case-state.schema';
+
+/** A rule that needs a case we have not heard of yet throws, so the event is redelivered later. */
+export class CaseNotYetKnown extends Error {}
+
+/**
+ * The contract's escalation process, rule by rule: new case → the CSM (Tier 1); technical → Tier 2;
+ * SLA breach → one level up; persistent (reopened, repeated, unresolved) and platform-wide → executives.
+ */
+@Injectable()
+export class EscalationRulesService {
+  /** "Unresolved for too long" counts support hours of the default contract. */
+  private readonly supportHours: CompiledCalendar = compileCalendar(defaultContractCalendarSpec());
+
+  constructor(
+    @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
+    private readonly escalations: EscalationService,
+    private readonly policies: PolicyService,
+  ) {}
+
+  async caseOpened(e: EventEnvelope<CaseOpenedPayload>): Promise<void> {
+    const p = e.payload;
+    const policy = await this.policies.effective(p.accountId);
+    const openedAt = new Date(p.receivedAt);
+    const unresolvedDueAt = addBusinessSeconds(this.supportHours, openedAt, parseIsoDuration(policy.unresolvedAfter));
+    await applyOnce(this.cases, p.caseId, e.eventId, {
+      $setOnInsert: { accountId: p.accountId, openedAt, level: 'tier1', reopenCount: 0 },
+      $set: { category: p.category, severity: p.severity, status: 'new', unresolvedDueAt },
+    });
+    const critical = p.severity === 'critical';
+    await this.escalations.escalate({
+      key: `new:${p.caseId}`,
+      level: 'tier1',
+      reason: 'new_case',
+      detail: `New ${p.severity} ${p.category} case #${p.number} from ${p.accountId} via ${p.channel}.`,
+      caseId: p.caseId,
+      accountId: p.accountId,
+      critical,
+    });
+    if (p.category === 'technical' && policy.technicalToTier2) {
+      await this.escalations.escalate({
+        key: `technical:${p.caseId}`,
+        level: 'tier2',
+        reason: 'technical',
+        detail: `Technical case #${p.number}: Tier 2 investigates.`,
+        caseId: p.caseId,
+        accountId: p.accountId,
+        critical,
+      });
+    }
+    await this.checkRepeatedCategory(p.caseId, p.accountId, p.category, openedAt, critical);
+  }
+
+  async caseReclassified(e: EventEnvelope<CaseReclassifiedPayload>): Promise<void> {
+    const p = e.payload;
+    const state = await this.known(p.caseId);
+    await applyOnce(this.cases, p.caseId, e.eventId, { $set: { severity: p.severity, category: p.category } });
+    const policy = await this.policies.effective(p.accountId);
+    const critical = p.severity === 'critical';
+    if (p.category === 'technical' && p.previousCategory !== 'technical' && policy.technicalToTier2) {
+      await this.escalations.escalate({
+        key: `technical:${p.caseId}`,
+        level: 'tier2',
+        reason: 'technical',
+        detail: `Case reclassified as technical (${p.reason}): Tier 2 investigates.`,
+        caseId: p.caseId,
+        accountId: p.accountId,
+        critical,
+      });
+    }
+    if (p.category !== p.previousCategory) {
+      await this.checkRepeatedCategory(p.caseId, p.accountId, p.category, state.openedAt, critical);
+    }
+  }
+
+  async caseReopened(e: EventEnvelope<CaseReopenedPayload>): Promise<void> {
+    const p = e.payload;
+    const state = await this.known(p.caseId);
+    const policy = await this.policies.effective(p.accountId);
+    const unresolvedDueAt = addBusinessSeconds(this.supportHours, new Date(p.at), parseIsoDuration(policy.unresolvedAfter));
+    await applyOnce(this.cases, p.caseId, e.eventId, {
+      $set: { status: 'open', reopenCount: Math.max(p.reopenCount, state.reopenCount), unresolvedDueAt },
+    });
+    if (p.reopenCount >= policy.reopenedAtLeast) {
+      await this.escalations.escalate({
+        key: `reopened:${p.caseId}`,
+        level: 'executive',
+        reason: 'persistent_reopened',
+        detail: `Case reopened ${p.reopenCount} times: a persistent issue.`,
+        caseId: p.caseId,
+        accountId: p.accountId,
+        critical: state.severity === 'critical',
+      });
+    }
+  }
+
+  /** SLA breached: the case goes one level above where it is now. */
+  async slaBreached(eventId: string, p: { caseId: string; accountId: string; clock: string; detail?: string }): Promise<void> {
+    const state = await this.known(p.caseId);
+    const policy = await this.policies.effective(p.accountId);
+    if (!policy.breachEscalates || state.status === 'resolved' || state.status === 'closed') return;
+    await this.escalations.escalate({
+      key: `breach:${eventId}`,
+      level: await this.escalations.nextLevelFor(p.caseId),
+      reason: 'sla_breach',
+      detail: p.detail ?? `SLA ${p.clock.replace(/_/g, ' ')} goal breached.`,
+      caseId: p.caseId,
+      accountId: p.accountId,
+      critical: state.severity === 'critical',
+    });
+  }
+
+  /** Persistent: the Nth case of one account and category within the window engages executives. */
+  private async checkRepeatedCategory(caseId: string, accountId: string, category: string, at: Date, critical: boolean): Promise<void> {
+    const policy = await this.policies.effective(accountId);
+    const since = new Date(at.getTime() - policy.repeatWindowDays * 86_400_000);
+    const count = await this.cases.countDocuments({
+      accountId,
+      category,
+      openedAt: mongoose.trusted({ $gte: since, $lte: at }),
+    });
+    if (count >= policy.repeatCategoryCases) {
+      await this.escalations.escalate({
+        key: `repeat:${caseId}:${category}`,
+        level: 'executive',
+        reason: 'persistent_repeat_category',
+        detail: `${count} ${category} cases from ${accountId} within ${policy.repeatWindowDays} days: a persistent issue.`,
+        caseId,
+        accountId,
+        critical,
+      });
+    }
+  }
+
+  /** Persistent: cases unresolved past the policy's business duration. */
+  async handleUnresolved(now = new Date()): Promise<number> {
+    const due = await this.cases
+      .find({ unresolvedDueAt: mongoose.trusted({ $lte: now }), status: mongoose.trusted({ $nin: ['resolved', 'closed'] }) })
+      .limit(100)
+      .lean<CaseState[]>();
+    for (const c of due) {
+      await this.escalations.escalate({
+        key: `unresolved:${c._id}:${c.reopenCount}`,
+        level: 'executive',
+        reason: 'persistent_unresolved',
+        detail: `Case unresolved since ${c.openedAt.toISOString()}: a persistent issue.`,
+        caseId: c._id,
+        accountId: c.accountId,
+        critical: c.severity === 'critical',
+      });
+      await this.cases.updateOne({ _id: c._id, unresolvedDueAt: c.unresolvedDueAt }, { $unset: { unresolvedDueAt: 1 } });
+    }
+    return due.length;
+  }
+
+  async known(caseId: string): Promise<CaseState> {
+    const state = await this.cases.findById(caseId).lean<CaseState>();
+    if (!state) throw new CaseNotYetKnown(`case ${caseId} not known yet (its case.opened event has not arrived)`);
+    return state;
+  }
+}

@@ -1,0 +1,212 @@
+import {
+  AppError,
+  CreateIncidentRequest,
+  EscalationEvents,
+  IncidentView,
+  LinkIncidentCasesCommand,
+  ListIncidentsQuery,
+  Page,
+  RestoreIncidentCommand,
+} from '@sladesk/contracts';
+import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import mongoose, { Model } from 'mongoose';
+import { v7 as uuidv7 } from 'uuid';
+import { CaseState } from '../cases/case-state.schema';
+import { DirectoryService } from '../directory/directory.service';
+import { EscalationService } from '../escalations/escalation.service';
+import { NotificationService } from '../notifications/notification.service';
+import { PolicyService } from '../policies/policy.service';
+import { Incident, toIncidentView } from './incident.schema';
+
+/**
+ * Incidents: one problem behind many cases. Linked to cases of enough accounts, or critical, an
+ * incident is platform-wide: executives are engaged, every linked case is annotated and the CSM of
+ * every affected account is briefed.
+ */
+@Injectable()
+export class IncidentService {
+  constructor(
+    @InjectModel(Incident.name) private readonly model: Model<Incident>,
+    @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
+    @InjectModel('RoundRobin') private readonly counters: Model<{ _id: string; n: number }>,
+    private readonly policies: PolicyService,
+    private readonly escalations: EscalationService,
+    private readonly notifications: NotificationService,
+    private readonly directory: DirectoryService,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async create(req: CreateIncidentRequest, now = new Date()): Promise<IncidentView> {
+    const caseIds = req.caseIds ?? [];
+    const accountIds = await this.accountsOf(caseIds);
+    const id = uuidv7();
+    const c = await this.counters.findOneAndUpdate({ _id: 'incident-number' }, { $inc: { n: 1 } }, { upsert: true, new: true }).lean();
+    const doc = await this.model.create({
+      _id: id,
+      number: c!.n,
+      title: req.title,
+      description: req.description ?? '',
+      severity: req.severity,
+      state: 'open',
+      caseIds,
+      accountIds,
+      openedAt: now,
+      outbox: [
+        outboxEvent(EscalationEvents.IncidentOpened, {
+          incidentId: id,
+          title: req.title,
+          severity: req.severity,
+          caseIds,
+          accountIds,
+          platformWide: false,
+          at: now.toISOString(),
+        }),
+        ...caseIds.map((caseId) =>
+          outboxEvent(EscalationEvents.IncidentCaseLinked, { incidentId: id, caseId, title: req.title, platformWide: false, at: now.toISOString() }),
+        ),
+      ],
+    });
+    this.relay.kick();
+    return toIncidentView(await this.evaluate(doc.toObject(), now));
+  }
+
+  async link(cmd: LinkIncidentCasesCommand, now = new Date()): Promise<IncidentView> {
+    const incident = await this.model.findById(cmd.id).lean<Incident>();
+    if (!incident) throw new AppError('INCIDENT.NOT_FOUND', `Incident ${cmd.id} does not exist`);
+    if (incident.state !== 'open') throw new AppError('INCIDENT.ALREADY_RESTORED', `Incident ${cmd.id} is restored`);
+    const added = cmd.caseIds.filter((c) => !incident.caseIds.includes(c));
+    if (!added.length) return toIncidentView(incident);
+    const accountIds = await this.accountsOf(added);
+    const updated = await this.model
+      .findOneAndUpdate(
+        { _id: cmd.id, state: 'open' },
+        {
+          $addToSet: { caseIds: { $each: added }, accountIds: { $each: accountIds } },
+          $push: {
+            outbox: {
+              $each: added.map((caseId) =>
+                outboxEvent(EscalationEvents.IncidentCaseLinked, {
+                  incidentId: cmd.id,
+                  caseId,
+                  title: incident.title,
+                  platformWide: incident.platformWide,
+                  at: now.toISOString(),
+                }),
+              ),
+            },
+          },
+        },
+        { new: true },
+      )
+      .lean<Incident>();
+    if (!updated) throw new AppError('INCIDENT.ALREADY_RESTORED', `Incident ${cmd.id} is restored`);
+    this.relay.kick();
+    return toIncidentView(await this.evaluate(updated, now));
+  }
+
+  async restore(cmd: RestoreIncidentCommand, now = new Date()): Promise<IncidentView> {
+    const restoredAt = cmd.restoredAt ? new Date(cmd.restoredAt) : now;
+    const incident = await this.model.findById(cmd.id).lean<Incident>();
+    if (!incident) throw new AppError('INCIDENT.NOT_FOUND', `Incident ${cmd.id} does not exist`);
+    if (incident.state === 'restored') throw new AppError('INCIDENT.ALREADY_RESTORED', `Incident ${cmd.id} is already restored`);
+    const updated = await this.model
+      .findOneAndUpdate(
+        { _id: cmd.id, state: 'open' },
+        {
+          $set: { state: 'restored', restoredAt },
+          $push: {
+            outbox: outboxEvent(EscalationEvents.IncidentRestored, {
+              incidentId: cmd.id,
+              title: incident.title,
+              severity: incident.severity,
+              caseIds: incident.caseIds,
+              accountIds: incident.accountIds,
+              platformWide: incident.platformWide,
+              at: restoredAt.toISOString(),
+            }),
+          },
+        },
+        { new: true },
+      )
+      .lean<Incident>();
+    if (!updated) throw new AppError('INCIDENT.ALREADY_RESTORED', `Incident ${cmd.id} is already restored`);
+    this.relay.kick();
+    return toIncidentView(updated);
+  }
+
+  /** Makes the incident platform-wide once the policy says so, engaging executives and briefing CSMs. */
+  private async evaluate(incident: Incident, now: Date): Promise<Incident> {
+    const policy = await this.policies.effective();
+    const wide =
+      incident.accountIds.length >= policy.platformWideAccounts ||
+      (policy.criticalIncidentToExecutive && incident.severity === 'critical');
+    if (!wide) return incident;
+    let current = incident;
+    if (!incident.platformWide) {
+      current =
+        (await this.model
+          .findOneAndUpdate({ _id: incident._id, platformWide: false }, { $set: { platformWide: true } }, { new: true })
+          .lean<Incident>()) ?? incident;
+      await this.escalations.escalate(
+        {
+          key: `incident:${incident._id}:platform-wide`,
+          level: 'executive',
+          reason: 'platform_wide',
+          detail: `Incident "${incident.title}" (${incident.severity}) affects ${incident.accountIds.length} account(s): ${incident.accountIds.join(', ')}.`,
+          incidentId: incident._id,
+          critical: incident.severity === 'critical',
+        },
+        now,
+      );
+    }
+    // Every affected account's CSM is briefed once, including accounts linked later.
+    for (const accountId of current.accountIds) {
+      const account = await this.directory.account(accountId);
+      const csm = account?.csmId ? await this.directory.member(account.csmId) : null;
+      if (!csm) continue;
+      const cases = current.caseIds.length;
+      await this.notifications.notify(
+        {
+          key: `incident:${incident._id}:brief:${accountId}`,
+          to: csm,
+          subject: `Platform-wide incident affecting ${account!.name}: ${incident.title}`,
+          text: `Incident "${incident.title}" (${incident.severity}) is platform-wide and affects ${account!.name}. ${cases} linked case(s). Executives are engaged.`,
+          critical: incident.severity === 'critical',
+          incidentId: incident._id,
+        },
+        now,
+      );
+    }
+    return current;
+  }
+
+  private async accountsOf(caseIds: string[]): Promise<string[]> {
+    if (!caseIds.length) return [];
+    const states = await this.cases.find({ _id: mongoose.trusted({ $in: caseIds }) }, { accountId: 1 }).lean<CaseState[]>();
+    const missing = caseIds.filter((id) => !states.some((s) => s._id === id));
+    if (missing.length) throw new AppError('CASE.NOT_FOUND', `Unknown case(s): ${missing.join(', ')}`, { missing });
+    return [...new Set(states.map((s) => s.accountId))];
+  }
+
+  async get(id: string): Promise<IncidentView> {
+    const i = await this.model.findById(id, { outbox: 0 }).lean<Incident>();
+    if (!i) throw new AppError('INCIDENT.NOT_FOUND', `Incident ${id} does not exist`);
+    return toIncidentView(i);
+  }
+
+  async list(q: ListIncidentsQuery): Promise<Page<IncidentView>> {
+    const limit = q.limit ?? 50;
+    const filter: Record<string, unknown> = {};
+    if (q.state) filter.state = q.state;
+    if (q.cursor) {
+      const before = Buffer.from(q.cursor, 'base64url').toString();
+      if (!/^[0-9a-f-]{36}$/.test(before)) throw new AppError('PAGINATION.BAD_CURSOR', 'cursor is not one this API returned');
+      filter._id = mongoose.trusted({ $lt: before });
+    }
+    const rows = await this.model.find(filter, { outbox: 0 }).sort({ _id: -1 }).limit(limit + 1).lean<Incident[]>();
+    const items = rows.slice(0, limit).map(toIncidentView);
+    return rows.length > limit ? { items, nextCursor: Buffer.from(items[items.length - 1].id).toString('base64url') } : { items };
+  }
+}
