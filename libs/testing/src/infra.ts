@@ -4,7 +4,8 @@
  * build are cached under ~/.cache/sladesk/<name>-<version>/ so a fresh clone reuses them.
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -116,9 +117,17 @@ function requireGo(what: string): string {
   return go;
 }
 
+/** Identifies the launcher's sources, so a changed launcher is rebuilt instead of taken from the cache. */
+function launcherRevision(): string {
+  const dir = join(workspaceRoot(), 'tools', 'ferretdb');
+  const hash = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum', 'main.go', 'proxy.go']) hash.update(readFileSync(join(dir, f)));
+  return hash.digest('hex').slice(0, 12);
+}
+
 /** Path of our FerretDB binary, built from tools/ferretdb on first use (about 2 minutes on 2 cores). */
 export async function ensureFerretdbBinary(log: Log = () => undefined): Promise<string> {
-  const bin = join(cacheDir(), `ferretdb-${FERRETDB_VERSION}`, 'sladesk-ferretdb');
+  const bin = join(cacheDir(), `ferretdb-${FERRETDB_VERSION}-${launcherRevision()}`, 'sladesk-ferretdb');
   if (existsSync(bin)) return bin;
   const go = requireGo('FerretDB');
   mkdirSync(dirname(bin), { recursive: true });
