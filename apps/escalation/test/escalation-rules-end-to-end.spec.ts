@@ -267,6 +267,60 @@ describe('escalation: the right person at the right tier', () => {
     expect(exec.level).toBe('executive');
   });
 
+  const slaEvent = (caseId: string, accountId: string, clock: 'first_response' | 'resolution') => ({
+    caseId,
+    accountId,
+    clock,
+    cycle: 1,
+    severity: 'normal' as const,
+    goal: {
+      clause: 'policy default v1 · normal · firstResponse: PT8H business hours',
+      policyId: 'default',
+      policyVersion: 1,
+      duration: 'PT8H',
+      from: 'received' as const,
+      hours: 'business' as const,
+      calendarId: 'default',
+      calendarVersion: 1,
+      businessSeconds: 28800,
+    },
+    dueAt: new Date().toISOString(),
+    at: new Date().toISOString(),
+    elapsedBusinessSeconds: 28800,
+    remainingBusinessSeconds: 0,
+    overdueBusinessSeconds: 0,
+  });
+
+  it('warns the assignee, and moves a breached case one level up (once, however often the breach arrives)', async () => {
+    const { caseId } = await openCase('acme', { category: 'feature' });
+    await smtp.waitFor(mailTo('csm-ann', `new case: case ${caseId}`));
+
+    await bus.publish(makeEnvelope(Events.SlaWarning, { ...slaEvent(caseId, 'acme', 'first_response'), remainingBusinessSeconds: 7200, thresholdPercent: 75 }));
+    const warning = await smtp.waitFor(mailTo('csm-ann', `[SLA warning] first response`));
+    expect(warning.text).toContain('120 business minutes left');
+
+    const breach = makeEnvelope(Events.SlaBreached, slaEvent(caseId, 'acme', 'first_response'));
+    await bus.publish(breach);
+    await bus.js.publish(breach.type, new TextEncoder().encode(JSON.stringify(breach)), { msgID: `${breach.eventId}-again` });
+    const up = await waitFor(
+      async () => (await escalationsOf(caseId)).find((e: { reason: string }) => e.reason === 'sla_breach'),
+      'breach escalation',
+    );
+    expect(up).toMatchObject({ level: 'tier2' });
+    await smtp.waitFor(mailTo(up.assigneeId, `sla breach: case ${caseId}`));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await escalationsOf(caseId)).filter((e: { reason: string }) => e.reason === 'sla_breach')).toHaveLength(1);
+    expect(smtp.messages.filter(mailTo(up.assigneeId, `sla breach: case ${caseId}`))).toHaveLength(1);
+
+    // A second, distinct breach (the resolution goal) goes one level further up.
+    await bus.publish(makeEnvelope(Events.SlaBreached, slaEvent(caseId, 'acme', 'resolution')));
+    const exec = await waitFor(
+      async () => (await escalationsOf(caseId)).find((e: { reason: string; level: string }) => e.reason === 'sla_breach' && e.level === 'executive'),
+      'second breach to executive',
+    );
+    expect(exec.recipients).toEqual(['exec-eve']);
+  });
+
   it('applies an event delivered twice once: one escalation, one email', async () => {
     const { caseId, event } = await openCase('gamma');
     await bus.js.publish(event.type, new TextEncoder().encode(JSON.stringify(event)), { msgID: `${event.eventId}-again` });

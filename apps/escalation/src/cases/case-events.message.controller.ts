@@ -8,6 +8,8 @@ import {
   CaseStatusChangedPayload,
   EventEnvelope,
   Events,
+  SlaBreachedPayload,
+  SlaWarningPayload,
   StaffPayload,
 } from '@sladesk/contracts';
 import { applyOnce } from '@sladesk/persistence';
@@ -76,6 +78,16 @@ export class CaseEventsMessageController {
     await this.rules.known(e.payload.caseId);
     const update = e.payload.assigneeId ? { $set: { assigneeId: e.payload.assigneeId } } : { $unset: { assigneeId: 1 } };
     await applyOnce(this.cases, e.payload.caseId, e.eventId, update);
+  }
+
+  @EventPattern(Events.SlaWarning)
+  slaWarning(@Payload() e: EventEnvelope<SlaWarningPayload>) {
+    return this.rules.slaWarning(e);
+  }
+
+  @EventPattern(Events.SlaBreached)
+  slaBreached(@Payload() e: EventEnvelope<SlaBreachedPayload>) {
+    return this.rules.slaBreached(e);
   }
 
   @EventPattern(Events.CaseResolved)

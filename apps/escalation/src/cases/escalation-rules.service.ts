@@ -3,13 +3,18 @@ import {
   CaseReclassifiedPayload,
   CaseReopenedPayload,
   EventEnvelope,
+  SlaBreachedPayload,
+  SlaClockEventPayload,
+  SlaWarningPayload,
 } from '@sladesk/contracts';
 import { addBusinessSeconds, CompiledCalendar, compileCalendar, defaultContractCalendarSpec, parseIsoDuration } from '@sladesk/business-time';
 import { applyOnce } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
+import { DirectoryService } from '../directory/directory.service';
 import { EscalationService } from '../escalations/escalation.service';
+import { NotificationService } from '../notifications/notification.service';
 import { PolicyService } from '../policies/policy.service';
 import { CaseState } from './case-state.schema';
 
@@ -29,6 +34,8 @@ export class EscalationRulesService {
     @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
     private readonly escalations: EscalationService,
     private readonly policies: PolicyService,
+    private readonly notifications: NotificationService,
+    private readonly directory: DirectoryService,
   ) {}
 
   async caseOpened(e: EventEnvelope<CaseOpenedPayload>): Promise<void> {
@@ -107,19 +114,39 @@ export class EscalationRulesService {
     }
   }
 
+  /** SLA warning: the case's assignee (or, unassigned, the account's CSM) is told how much goal time is left. */
+  async slaWarning(e: EventEnvelope<SlaWarningPayload>): Promise<void> {
+    const p = e.payload;
+    const state = await this.known(p.caseId);
+    const policy = await this.policies.effective(p.accountId);
+    if (!policy.warningNotifiesAssignee || state.status === 'resolved' || state.status === 'closed') return;
+    const ownerId = state.assigneeId ?? (await this.directory.account(p.accountId))?.csmId;
+    const to = ownerId ? await this.directory.member(ownerId) : null;
+    if (!to) return;
+    await this.notifications.notify({
+      key: `warning:${e.eventId}:${to._id}`,
+      to,
+      subject: `[SLA warning] ${describeClock(p)} due ${p.dueAt ?? 'soon'}: case ${p.caseId}`,
+      text: `${describeClock(p)} of case ${p.caseId} has used ${p.thresholdPercent} % of its goal (${p.goal.clause}). ${Math.round(p.remainingBusinessSeconds / 60)} business minutes left, due ${p.dueAt ?? 'when the clock resumes'}.`,
+      critical: p.severity === 'critical',
+      caseId: p.caseId,
+    });
+  }
+
   /** SLA breached: the case goes one level above where it is now. */
-  async slaBreached(eventId: string, p: { caseId: string; accountId: string; clock: string; detail?: string }): Promise<void> {
+  async slaBreached(e: EventEnvelope<SlaBreachedPayload>): Promise<void> {
+    const p = e.payload;
     const state = await this.known(p.caseId);
     const policy = await this.policies.effective(p.accountId);
     if (!policy.breachEscalates || state.status === 'resolved' || state.status === 'closed') return;
     await this.escalations.escalate({
-      key: `breach:${eventId}`,
+      key: `breach:${e.eventId}`,
       level: await this.escalations.nextLevelFor(p.caseId),
       reason: 'sla_breach',
-      detail: p.detail ?? `SLA ${p.clock.replace(/_/g, ' ')} goal breached.`,
+      detail: `${describeClock(p)} goal breached (${p.goal.clause}); due ${p.dueAt ?? p.at}.`,
       caseId: p.caseId,
       accountId: p.accountId,
-      critical: state.severity === 'critical',
+      critical: p.severity === 'critical',
     });
   }
 
@@ -172,3 +199,6 @@ export class EscalationRulesService {
     return state;
   }
 }
+
+const describeClock = (p: SlaClockEventPayload) =>
+  `${p.clock.replace(/_/g, ' ')}${p.clock === 'next_response' ? ` #${p.cycle}` : ''}`;
