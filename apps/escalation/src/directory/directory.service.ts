@@ -38,9 +38,14 @@ export class DirectoryService {
     });
   }
 
-  private async keepNewest(model: Model<any>, id: string, version: number, fields: Record<string, unknown>): Promise<void> {
+  private async keepNewest<T extends { version: number }>(
+    model: Model<T>,
+    id: string,
+    version: number,
+    fields: Record<string, unknown>,
+  ): Promise<void> {
     try {
-      await model.updateOne({ _id: id, version: mongoose.trusted({ $lt: version }) }, { $set: fields }, { upsert: true });
+      await model.updateOne({ _id: id, version: mongoose.trusted({ $lt: version }) } as never, { $set: fields }, { upsert: true });
     } catch (e) {
       // Already at this version or newer: nothing to do.
       if (!isDuplicateKey(e)) throw e;
