@@ -246,6 +246,24 @@ describe('escalation: the right person at the right tier', () => {
     expect(smtp.messages.some(mailTo('csm-nia', normal.caseId))).toBe(false);
   });
 
+  it('engages executives when a case stays unresolved past the policy duration, unless resolved', async () => {
+    await http('/v1/escalation-policies', 'POST', { accountId: 'gamma', unresolvedAfter: 'PT2S', unresolvedHours: 'always' });
+    const stuck = await openCase('gamma', { category: 'other' });
+    const solved = await openCase('gamma', { category: 'other' });
+    await bus.publish(
+      makeEnvelope(Events.CaseResolved, { caseId: solved.caseId, accountId: 'gamma', at: new Date().toISOString(), by: { kind: 'staff' as const, id: 'csm-cid', name: 'Cid' } }),
+    );
+    const exec = await waitFor(
+      async () => (await escalationsOf(stuck.caseId)).find((e: { reason: string }) => e.reason === 'persistent_unresolved'),
+      'unresolved escalation',
+      10_000,
+    );
+    expect(exec).toMatchObject({ level: 'executive', recipients: ['exec-eve'] });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await escalationsOf(solved.caseId)).some((e: { reason: string }) => e.reason === 'persistent_unresolved')).toBe(false);
+    await http('/v1/escalation-policies', 'POST', { accountId: 'gamma' });
+  });
+
   it('escalates a case reopened twice to executives', async () => {
     const { caseId } = await openCase('acme');
     await waitFor(async () => (await escalationsOf(caseId)).length > 0, 'case known');

@@ -71,6 +71,8 @@ export class EscalationPolicyRequest {
   @IsOptional() @IsInt() @Min(1) @Max(365) repeatWindowDays?: number;
   /** Persistent: a case still unresolved after this much business time goes to executives. */
   @IsOptional() @Matches(DURATION) unresolvedAfter?: string;
+  /** Which hours `unresolvedAfter` counts: the contract's support hours, or all hours. */
+  @IsOptional() @IsIn(['support_hours', 'always']) unresolvedHours?: 'support_hours' | 'always';
   /** Platform-wide: an incident linked to cases of this many accounts goes to executives. */
   @IsOptional() @IsInt() @Min(2) @Max(1000) platformWideAccounts?: number;
   /** Platform-wide: any critical incident goes to executives. */

@@ -7,7 +7,14 @@ import {
   SlaClockEventPayload,
   SlaWarningPayload,
 } from '@sladesk/contracts';
-import { addBusinessSeconds, CompiledCalendar, compileCalendar, defaultContractCalendarSpec, parseIsoDuration } from '@sladesk/business-time';
+import {
+  addBusinessSeconds,
+  CompiledCalendar,
+  compileCalendar,
+  defaultContractCalendarSpec,
+  parseIsoDuration,
+  twentyFourSevenSpec,
+} from '@sladesk/business-time';
 import { applyOnce } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
@@ -15,6 +22,7 @@ import mongoose, { Model } from 'mongoose';
 import { DirectoryService } from '../directory/directory.service';
 import { EscalationService } from '../escalations/escalation.service';
 import { NotificationService } from '../notifications/notification.service';
+import { EffectivePolicy } from '../policies/policy.schema';
 import { PolicyService } from '../policies/policy.service';
 import { CaseState } from './case-state.schema';
 
@@ -27,8 +35,11 @@ export class CaseNotYetKnown extends Error {}
  */
 @Injectable()
 export class EscalationRulesService {
-  /** "Unresolved for too long" counts support hours of the default contract. */
-  private readonly supportHours: CompiledCalendar = compileCalendar(defaultContractCalendarSpec());
+  /** "Unresolved for too long" counts the default contract's support hours, or all hours. */
+  private readonly calendars: Record<'support_hours' | 'always', CompiledCalendar> = {
+    support_hours: compileCalendar(defaultContractCalendarSpec()),
+    always: compileCalendar(twentyFourSevenSpec()),
+  };
 
   constructor(
     @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
@@ -42,7 +53,7 @@ export class EscalationRulesService {
     const p = e.payload;
     const policy = await this.policies.effective(p.accountId);
     const openedAt = new Date(p.receivedAt);
-    const unresolvedDueAt = addBusinessSeconds(this.supportHours, openedAt, parseIsoDuration(policy.unresolvedAfter));
+    const unresolvedDueAt = this.unresolvedDue(policy, openedAt);
     await applyOnce(this.cases, p.caseId, e.eventId, {
       $setOnInsert: { accountId: p.accountId, openedAt, level: 'tier1', reopenCount: 0 },
       $set: { category: p.category, severity: p.severity, status: 'new', unresolvedDueAt },
@@ -97,7 +108,7 @@ export class EscalationRulesService {
     const p = e.payload;
     const state = await this.known(p.caseId);
     const policy = await this.policies.effective(p.accountId);
-    const unresolvedDueAt = addBusinessSeconds(this.supportHours, new Date(p.at), parseIsoDuration(policy.unresolvedAfter));
+    const unresolvedDueAt = this.unresolvedDue(policy, new Date(p.at));
     await applyOnce(this.cases, p.caseId, e.eventId, {
       $set: { status: 'open', reopenCount: Math.max(p.reopenCount, state.reopenCount), unresolvedDueAt },
     });
@@ -191,6 +202,10 @@ export class EscalationRulesService {
       await this.cases.updateOne({ _id: c._id, unresolvedDueAt: c.unresolvedDueAt }, { $unset: { unresolvedDueAt: 1 } });
     }
     return due.length;
+  }
+
+  private unresolvedDue(policy: EffectivePolicy, from: Date): Date {
+    return addBusinessSeconds(this.calendars[policy.unresolvedHours], from, parseIsoDuration(policy.unresolvedAfter));
   }
 
   async known(caseId: string): Promise<CaseState> {

@@ -24,6 +24,7 @@ export const CONTRACT_DEFAULTS: EffectivePolicy = {
   repeatCategoryCases: 3,
   repeatWindowDays: 30,
   unresolvedAfter: 'PT40H',
+  unresolvedHours: 'support_hours',
   platformWideAccounts: 3,
   criticalIncidentToExecutive: true,
   ackTimeouts: { tier1: 'PT30M', tier2: 'PT15M', executive: 'PT30M' },
