@@ -5,6 +5,7 @@ import { IntercomWebhookHttpController } from './channels/intercom-webhook.http.
 import { ReviewQueueHttpController } from './channels/review-queue.http.controller';
 import { EscalationHttpController } from './escalation/escalation.http.controller';
 import { HealthHttpController } from './health/health.http.controller';
+import { SLA_HTTP_CONTROLLERS } from './sla';
 import { StaffHttpController } from './staff/staff.http.controller';
 
 /** Every HTTP controller of the gateway, one folder per resource; each only forwards over NATS. */
@@ -13,4 +14,5 @@ export const HTTP_CONTROLLERS: Type<unknown>[] = [
   CasesHttpController,
   ...[AccountsHttpController, StaffHttpController, IntercomWebhookHttpController, ReviewQueueHttpController],
   EscalationHttpController,
+  ...SLA_HTTP_CONTROLLERS,
 ];

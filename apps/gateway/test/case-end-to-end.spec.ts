@@ -1,6 +1,6 @@
 import { EventEnvelope, Events, Streams } from '@sladesk/contracts';
 import { loadConfig, NatsBus } from '@sladesk/messaging';
-import { ServiceChild, spawnService, startTestNats, testMongoUrl, waitFor } from '@sladesk/testing';
+import { freePort, ServiceChild, spawnService, startTestNats, testMongoUrl, waitFor } from '@sladesk/testing';
 import mongoose from 'mongoose';
 import { GatewayEnv } from '../src/config';
 import { Gateway, startGateway } from '../src/gateway';
@@ -38,12 +38,16 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
   beforeAll(async () => {
     nats = await startTestNats();
     const env = { NATS_URL: nats.url, MONGO_URL: mongoUrl };
-    children = Object.fromEntries(SERVICES.map((s) => [s, spawnService(s, env)]));
+    const smtpPort = String(await freePort());
+    children = Object.fromEntries(SERVICES.map((s) => [s, spawnService(s, s === 'intake' ? { ...env, SLADESK_SMTP_PORT: smtpPort } : env)]));
     await Promise.all(Object.values(children).map((c) => c.ready));
     gateway = await startGateway(
       loadConfig(GatewayEnv, { ...env, PORT: '0', LOG_LEVEL: 'silent', SLADESK_ADMIN_API_KEY: KEY, SLADESK_BODY_LIMIT: '4096' }, {}),
     );
     bus = await NatsBus.connect(nats.url, 'test');
+    for (const id of ['acme', 'pager']) {
+      expect((await http('/v1/accounts', { method: 'POST', body: JSON.stringify({ id, name: id, timeZone: 'America/New_York' }) })).status).toBe(201);
+    }
   });
 
   afterAll(async () => {
@@ -139,6 +143,7 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
     ['a JSON array', { method: 'POST', body: '[]' }, '/v1/cases', 400, 'VALIDATION.FAILED'],
     ['an oversized body', { method: 'POST', body: JSON.stringify(inquiry({ description: 'x'.repeat(5000) })) }, '/v1/cases', 413, 'REQUEST.TOO_LARGE'],
     ['an unknown case', { method: 'GET' }, '/v1/cases/0000-missing', 404, 'CASE.NOT_FOUND'],
+    ['an unknown account', { method: 'POST', body: JSON.stringify(inquiry({ accountId: 'nobody' })) }, '/v1/cases', 404, 'ACCOUNT.NOT_FOUND'],
     ['a bad case id', { method: 'GET' }, '/v1/cases/$where', 400, 'VALIDATION.FAILED'],
     ['a forged cursor', { method: 'GET' }, '/v1/cases?cursor=Zm9v', 400, 'PAGINATION.BAD_CURSOR'],
     ['a bad limit', { method: 'GET' }, '/v1/cases?limit=0', 400, 'VALIDATION.FAILED'],

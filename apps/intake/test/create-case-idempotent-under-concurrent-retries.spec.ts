@@ -25,12 +25,13 @@ describe('intake: creating cases', () => {
     nats = await startTestNats();
     intake = await bootstrapService({
       service: 'intake',
-      config: loadConfig(IntakeEnv, { NATS_URL: nats.url, MONGO_URL: mongoUrl, LOG_LEVEL: 'silent' }, {}),
+      config: loadConfig(IntakeEnv, { NATS_URL: nats.url, MONGO_URL: mongoUrl, LOG_LEVEL: 'silent', SLADESK_SMTP_PORT: '0' }, {}),
       module: (runtime, config) => IntakeModule.forRoot(runtime, config),
       handleSignals: false,
     });
     bus = await NatsBus.connect(nats.url, 'test');
     db = await mongoose.createConnection(mongoUrl).asPromise();
+    for (const id of ['acme', 'a1', 'a2']) await bus.request(Rpc.AccountCreate, { id, name: id, timeZone: 'UTC' });
   });
 
   afterAll(async () => {
@@ -47,7 +48,13 @@ describe('intake: creating cases', () => {
     );
     expect(new Set(replies.map((r) => r.id)).size).toBe(1);
     expect(await db.collection('cases').countDocuments({ subject: 'Reports are empty' })).toBe(1);
-    await waitFor(async () => (await bus.jsm.streams.info(Streams.Events.name)).state.messages === 1, 'one event');
+    await waitFor(
+      async () => (await bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: Events.CaseOpened }).catch(() => null)) !== null,
+      'case.opened',
+    );
+    expect(await db.collection('cases').countDocuments({ 'outbox.0': { $exists: true }, subject: 'Reports are empty' })).toBe(0);
+    const info = await bus.jsm.streams.info(Streams.Events.name, { subjects_filter: Events.CaseOpened });
+    expect(info.state.subjects?.[Events.CaseOpened]).toBe(1);
     const msg = await bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: Events.CaseOpened });
     expect(msg!.json<{ payload: { caseId: string } }>().payload.caseId).toBe(replies[0].id);
   });
@@ -56,6 +63,11 @@ describe('intake: creating cases', () => {
     const a = await bus.request(Rpc.CaseCreate, cmd({ accountId: 'a1', idempotencyKey: 'shared' }));
     const b = await bus.request(Rpc.CaseCreate, cmd({ accountId: 'a2', idempotencyKey: 'shared' }));
     expect(a.id).not.toBe(b.id);
+  });
+
+  it('refuses a case for an account that does not exist', async () => {
+    await expect(bus.request(Rpc.CaseCreate, cmd({ accountId: 'ghost' }))).rejects.toMatchObject({ code: 'ACCOUNT.NOT_FOUND' });
+    expect(await db.collection('cases').countDocuments({ accountId: 'ghost' })).toBe(0);
   });
 
   it('numbers cases in order, defaults severity and category, and keeps receivedAt', async () => {

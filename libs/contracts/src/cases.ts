@@ -1,4 +1,4 @@
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   IsBoolean,
   IsDefined,
@@ -14,6 +14,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 
@@ -56,12 +57,90 @@ export class GetCaseQuery {
   @Matches(ID_PATTERN) id!: string;
 }
 
+/** `true`/`false` from a query string, a boolean from JSON. */
+const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+
 export class ListCasesQuery {
   @IsOptional() @Matches(ID_PATTERN) accountId?: string;
   @IsOptional() @IsIn(CASE_STATUSES) status?: CaseStatus;
   @IsOptional() @IsIn(SEVERITIES) severity?: Severity;
+  /** Received at or after this instant. */
+  @IsOptional() @IsISO8601({ strict: true }) from?: string;
+  /** Received before this instant. */
+  @IsOptional() @IsISO8601({ strict: true }) to?: string;
+  /** Only cases whose SLA was (or was not) breached. */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() breached?: boolean;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
   @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+}
+
+/** Who did something: a staff member, the customer's contact, or the system (rules, timers). */
+export class ActorDto {
+  @IsIn(['staff', 'contact', 'system']) kind!: 'staff' | 'contact' | 'system';
+  @IsOptional() @Matches(ID_PATTERN) id?: string;
+  @IsString() @MaxLength(200) name!: string;
+}
+export type Actor = ActorDto;
+
+/** Why a case got its severity and category: given explicitly, matched by a rule, or defaulted. */
+export interface ClassificationReason {
+  source: 'explicit' | 'rule' | 'default';
+  /** The rule's name and the words that matched, when `source` is `rule`. */
+  rule?: string;
+  matched?: string;
+}
+
+export interface AttachmentView {
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+export const TIMELINE_KINDS = [
+  'opened',
+  'response',
+  'customer_reply',
+  'note',
+  'step',
+  'analysis',
+  'escalation',
+  'status_changed',
+  'reclassified',
+  'assigned',
+  'resolved',
+  'reopened',
+  'acknowledged',
+  'sla_breached',
+] as const;
+export type TimelineKind = (typeof TIMELINE_KINDS)[number];
+
+/** One step of the record. Entries are append-only and hash-chained. */
+export interface TimelineEntryView {
+  seq: number;
+  kind: TimelineKind;
+  /** When it happened. */
+  at: string;
+  /** When intake recorded it. */
+  recordedAt: string;
+  actor: Actor;
+  text: string;
+  /** Kind-specific facts, e.g. `{ from, to }` of a status change. */
+  data?: Record<string, unknown>;
+  attachments?: AttachmentView[];
+  /** sha256 of the previous entry (64 zeros for the first). */
+  prevHash: string;
+  /** sha256 over `prevHash` and the canonical JSON of this entry. */
+  hash: string;
+}
+
+export interface TimelineVerification {
+  intact: boolean;
+  entries: number;
+  /** Hash of the last entry: keep it elsewhere to detect truncation too. */
+  headHash: string;
+  /** The first entry that does not fit the chain, and why. */
+  brokenAt?: { seq: number; reason: string };
 }
 
 export interface CaseView {
@@ -72,18 +151,202 @@ export interface CaseView {
   channel: Channel;
   subject: string;
   description: string;
+  analysis: string;
   severity: Severity;
   category: Category;
+  classification: { severity: ClassificationReason; category: ClassificationReason };
   status: CaseStatus;
+  assigneeId?: string;
+  /** When the customer asked. */
   receivedAt: string;
+  firstResponse?: { at: string; by: Actor };
+  resolution?: { at: string; by: Actor; summary: string };
+  reopenCount: number;
+  /** Set when the SLA service reports a breached goal. */
+  slaBreached: boolean;
+  /** The earlier (closed) case a customer wrote back to. */
+  followUpOf?: string;
+  intercomConversationId?: string;
+  attachments: AttachmentView[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** `GET /v1/cases/{id}`: the system-of-record entry. */
+export interface CaseRecord extends CaseView {
+  timeline: TimelineEntryView[];
+}
+
+/** What a change to a case answers: the case after it, and the timeline entry that records it. */
+export interface CaseChange {
+  case: CaseView;
+  entry: TimelineEntryView;
+}
+
+export interface CaseTimeline {
+  caseId: string;
+  entries: TimelineEntryView[];
+  verification?: TimelineVerification;
 }
 
 export interface Page<T> {
   items: T[];
   /** Pass as `cursor` to get the next page; absent on the last page. */
   nextCursor?: string;
+}
+
+// ---- changes to a case ----------------------------------------------------------------------
+// Each HTTP body has a command twin that adds the case id and the client's Idempotency-Key.
+
+const TEXT_MAX = 50_000;
+
+/** A response by us to the customer (sent to them on the case's channel when it is Intercom or email). */
+export class RespondToCaseRequest {
+  /** The staff member who responds. */
+  @Matches(ID_PATTERN) by!: string;
+  @IsString() @IsNotEmpty() @MaxLength(TEXT_MAX) text!: string;
+  /** When it was sent, if not now (e.g. a phone call logged afterwards). */
+  @IsOptional() @IsISO8601({ strict: true }) at?: string;
+}
+
+/** A message from the customer, recorded by a staff member or an integration. */
+export class RecordCustomerReplyRequest {
+  @IsString() @IsNotEmpty() @MaxLength(TEXT_MAX) text!: string;
+  @IsOptional() @IsISO8601({ strict: true }) at?: string;
+}
+
+export const ACTION_KINDS = ['note', 'step', 'analysis', 'escalation'] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+/** Internal work on a case: a note, a step taken, the analysis of the issue (replaces the case's analysis), an escalation. */
+export class AddCaseActionRequest {
+  @Matches(ID_PATTERN) by!: string;
+  @IsIn(ACTION_KINDS) kind!: ActionKind;
+  @IsString() @IsNotEmpty() @MaxLength(TEXT_MAX) text!: string;
+  @IsOptional() @IsISO8601({ strict: true }) at?: string;
+}
+
+/** Statuses set through `/status`; resolving and reopening have their own endpoints. */
+export const SETTABLE_STATUSES = ['open', 'waiting_on_customer', 'closed'] as const;
+
+export class ChangeCaseStatusRequest {
+  @Matches(ID_PATTERN) by!: string;
+  @IsIn(SETTABLE_STATUSES) to!: (typeof SETTABLE_STATUSES)[number];
+  @IsOptional() @IsString() @MaxLength(2000) reason?: string;
+}
+
+export class ResolveCaseRequest {
+  @Matches(ID_PATTERN) by!: string;
+  @IsString() @IsNotEmpty() @MaxLength(TEXT_MAX) summary!: string;
+  @IsOptional() @IsISO8601({ strict: true }) at?: string;
+}
+
+export class ReopenCaseRequest {
+  @Matches(ID_PATTERN) by!: string;
+  @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
+}
+
+export class ReclassifyCaseRequest {
+  @Matches(ID_PATTERN) by!: string;
+  @IsOptional() @IsIn(SEVERITIES) severity?: Severity;
+  @IsOptional() @IsIn(CATEGORIES) category?: Category;
+  @IsString() @IsNotEmpty() @MaxLength(1000) reason!: string;
+}
+
+export class AssignCaseRequest {
+  @Matches(ID_PATTERN) by!: string;
+  /** A staff member, or `null` to unassign. */
+  @ValidateIf((_o, v) => v !== null) @Matches(ID_PATTERN) assigneeId!: string | null;
+}
+
+export class RespondToCaseCommand extends RespondToCaseRequest {
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+}
+export class RecordCustomerReplyCommand extends RecordCustomerReplyRequest {
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+}
+export class AddCaseActionCommand extends AddCaseActionRequest {
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+}
+export class ChangeCaseStatusCommand extends ChangeCaseStatusRequest {
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+}
+export class ResolveCaseCommand extends ResolveCaseRequest {
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+}
+export class ReopenCaseCommand extends ReopenCaseRequest {
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+}
+export class ReclassifyCaseCommand extends ReclassifyCaseRequest {
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+}
+export class AssignCaseCommand extends AssignCaseRequest {
+  @Matches(ID_PATTERN) caseId!: string;
+  @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+}
+
+export class TimelineQuery {
+  /** Recompute the hash chain and report where it breaks. */
+  @IsOptional() @Transform(toBoolean) @IsBoolean() verify?: boolean;
+}
+export class CaseTimelineQuery extends TimelineQuery {
+  @Matches(ID_PATTERN) id!: string;
+}
+
+// ---- channels -------------------------------------------------------------------------------
+
+/** An Intercom webhook notification exactly as received: the signature covers the raw bytes. */
+export class IntercomWebhookCommand {
+  @IsString() @MaxLength(1_000_000) rawBody!: string;
+  /** The `X-Hub-Signature` header: `sha1=<hex HMAC-SHA1 of the raw body with the app's client secret>`. */
+  @IsOptional() @IsString() @MaxLength(200) signature?: string;
+}
+
+export interface IntercomWebhookResult {
+  outcome: 'applied' | 'duplicate' | 'ignored' | 'review';
+  caseId?: string;
+}
+
+export const REVIEW_STATUSES = ['pending', 'accepted', 'dismissed'] as const;
+export type ReviewStatus = (typeof REVIEW_STATUSES)[number];
+
+/** An inbound message intake could not attribute to an account: kept for a human, never dropped. */
+export interface ReviewItemView {
+  id: string;
+  channel: Channel;
+  reason: string;
+  from: { name: string; email: string };
+  subject: string;
+  text: string;
+  attachments: AttachmentView[];
+  receivedAt: string;
+  status: ReviewStatus;
+  caseId?: string;
+}
+
+export class ListReviewQueueQuery {
+  @IsOptional() @IsIn(CHANNELS) channel?: Channel;
+  @IsOptional() @IsIn(REVIEW_STATUSES) status?: ReviewStatus;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
+  @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+}
+
+/** Opens a case from a review item for the account a human attributed it to. */
+export class AcceptReviewItemRequest {
+  @Matches(ID_PATTERN) accountId!: string;
+}
+export class AcceptReviewItemCommand extends AcceptReviewItemRequest {
+  @Matches(ID_PATTERN) id!: string;
+}
+export class DismissReviewItemCommand {
+  @Matches(ID_PATTERN) id!: string;
 }
 
 // ---- subjects -------------------------------------------------------------------------------
@@ -106,6 +369,19 @@ export const CaseRpc = {
   CaseCreate: 'sladesk.rpc.intake.case.create.v1',
   CaseGet: 'sladesk.rpc.intake.case.get.v1',
   CaseList: 'sladesk.rpc.intake.case.list.v1',
+  CaseTimeline: 'sladesk.rpc.intake.case.timeline.v1',
+  CaseRespond: 'sladesk.rpc.intake.case.respond.v1',
+  CaseCustomerReply: 'sladesk.rpc.intake.case.customer-reply.v1',
+  CaseAddAction: 'sladesk.rpc.intake.case.add-action.v1',
+  CaseChangeStatus: 'sladesk.rpc.intake.case.change-status.v1',
+  CaseResolve: 'sladesk.rpc.intake.case.resolve.v1',
+  CaseReopen: 'sladesk.rpc.intake.case.reopen.v1',
+  CaseReclassify: 'sladesk.rpc.intake.case.reclassify.v1',
+  CaseAssign: 'sladesk.rpc.intake.case.assign.v1',
+  IntercomWebhook: 'sladesk.rpc.intake.intercom.webhook.v1',
+  ReviewQueueList: 'sladesk.rpc.intake.review-queue.list.v1',
+  ReviewQueueAccept: 'sladesk.rpc.intake.review-queue.accept.v1',
+  ReviewQueueDismiss: 'sladesk.rpc.intake.review-queue.dismiss.v1',
 } as const;
 
 // ---- event payloads -------------------------------------------------------------------------
@@ -116,13 +392,6 @@ export class CaseEventBase {
   @Matches(ID_PATTERN) accountId!: string;
   /** When it happened (for a response or reply: when it was sent, which may precede recording). */
   @IsISO8601() at!: string;
-}
-
-/** Who did something: a staff member, the customer's contact, or the system (rules, timers). */
-export class ActorDto {
-  @IsIn(['staff', 'contact', 'system']) kind!: 'staff' | 'contact' | 'system';
-  @IsOptional() @Matches(ID_PATTERN) id?: string;
-  @IsString() @MaxLength(200) name!: string;
 }
 
 export class CaseOpenedPayload {
@@ -169,8 +438,10 @@ export class CaseAssignedPayload extends CaseEventBase {
   @ValidateNested() @Type(() => ActorDto) by!: ActorDto;
 }
 
+/** Internal work recorded on a case (a note, a step, the analysis, an escalation). */
 export class CaseNoteAddedPayload extends CaseEventBase {
   @ValidateNested() @Type(() => ActorDto) by!: ActorDto;
+  @IsOptional() @IsIn(ACTION_KINDS) kind?: ActionKind;
 }
 
 export class CaseResolvedPayload extends CaseEventBase {
@@ -211,12 +482,38 @@ export const CaseEventClasses = {
 
 export interface CaseRpcMap {
   [CaseRpc.CaseCreate]: { request: CreateCaseCommand; response: CaseView };
-  [CaseRpc.CaseGet]: { request: GetCaseQuery; response: CaseView };
+  [CaseRpc.CaseGet]: { request: GetCaseQuery; response: CaseRecord };
   [CaseRpc.CaseList]: { request: ListCasesQuery; response: Page<CaseView> };
+  [CaseRpc.CaseTimeline]: { request: CaseTimelineQuery; response: CaseTimeline };
+  [CaseRpc.CaseRespond]: { request: RespondToCaseCommand; response: CaseChange };
+  [CaseRpc.CaseCustomerReply]: { request: RecordCustomerReplyCommand; response: CaseChange };
+  [CaseRpc.CaseAddAction]: { request: AddCaseActionCommand; response: CaseChange };
+  [CaseRpc.CaseChangeStatus]: { request: ChangeCaseStatusCommand; response: CaseChange };
+  [CaseRpc.CaseResolve]: { request: ResolveCaseCommand; response: CaseChange };
+  [CaseRpc.CaseReopen]: { request: ReopenCaseCommand; response: CaseChange };
+  [CaseRpc.CaseReclassify]: { request: ReclassifyCaseCommand; response: CaseChange };
+  [CaseRpc.CaseAssign]: { request: AssignCaseCommand; response: CaseChange };
+  [CaseRpc.IntercomWebhook]: { request: IntercomWebhookCommand; response: IntercomWebhookResult };
+  [CaseRpc.ReviewQueueList]: { request: ListReviewQueueQuery; response: Page<ReviewItemView> };
+  [CaseRpc.ReviewQueueAccept]: { request: AcceptReviewItemCommand; response: CaseView };
+  [CaseRpc.ReviewQueueDismiss]: { request: DismissReviewItemCommand; response: ReviewItemView };
 }
 
 export const CaseRpcClasses = {
   [CaseRpc.CaseCreate]: CreateCaseCommand,
   [CaseRpc.CaseGet]: GetCaseQuery,
   [CaseRpc.CaseList]: ListCasesQuery,
+  [CaseRpc.CaseTimeline]: CaseTimelineQuery,
+  [CaseRpc.CaseRespond]: RespondToCaseCommand,
+  [CaseRpc.CaseCustomerReply]: RecordCustomerReplyCommand,
+  [CaseRpc.CaseAddAction]: AddCaseActionCommand,
+  [CaseRpc.CaseChangeStatus]: ChangeCaseStatusCommand,
+  [CaseRpc.CaseResolve]: ResolveCaseCommand,
+  [CaseRpc.CaseReopen]: ReopenCaseCommand,
+  [CaseRpc.CaseReclassify]: ReclassifyCaseCommand,
+  [CaseRpc.CaseAssign]: AssignCaseCommand,
+  [CaseRpc.IntercomWebhook]: IntercomWebhookCommand,
+  [CaseRpc.ReviewQueueList]: ListReviewQueueQuery,
+  [CaseRpc.ReviewQueueAccept]: AcceptReviewItemCommand,
+  [CaseRpc.ReviewQueueDismiss]: DismissReviewItemCommand,
 };

@@ -31,6 +31,15 @@ export const ErrorCodes = {
   'ESCALATION.NOT_A_RECIPIENT': 403,
   'INCIDENT.NOT_FOUND': 404,
   'INCIDENT.ALREADY_RESTORED': 409,
+  // sla (#5)
+  'CALENDAR.NOT_FOUND': 404,
+  'CALENDAR.INVALID_SPEC': 400,
+  'CALENDAR.ALREADY_EXISTS': 409,
+  'SLA_POLICY.NOT_FOUND': 404,
+  'SLA_POLICY.INVALID': 400,
+  'SLA_POLICY.ALREADY_EXISTS': 409,
+  'SLA_POLICY.ACCOUNT_HAS_POLICY': 409,
+  'SLA.VERSION_CONFLICT': 409,
 } as const satisfies Record<string, number>;
 export type ErrorCode = keyof typeof ErrorCodes;
 

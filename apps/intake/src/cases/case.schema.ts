@@ -1,21 +1,102 @@
-import { CaseStatus, CaseView, Category, Channel, Severity } from '@sladesk/contracts';
+import {
+  Actor,
+  AttachmentView,
+  CaseRecord,
+  CaseStatus,
+  CaseView,
+  Category,
+  Channel,
+  ClassificationReason,
+  EventEnvelope,
+  Severity,
+  TimelineEntryView,
+  TimelineKind,
+} from '@sladesk/contracts';
 import { OutboxEntrySchema, WithOutbox } from '@sladesk/messaging';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { EventEnvelope } from '@sladesk/contracts';
+import { Schema as MongooseSchema } from 'mongoose';
+import { Delivery, DeliveryLogEntry, DeliveryLogEntrySchema, DeliverySchema } from '../channels/delivery/delivery.schema';
 
 @Schema({ _id: false })
 export class Contact {
   @Prop({ required: true }) name!: string;
   @Prop({ required: true, lowercase: true }) email!: string;
 }
+export const ContactSchema = SchemaFactory.createForClass(Contact);
 
-@Schema({ collection: 'cases', timestamps: true, versionKey: 'version' })
+@Schema({ _id: false })
+export class ActorRef implements Actor {
+  @Prop({ type: String, required: true }) kind!: Actor['kind'];
+  @Prop() id?: string;
+  @Prop({ required: true }) name!: string;
+}
+
+@Schema({ _id: false })
+export class Attachment implements AttachmentView {
+  @Prop({ required: true }) filename!: string;
+  @Prop({ required: true }) contentType!: string;
+  @Prop({ required: true }) size!: number;
+  @Prop({ required: true }) sha256!: string;
+}
+export const AttachmentSchema = SchemaFactory.createForClass(Attachment);
+
+@Schema({ _id: false })
+export class Reason implements ClassificationReason {
+  @Prop({ type: String, required: true }) source!: ClassificationReason['source'];
+  @Prop() rule?: string;
+  @Prop() matched?: string;
+}
+
+@Schema({ _id: false })
+export class Classification {
+  @Prop({ type: Reason, required: true }) severity!: Reason;
+  @Prop({ type: Reason, required: true }) category!: Reason;
+}
+
+/** One timeline entry. Everything but `requestHash` and `hash` is covered by `hash` (see timeline.ts). */
+@Schema({ _id: false })
+export class TimelineEntry {
+  @Prop({ required: true }) seq!: number;
+  @Prop({ type: String, required: true }) kind!: TimelineKind;
+  @Prop({ required: true }) at!: Date;
+  @Prop({ required: true }) recordedAt!: Date;
+  @Prop({ type: ActorRef, required: true }) actor!: ActorRef;
+  @Prop({ default: '' }) text!: string;
+  @Prop({ type: MongooseSchema.Types.Mixed }) data?: Record<string, unknown>;
+  @Prop({ type: [AttachmentSchema], default: undefined }) attachments?: Attachment[];
+  /** Where the entry came from, so a retry or redelivery is recognised: `key:<Idempotency-Key>`, `intercom:<id>`, `email:<Message-ID>`. */
+  @Prop() source?: string;
+  /** Fingerprint of the request behind `source = key:…`, to refuse a key reused for another request. */
+  @Prop() requestHash?: string;
+  @Prop({ required: true }) prevHash!: string;
+  @Prop({ required: true }) hash!: string;
+}
+const TimelineEntrySchema = SchemaFactory.createForClass(TimelineEntry);
+
+@Schema({ _id: false })
+export class FirstResponse {
+  @Prop({ required: true }) at!: Date;
+  @Prop({ type: ActorRef, required: true }) by!: ActorRef;
+}
+
+@Schema({ _id: false })
+export class Resolution {
+  @Prop({ required: true }) at!: Date;
+  @Prop({ type: ActorRef, required: true }) by!: ActorRef;
+  @Prop({ required: true }) summary!: string;
+}
+
+/**
+ * A case and its whole record. The timeline lives in the document: an entry, the state change it
+ * records, the events it causes and the messages it sends are written in one single-document update.
+ */
+@Schema({ collection: 'cases', timestamps: true, versionKey: false })
 export class Case implements WithOutbox {
   /** uuid v7: time-ordered, so `_id` order is creation order (cursor pagination relies on it). */
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ required: true, unique: true }) number!: number;
   @Prop({ required: true, index: true }) accountId!: string;
-  /** `accountId:Idempotency-Key`, or the id itself when the client sent no key: always set, so unique works everywhere. */
+  /** `accountId:Idempotency-Key`, `intercom:<conversation>`, `email:<Message-ID>`, or the id itself: always set, so unique works everywhere. */
   @Prop({ required: true, unique: true }) idempotencyScope!: string;
   /** Fingerprint of the request body that created the case, to reject a key reused for another body. */
   @Prop({ required: true }) requestHash!: string;
@@ -23,16 +104,43 @@ export class Case implements WithOutbox {
   @Prop({ type: String, required: true }) channel!: Channel;
   @Prop({ required: true }) subject!: string;
   @Prop({ default: '' }) description!: string;
+  @Prop({ default: '' }) analysis!: string;
   @Prop({ type: String, required: true }) severity!: Severity;
   @Prop({ type: String, required: true }) category!: Category;
+  @Prop({ type: Classification, required: true }) classification!: Classification;
   @Prop({ type: String, required: true, index: true }) status!: CaseStatus;
-  @Prop({ required: true }) receivedAt!: Date;
+  @Prop() assigneeId?: string;
+  @Prop({ required: true, index: true }) receivedAt!: Date;
+  @Prop({ type: FirstResponse }) firstResponse?: FirstResponse;
+  @Prop({ type: Resolution }) resolution?: Resolution;
+  @Prop({ default: 0 }) reopenCount!: number;
+  @Prop({ default: false, index: true }) slaBreached!: boolean;
+  @Prop() followUpOf?: string;
+  @Prop({ index: true }) intercomConversationId?: string;
+  /** Message-IDs of every mail in the thread, ours included: a reply names one in In-Reply-To/References. */
+  @Prop({ type: [String], default: [], index: true }) emailMessageIds!: string[];
+  @Prop({ type: [AttachmentSchema], default: [] }) attachments!: Attachment[];
+  /** Sequence number and hash of the last timeline entry; a writer must have read this very `seq`. */
+  @Prop({ required: true }) seq!: number;
+  @Prop({ required: true }) headHash!: string;
+  @Prop({ type: [TimelineEntrySchema], default: [] }) timeline!: TimelineEntry[];
+  /** Messages to the customer not sent yet (head first), and what became of the others. */
+  @Prop({ type: [DeliverySchema], default: [] }) deliveries!: Delivery[];
+  @Prop({ type: [DeliveryLogEntrySchema], default: [] }) deliveryLog!: DeliveryLogEntry[];
   @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];
   createdAt!: Date;
   updatedAt!: Date;
 }
 
 export const CaseSchema = SchemaFactory.createForClass(Case);
+
+const actorView = (a: ActorRef): Actor => (a.id ? { kind: a.kind, id: a.id, name: a.name } : { kind: a.kind, name: a.name });
+const reasonView = (r: Reason): ClassificationReason => ({
+  source: r.source,
+  ...(r.rule ? { rule: r.rule } : {}),
+  ...(r.matched ? { matched: r.matched } : {}),
+});
+const attachmentView = (a: Attachment): AttachmentView => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 });
 
 export function toCaseView(c: Case): CaseView {
   return {
@@ -43,14 +151,43 @@ export function toCaseView(c: Case): CaseView {
     channel: c.channel,
     subject: c.subject,
     description: c.description,
+    analysis: c.analysis ?? '',
     severity: c.severity,
     category: c.category,
+    classification: { severity: reasonView(c.classification.severity), category: reasonView(c.classification.category) },
     status: c.status,
+    ...(c.assigneeId ? { assigneeId: c.assigneeId } : {}),
     receivedAt: c.receivedAt.toISOString(),
+    ...(c.firstResponse ? { firstResponse: { at: c.firstResponse.at.toISOString(), by: actorView(c.firstResponse.by) } } : {}),
+    ...(c.resolution
+      ? { resolution: { at: c.resolution.at.toISOString(), by: actorView(c.resolution.by), summary: c.resolution.summary } }
+      : {}),
+    reopenCount: c.reopenCount ?? 0,
+    slaBreached: c.slaBreached ?? false,
+    ...(c.followUpOf ? { followUpOf: c.followUpOf } : {}),
+    ...(c.intercomConversationId ? { intercomConversationId: c.intercomConversationId } : {}),
+    attachments: (c.attachments ?? []).map(attachmentView),
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
   };
 }
+
+export function toEntryView(e: TimelineEntry): TimelineEntryView {
+  return {
+    seq: e.seq,
+    kind: e.kind,
+    at: e.at.toISOString(),
+    recordedAt: e.recordedAt.toISOString(),
+    actor: actorView(e.actor),
+    text: e.text,
+    ...(e.data ? { data: e.data } : {}),
+    ...(e.attachments?.length ? { attachments: e.attachments.map(attachmentView) } : {}),
+    prevHash: e.prevHash,
+    hash: e.hash,
+  };
+}
+
+export const toCaseRecord = (c: Case): CaseRecord => ({ ...toCaseView(c), timeline: c.timeline.map(toEntryView) });
 
 @Schema({ collection: 'counters', versionKey: false })
 export class Counter {

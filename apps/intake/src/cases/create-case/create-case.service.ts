@@ -1,77 +1,170 @@
-import { AppError, CaseView, CreateCaseCommand, Events } from '@sladesk/contracts';
-import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
+import { Actor, AppError, CaseView, Category, Channel, CreateCaseCommand, Events, Severity } from '@sladesk/contracts';
+import { outboxEvent } from '@sladesk/messaging';
 import { CROSS_ACCOUNT } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
+import { AccountRepository } from '../../accounts/account.repository';
+import { DeliveryRelay } from '../../channels/delivery/delivery-relay';
+import { Outgoing } from '../../channels/delivery/outgoing';
+import { IntakeWrites } from '../../common/intake-writes';
+import { isDuplicateKey, requestHash } from '../../common/request-hash';
 import { CaseRepository } from '../case.repository';
-import { Case, toCaseView } from '../case.schema';
+import { Attachment, Case, toCaseView } from '../case.schema';
+import { Classifier } from '../classification/classifier';
+import { GENESIS_HASH, seal } from '../timeline/timeline';
+import { entry } from '../transitions';
 
-const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
+/** An inquiry to record, from any channel. */
+export interface Inquiry {
+  accountId: string;
+  contact: { name: string; email: string };
+  channel: Channel;
+  subject: string;
+  description: string;
+  severity?: Severity;
+  category?: Category;
+  receivedAt: Date;
+  /** Makes opening idempotent: `accountId:Idempotency-Key`, `intercom:<conversation>`, `email:<Message-ID>` … */
+  idempotencyScope?: string;
+  requestHash: string;
+  attachments?: Attachment[];
+  intercomConversationId?: string;
+  emailMessageIds?: string[];
+  followUpOf?: string;
+  /** Mail the contact a receipt with the case number. */
+  acknowledge?: boolean;
+}
 
-/** Records an inquiry as a case and announces it (`case.opened`) through the outbox. */
+const SYSTEM: Actor = { kind: 'system', name: 'SLA Desk' };
+/** Case numbers are reserved this many at a time: a restart skips at most this many, none is reused. */
+const NUMBER_BLOCK = 10;
+
+/** Records an inquiry as a case (its first timeline entry) and announces it (`case.opened`) through the outbox. */
 @Injectable()
 export class CreateCaseService {
   constructor(
     private readonly cases: CaseRepository,
-    private readonly relay: OutboxRelay,
+    private readonly accounts: AccountRepository,
+    private readonly classifier: Classifier,
+    private readonly outgoing: Outgoing,
+    private readonly writes: IntakeWrites,
+    private readonly deliveries: DeliveryRelay,
   ) {}
+
+  private numbers = { next: 1, last: 0 };
+  private reserving: Promise<unknown> = Promise.resolve();
+
+  /** Next readable case number (1, 2, 3 …; per instance, in blocks). One reservation at a time: FerretDB loses racing `$inc`s. */
+  private nextNumber(): Promise<number> {
+    const next = this.reserving.then(async () => {
+      if (this.numbers.next > this.numbers.last) {
+        const last = await this.cases.reserveNumbers(NUMBER_BLOCK);
+        this.numbers = { next: last - NUMBER_BLOCK + 1, last };
+      }
+      return this.numbers.next++;
+    });
+    this.reserving = next.catch(() => undefined);
+    return next;
+  }
 
   async execute(cmd: CreateCaseCommand, now = new Date()): Promise<CaseView> {
     const { idempotencyKey, ...body } = cmd;
-    const requestHash = createHash('sha256').update(JSON.stringify(body)).digest('base64url');
-    const id = uuidv7();
-    const idempotencyScope = idempotencyKey ? `${cmd.accountId}:${idempotencyKey}` : id;
+    const opened = await this.open(
+      {
+        ...body,
+        receivedAt: cmd.receivedAt ? new Date(cmd.receivedAt) : now,
+        idempotencyScope: idempotencyKey ? `${cmd.accountId}:${idempotencyKey}` : undefined,
+        requestHash: requestHash(body),
+      },
+      now,
+    );
+    return toCaseView(opened.case);
+  }
 
-    if (idempotencyKey) {
-      const earlier = await this.cases.findByIdempotencyScope({ accountId: cmd.accountId }, idempotencyScope);
-      if (earlier) return this.replay(earlier, requestHash);
+  /** Opens the case, or returns the one this `idempotencyScope` opened before (`created: false`). */
+  async open(inquiry: Inquiry, now = new Date()): Promise<{ case: Case; created: boolean }> {
+    if (inquiry.idempotencyScope) {
+      const earlier = await this.cases.findByIdempotencyScope(CROSS_ACCOUNT, inquiry.idempotencyScope);
+      if (earlier) return { case: replay(earlier, inquiry.requestHash), created: false };
     }
+    await this.accounts.assertExists(inquiry.accountId);
 
-    const receivedAt = cmd.receivedAt ? new Date(cmd.receivedAt) : now;
-    const number = await this.cases.nextNumber();
-    const severity = cmd.severity ?? 'normal';
-    const category = cmd.category ?? 'other';
+    const id = uuidv7();
+    const number = await this.nextNumber();
+    const contact = { name: inquiry.contact.name, email: inquiry.contact.email.toLowerCase() };
+    const { severity, category, reasons } = this.classifier.classify(inquiry);
+    const receivedAt = inquiry.receivedAt.toISOString();
+    const thread = inquiry.emailMessageIds ?? [];
+    const ack = inquiry.acknowledge ? this.outgoing.acknowledgement({ number, subject: inquiry.subject, contact, emailMessageIds: thread }, now) : undefined;
+    const timeline = seal(id, { seq: 0, hash: GENESIS_HASH }, [
+      {
+        ...entry('opened', inquiry.receivedAt, { kind: 'contact', name: contact.name }, inquiry.description, {
+          subject: inquiry.subject,
+          channel: inquiry.channel,
+          contactEmail: contact.email,
+          severity,
+          category,
+          classification: reasons,
+        }),
+        recordedAt: now,
+        ...(inquiry.attachments?.length ? { attachments: inquiry.attachments } : {}),
+      },
+      ...(ack ? [{ ...entry('acknowledged', now, SYSTEM, `Receipt of case #${number} mailed to ${contact.email}`), recordedAt: now }] : []),
+    ]);
     const doc: Omit<Case, 'createdAt' | 'updatedAt'> = {
       _id: id,
       number,
-      accountId: cmd.accountId,
-      idempotencyScope,
-      requestHash,
-      contact: { name: cmd.contact.name, email: cmd.contact.email.toLowerCase() },
-      channel: cmd.channel,
-      subject: cmd.subject,
-      description: cmd.description,
+      accountId: inquiry.accountId,
+      idempotencyScope: inquiry.idempotencyScope ?? id,
+      requestHash: inquiry.requestHash,
+      contact,
+      channel: inquiry.channel,
+      subject: inquiry.subject,
+      description: inquiry.description,
+      analysis: '',
       severity,
       category,
+      classification: reasons,
       status: 'new',
-      receivedAt,
+      receivedAt: inquiry.receivedAt,
+      reopenCount: 0,
+      slaBreached: false,
+      ...(inquiry.followUpOf ? { followUpOf: inquiry.followUpOf } : {}),
+      ...(inquiry.intercomConversationId ? { intercomConversationId: inquiry.intercomConversationId } : {}),
+      emailMessageIds: [...thread, ...(ack?.emailMessageIds ?? [])],
+      attachments: inquiry.attachments ?? [],
+      seq: timeline[timeline.length - 1].seq,
+      headHash: timeline[timeline.length - 1].hash,
+      timeline,
+      deliveries: (ack?.deliveries ?? []).map((d) => ({ ...d, entrySeq: 2 })),
+      deliveryLog: [],
       outbox: [
         outboxEvent(
           Events.CaseOpened,
-          { caseId: id, number, accountId: cmd.accountId, channel: cmd.channel, severity, category, receivedAt: receivedAt.toISOString() },
+          { caseId: id, number, accountId: inquiry.accountId, channel: inquiry.channel, severity, category, receivedAt },
           now,
         ),
       ],
     };
     try {
       const created = await this.cases.insert(doc);
-      this.relay.kick();
-      return toCaseView(created);
+      this.writes.kick();
+      if (ack) this.deliveries.kick();
+      return { case: created, created: true };
     } catch (e) {
-      // A concurrent retry with the same key won the race: answer with its case.
-      if (idempotencyKey && isDuplicateKey(e)) {
-        const winner = await this.cases.findByIdempotencyScope(CROSS_ACCOUNT, idempotencyScope);
-        if (winner) return this.replay(winner, requestHash);
+      // A concurrent retry (or redelivery) with the same scope won the race: answer with its case.
+      if (inquiry.idempotencyScope && isDuplicateKey(e)) {
+        const winner = await this.cases.findByIdempotencyScope(CROSS_ACCOUNT, inquiry.idempotencyScope);
+        if (winner) return { case: replay(winner, inquiry.requestHash), created: false };
       }
       throw e;
     }
   }
+}
 
-  private replay(earlier: Case, requestHash: string): CaseView {
-    if (earlier.requestHash !== requestHash) {
-      throw new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
-    }
-    return toCaseView(earlier);
+function replay(earlier: Case, hash: string): Case {
+  if (earlier.requestHash !== hash) {
+    throw new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
   }
+  return earlier;
 }

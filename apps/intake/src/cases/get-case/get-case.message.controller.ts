@@ -1,9 +1,9 @@
-import { CaseView, GetCaseQuery, Rpc } from '@sladesk/contracts';
+import { CaseRecord, GetCaseQuery, Rpc } from '@sladesk/contracts';
 import { CROSS_ACCOUNT } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { CaseRepository, notFound } from '../case.repository';
-import { toCaseView } from '../case.schema';
+import { toCaseRecord } from '../case.schema';
 
 @Controller()
 export class GetCaseMessageController {
@@ -11,9 +11,9 @@ export class GetCaseMessageController {
 
   // Staff API keys see every account for now; account-scoped keys come with the auth work.
   @MessagePattern(Rpc.CaseGet)
-  async get(@Payload() q: GetCaseQuery): Promise<CaseView> {
+  async get(@Payload() q: GetCaseQuery): Promise<CaseRecord> {
     const found = await this.cases.findById(CROSS_ACCOUNT, q.id);
     if (!found) throw notFound(q.id);
-    return toCaseView(found);
+    return toCaseRecord(found);
   }
 }

@@ -1,0 +1,43 @@
+import { AccountView, Events, UpdateAccountCommand } from '@sladesk/contracts';
+import { outboxEvent } from '@sladesk/messaging';
+import { Injectable } from '@nestjs/common';
+import { IntakeWrites } from '../../common/intake-writes';
+import { updateVersioned } from '../../common/versioned-update';
+import { StaffRepository } from '../../staff/staff.repository';
+import { AccountRepository } from '../account.repository';
+import { toAccountView } from '../account.schema';
+import { assertCsm } from '../csm';
+
+/** Changes an account and announces the whole new state (`account.updated`); no change, no event. */
+@Injectable()
+export class UpdateAccountService {
+  constructor(
+    private readonly accounts: AccountRepository,
+    private readonly staff: StaffRepository,
+    private readonly writes: IntakeWrites,
+  ) {}
+
+  async execute(cmd: UpdateAccountCommand, now = new Date()): Promise<AccountView> {
+    if (cmd.csmId) await assertCsm(this.staff, cmd.csmId);
+    const { doc, changed } = await this.writes.exclusive(() =>
+      updateVersioned(
+      this.accounts.model,
+      () => this.accounts.get(cmd.id),
+      () => ({
+        set: {
+          ...(cmd.name !== undefined ? { name: cmd.name } : {}),
+          ...(cmd.timeZone !== undefined ? { timeZone: cmd.timeZone } : {}),
+          ...(cmd.csmId ? { csmId: cmd.csmId } : {}),
+          ...(cmd.contacts ? { contacts: cmd.contacts.map((c) => ({ name: c.name, email: c.email.toLowerCase() })) } : {}),
+          ...(cmd.emailDomains ? { emailDomains: cmd.emailDomains.map((d) => d.toLowerCase()) } : {}),
+        },
+        unset: cmd.csmId === null ? ['csmId'] : [],
+      }),
+      (next) => outboxEvent(Events.AccountUpdated, toAccountView(next), now),
+      now,
+    ),
+    );
+    if (changed) this.writes.kick();
+    return toAccountView(doc);
+  }
+}

@@ -1,0 +1,94 @@
+import { AppError, CaseChange, EventEnvelope } from '@sladesk/contracts';
+import { CROSS_ACCOUNT } from '@sladesk/persistence';
+import { Injectable } from '@nestjs/common';
+import { IntakeWrites } from '../common/intake-writes';
+import { requestHash } from '../common/request-hash';
+import { DeliveryRelay } from '../channels/delivery/delivery-relay';
+import { Delivery } from '../channels/delivery/delivery.schema';
+import { CaseRepository, notFound } from './case.repository';
+import { Case, TimelineEntry, toCaseView, toEntryView } from './case.schema';
+import { seal, UnsealedEntry } from './timeline/timeline';
+
+/** What a change decides, given the case as it is now. The first entry is the one the caller asked for. */
+export interface CaseDecision {
+  entries: [UnsealedEntry, ...UnsealedEntry[]];
+  set?: Record<string, unknown>;
+  unset?: string[];
+  events: EventEnvelope[];
+  /** Messages to the customer carrying the first entry. */
+  deliveries?: Omit<Delivery, 'entrySeq'>[];
+  emailMessageIds?: string[];
+}
+
+/** Marks a change that must happen once: a client's Idempotency-Key, a channel's message id. */
+export interface ChangeSource {
+  key: string;
+  /** For Idempotency-Keys: the same key with another request is refused. */
+  requestHash?: string;
+}
+
+export interface AppliedChange {
+  case: Case;
+  entry: TimelineEntry;
+  /** False when `source` had been applied before and this is its replay. */
+  applied: boolean;
+}
+
+/** The source of a change a client asked for with an Idempotency-Key. */
+export const keySource = (idempotencyKey: string | undefined, body: unknown): ChangeSource | undefined =>
+  idempotencyKey ? { key: `key:${idempotencyKey}`, requestHash: requestHash(body) } : undefined;
+
+const ATTEMPTS = 8;
+
+/**
+ * The one way a case changes after it was opened: read it, let the use case decide, append the
+ * hash-chained entries with the new state, the events and the messages in one conditional update,
+ * and start over if another writer came first.
+ */
+@Injectable()
+export class CaseChanges {
+  constructor(
+    private readonly cases: CaseRepository,
+    private readonly writes: IntakeWrites,
+    private readonly deliveryRelay: DeliveryRelay,
+  ) {}
+
+  apply(caseId: string, decide: (current: Case) => CaseDecision, source?: ChangeSource, now = new Date()): Promise<AppliedChange> {
+    return this.writes.exclusive(() => this.applyNow(caseId, decide, source, now));
+  }
+
+  private async applyNow(caseId: string, decide: (current: Case) => CaseDecision, source: ChangeSource | undefined, now: Date): Promise<AppliedChange> {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const current = await this.cases.findById(CROSS_ACCOUNT, caseId);
+      if (!current) throw notFound(caseId);
+      const earlier = source && current.timeline.find((e) => e.source === source.key);
+      if (earlier) {
+        if (source.requestHash && earlier.requestHash !== source.requestHash) {
+          throw new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
+        }
+        return { case: current, entry: earlier, applied: false };
+      }
+      const decision = decide(current);
+      const [first, ...rest] = decision.entries;
+      const tagged: UnsealedEntry = { ...first, recordedAt: now, ...(source ? { source: source.key, requestHash: source.requestHash } : {}) };
+      const entries = seal(caseId, { seq: current.seq, hash: current.headHash }, [tagged, ...rest.map((e) => ({ ...e, recordedAt: now }))]);
+      const deliveries = (decision.deliveries ?? []).map((d) => ({ ...d, entrySeq: entries[0].seq }));
+      const updated = await this.cases.append(caseId, current.seq, {
+        entries,
+        set: decision.set,
+        unset: decision.unset,
+        events: decision.events,
+        deliveries,
+        emailMessageIds: decision.emailMessageIds,
+      });
+      if (updated) {
+        if (decision.events.length) this.writes.kick();
+        if (deliveries.length) this.deliveryRelay.kick();
+        return { case: updated, entry: entries[0], applied: true };
+      }
+    }
+    throw new AppError('RESOURCE.CONCURRENT_UPDATE', `Case ${caseId} changed concurrently too many times; try again`);
+  }
+}
+
+export const toCaseChange = (c: AppliedChange): CaseChange => ({ case: toCaseView(c.case), entry: toEntryView(c.entry) });

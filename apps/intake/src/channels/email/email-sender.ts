@@ -1,0 +1,29 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { createTransport, Transporter } from 'nodemailer';
+import { IntakeEnv } from '../../config';
+import { OutgoingEmail } from '../delivery/delivery.schema';
+
+/** Our acknowledgements and replies, through the configured SMTP relay. */
+@Injectable()
+export class EmailSender implements OnModuleDestroy {
+  private readonly transport: Transporter;
+
+  constructor(private readonly config: IntakeEnv) {
+    this.transport = createTransport(config.SLADESK_SMTP_RELAY_URL, { pool: true, maxConnections: 2 } as object);
+  }
+
+  async send(mail: OutgoingEmail): Promise<void> {
+    await this.transport.sendMail({
+      from: this.config.supportFrom,
+      to: mail.to,
+      subject: mail.subject,
+      text: mail.text,
+      messageId: mail.messageId,
+      ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo, references: mail.references ?? [mail.inReplyTo] } : {}),
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.transport.close();
+  }
+}

@@ -1,0 +1,33 @@
+import { EventEnvelope, StaffRole, StaffView } from '@sladesk/contracts';
+import { OutboxEntrySchema, WithOutbox } from '@sladesk/messaging';
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+
+@Schema({ collection: 'staff', timestamps: true, versionKey: false })
+export class Staff implements WithOutbox {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) name!: string;
+  @Prop({ required: true, unique: true, lowercase: true }) email!: string;
+  @Prop({ type: [String], required: true }) roles!: StaffRole[];
+  @Prop({ index: true }) intercomAdminId?: string;
+  @Prop({ default: true }) active!: boolean;
+  /** Increases with every change; updates are conditional on it. */
+  @Prop({ required: true }) version!: number;
+  @Prop({ required: true, unique: true }) idempotencyScope!: string;
+  @Prop({ required: true }) requestHash!: string;
+  @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+export const StaffSchema = SchemaFactory.createForClass(Staff);
+
+export const toStaffView = (s: Staff): StaffView => ({
+  id: s._id,
+  name: s.name,
+  email: s.email,
+  roles: [...s.roles],
+  ...(s.intercomAdminId ? { intercomAdminId: s.intercomAdminId } : {}),
+  active: s.active,
+  version: s.version,
+  createdAt: s.createdAt.toISOString(),
+  updatedAt: s.updatedAt.toISOString(),
+});
