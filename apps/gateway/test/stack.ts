@@ -39,6 +39,8 @@ export interface Stack {
   bus: NatsBus;
   db: mongoose.Connection;
   intake: ServiceChild;
+  /** The escalation process, when asked for (it mails through `relay` too). */
+  escalation?: ServiceChild;
   /** The intake's SMTP listener (customers' mail goes there). */
   smtpPort: number;
   /** Our outgoing relay: acknowledgements and replies land here. */
@@ -49,7 +51,7 @@ export interface Stack {
 }
 
 /** NATS, the intake process (as in production) and the gateway, over a fresh test database. */
-export async function startStack(label: string): Promise<Stack> {
+export async function startStack(label: string, options: { escalation?: boolean } = {}): Promise<Stack> {
   const nats = await startTestNats();
   const mongoUrl = testMongoUrl(label);
   const [relay, intercom, smtpPort] = await Promise.all([startSmtpSink(), startFakeIntercom(), freePort()]);
@@ -65,7 +67,10 @@ export async function startStack(label: string): Promise<Stack> {
     SLADESK_INTERCOM_ADMIN_ID: 'admin-default',
     SLADESK_DELIVERY_RETRY_MS: '200',
   });
-  await intake.ready;
+  const escalation = options.escalation
+    ? spawnService('escalation', { ...env, SLADESK_SMTP_URL: relay.url, SLADESK_ESCALATION_TICK_MS: '200' })
+    : undefined;
+  await Promise.all([intake.ready, escalation?.ready]);
   const gateway = await startGateway(
     loadConfig(GatewayEnv, { ...env, PORT: '0', LOG_LEVEL: 'silent', SLADESK_ADMIN_API_KEY: KEY, SLADESK_BODY_LIMIT: '65536' }, {}),
   );
@@ -76,6 +81,7 @@ export async function startStack(label: string): Promise<Stack> {
     bus,
     db,
     intake,
+    escalation,
     smtpPort,
     relay,
     intercom,
@@ -89,6 +95,7 @@ export async function startStack(label: string): Promise<Stack> {
     async stop() {
       await gateway.stop();
       await intake.kill();
+      await escalation?.kill();
       await bus.close();
       await db.dropDatabase();
       await db.close();

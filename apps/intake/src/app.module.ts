@@ -1,4 +1,13 @@
-import { HEALTH_CHECKS, healthController, loggerModule, MessagingModule, mongoHealthCheck, mongoModule, ServiceRuntime } from '@sladesk/messaging';
+import {
+  HEALTH_CHECKS,
+  healthController,
+  loggerModule,
+  MessagingModule,
+  mongoHealthCheck,
+  mongoModule,
+  OutboxRelay,
+  ServiceRuntime,
+} from '@sladesk/messaging';
 import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
 import { getConnectionToken, MongooseModule } from '@nestjs/mongoose';
 import { Connection } from 'mongoose';
@@ -27,6 +36,8 @@ import { GetTimelineMessageController } from './cases/get-timeline/get-timeline.
 import { ListCasesMessageController } from './cases/list-cases/list-cases.message.controller';
 import { MarkSlaBreachedMessageController } from './cases/mark-sla-breached/mark-sla-breached.message.controller';
 import { MarkSlaBreachedService } from './cases/mark-sla-breached/mark-sla-breached.service';
+import { RecordEscalationMessageController } from './cases/record-escalation/record-escalation.message.controller';
+import { RecordEscalationService } from './cases/record-escalation/record-escalation.service';
 import { ReclassifyCaseMessageController } from './cases/reclassify-case/reclassify-case.message.controller';
 import { ReclassifyCaseService } from './cases/reclassify-case/reclassify-case.service';
 import { RecordCustomerReplyMessageController } from './cases/record-customer-reply/record-customer-reply.message.controller';
@@ -51,7 +62,6 @@ import { DismissReviewItemMessageController } from './channels/review-queue/dism
 import { ListReviewQueueMessageController } from './channels/review-queue/list-review-queue/list-review-queue.message.controller';
 import { ReviewItem, ReviewItemSchema } from './channels/review-queue/review-item.schema';
 import { ReviewQueueRepository } from './channels/review-queue/review-queue.repository';
-import { IntakeWrites } from './common/intake-writes';
 import { IntakeEnv } from './config';
 import { CreateStaffMessageController } from './staff/create-staff/create-staff.message.controller';
 import { CreateStaffService } from './staff/create-staff/create-staff.service';
@@ -65,7 +75,7 @@ import { Staff, StaffSchema } from './staff/staff.schema';
 @Module({})
 export class IntakeModule implements OnModuleInit {
   constructor(
-    private readonly writes: IntakeWrites,
+    private readonly relay: OutboxRelay,
     private readonly cases: CaseRepository,
     private readonly accounts: AccountRepository,
     private readonly staff: StaffRepository,
@@ -109,6 +119,7 @@ export class IntakeModule implements OnModuleInit {
         ReclassifyCaseMessageController,
         AssignCaseMessageController,
         MarkSlaBreachedMessageController,
+        RecordEscalationMessageController,
         IntercomWebhookMessageController,
         ListReviewQueueMessageController,
         AcceptReviewItemMessageController,
@@ -120,9 +131,11 @@ export class IntakeModule implements OnModuleInit {
         {
           provide: HEALTH_CHECKS,
           inject: [getConnectionToken(), SmtpListener],
-          useFactory: (conn: Connection, smtp: SmtpListener) => ({ ...mongoHealthCheck.useFactory(conn), smtp: () => smtp.port !== undefined }),
+          useFactory: (conn: Connection, smtp: SmtpListener) => ({
+            ...mongoHealthCheck.useFactory(conn),
+            smtp: () => smtp.port !== undefined,
+          }),
         },
-        IntakeWrites,
         CaseRepository,
         AccountRepository,
         StaffRepository,
@@ -146,6 +159,7 @@ export class IntakeModule implements OnModuleInit {
         ReclassifyCaseService,
         AssignCaseService,
         MarkSlaBreachedService,
+        RecordEscalationService,
         IntercomWebhookService,
         InboundEmailService,
         SmtpListener,
@@ -155,8 +169,8 @@ export class IntakeModule implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    this.writes.register(this.cases.caseModel);
-    this.writes.register(this.accounts.model);
-    this.writes.register(this.staff.model);
+    this.relay.register(this.cases.caseModel);
+    this.relay.register(this.accounts.model);
+    this.relay.register(this.staff.model);
   }
 }

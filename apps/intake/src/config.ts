@@ -1,10 +1,26 @@
 import { ServiceEnv } from '@sladesk/messaging';
 import { Transform, Type } from 'class-transformer';
-import { ArrayNotEmpty, IsEmail, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import {
+  ArrayNotEmpty,
+  IsEmail,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 import { ClassificationRule, DEFAULT_CLASSIFICATION_RULES } from './cases/classification/classifier';
 
 const list = ({ value }: { value: unknown }) =>
-  typeof value === 'string' ? value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) : value;
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean)
+    : value;
 
 const json = ({ value }: { value: unknown }) => {
   if (typeof value !== 'string') return value;
@@ -17,18 +33,25 @@ const json = ({ value }: { value: unknown }) => {
 
 export class IntakeEnv extends ServiceEnv {
   /** Port of the SMTP listener that receives mail for the support addresses; 0 picks a free one. */
-  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   SLADESK_SMTP_PORT: number = 2525;
 
   @IsString()
   SLADESK_SMTP_HOST: string = '127.0.0.1';
 
   /** Largest accepted message, attachments included, in bytes. */
-  @Type(() => Number) @IsInt() @Min(1024)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1024)
   SLADESK_SMTP_MAX_BYTES: number = 10 * 1024 * 1024;
 
   /** Recipients the listener accepts mail for (comma-separated); the first one is the sender of our replies. */
-  @Transform(list) @ArrayNotEmpty() @IsEmail({}, { each: true })
+  @Transform(list)
+  @ArrayNotEmpty()
+  @IsEmail({}, { each: true })
   SLADESK_SUPPORT_ADDRESSES: string[] = ['support@sladesk.local'];
 
   /** Outgoing relay for acknowledgements and replies (`smtp://user:pass@host:port`); Mailpit's port by default. */
@@ -36,7 +59,9 @@ export class IntakeEnv extends ServiceEnv {
   SLADESK_SMTP_RELAY_URL: string = 'smtp://127.0.0.1:1025';
 
   /** The Intercom app's client secret: webhook notifications are signed with it. Without it the webhook answers 503. */
-  @IsOptional() @IsString() @MinLength(8)
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
   SLADESK_INTERCOM_CLIENT_SECRET?: string;
 
   /** Where replies to Intercom conversations go. */
@@ -44,23 +69,32 @@ export class IntakeEnv extends ServiceEnv {
   SLADESK_INTERCOM_API_URL: string = 'https://api.intercom.io';
 
   /** Access token for the Intercom REST API; without it replies to Intercom conversations fail (and are kept as failed). */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   SLADESK_INTERCOM_ACCESS_TOKEN?: string;
 
   /** Intercom admin who posts replies of staff members that have no `intercomAdminId`. */
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   SLADESK_INTERCOM_ADMIN_ID?: string;
 
   /** How often outgoing mail and Intercom replies are retried, in ms (doubles per attempt). */
-  @Type(() => Number) @IsInt() @Min(10)
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
   SLADESK_DELIVERY_RETRY_MS: number = 5_000;
 
   /** Attempts before an outgoing message is kept as failed. */
-  @Type(() => Number) @IsInt() @Min(1)
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   SLADESK_DELIVERY_MAX_ATTEMPTS: number = 8;
 
   /** Classification rules as JSON: `[{ "name", "keywords": [...], "category"?, "severity"? }]`, first match per field wins. */
-  @Transform(json) @ValidateNested({ each: true }) @Type(() => ClassificationRule) @ArrayNotEmpty()
+  @Transform(json)
+  @ValidateNested({ each: true })
+  @Type(() => ClassificationRule)
+  @ArrayNotEmpty()
   SLADESK_CLASSIFICATION_RULES: ClassificationRule[] = DEFAULT_CLASSIFICATION_RULES;
 
   get supportFrom(): string {

@@ -112,6 +112,8 @@ export const TIMELINE_KINDS = [
   'reopened',
   'acknowledged',
   'sla_breached',
+  'notification',
+  'incident',
 ] as const;
 export type TimelineKind = (typeof TIMELINE_KINDS)[number];
 

@@ -1,6 +1,6 @@
 import { EventEnvelope, EventMap, EventSubject, makeEnvelope } from '@sladesk/contracts';
 import { Logger } from '@nestjs/common';
-import mongoose, { Model, Schema } from 'mongoose';
+import { Model, Schema } from 'mongoose';
 import { currentContext } from './context';
 import { Metrics } from './metrics';
 import { NatsBus } from './nats-bus';
@@ -93,31 +93,36 @@ export class OutboxRelay {
       });
   }
 
-  /** Publishes everything pending, in order per document; returns how many events went out. */
+  /**
+   * Publishes everything pending, in order per document (documents in parallel), then removes exactly
+   * the published envelopes with one `$pullAll` per batch: safe beside concurrent writers, which only
+   * ever append, and one write per batch instead of one per event.
+   */
   async drain(): Promise<number> {
     let total = 0;
     const batchSize = this.options.batchSize ?? 100;
     for (const model of this.models) {
+      // The driver's collection, not the model: `$pullAll` needs the envelopes exactly as stored.
+      const collection = model.collection;
       for (;;) {
-        const docs = await model
-          .find({ 'outbox.0': mongoose.trusted({ $exists: true }) }, { outbox: 1 })
+        const docs = (await collection
+          .find({ 'outbox.0': { $exists: true } }, { projection: { outbox: 1 } })
           .limit(batchSize)
-          .lean<{ _id: unknown; outbox: EventEnvelope[] }[]>();
-        for (const doc of docs) {
-          for (const envelope of doc.outbox) {
-            await this.bus.publishEnvelope(envelope);
-            this.metrics.outboxPublished.inc({ subject: envelope.type });
-            // Remove it only if it is still the head: events leave in order, and two relays never
-            // remove each other's work. ($pop on a guarded head works on every MongoDB-compatible
-            // server; `$pull` with a condition does not on FerretDB.)
-            await model.updateOne(
-              { _id: doc._id, 'outbox.0.eventId': envelope.eventId },
-              { $pop: { outbox: -1 } },
-              { timestamps: false },
-            );
-            total += 1;
-          }
-        }
+          .toArray()) as unknown as { _id: unknown; outbox: EventEnvelope[] }[];
+        if (!docs.length) break;
+        await Promise.all(
+          docs.map(async (doc) => {
+            for (const envelope of doc.outbox) {
+              await this.bus.publishEnvelope(envelope);
+              this.metrics.outboxPublished.inc({ subject: envelope.type });
+            }
+          }),
+        );
+        await collection.updateMany(
+          { _id: { $in: docs.map((d) => d._id) } } as object,
+          { $pullAll: { outbox: docs.flatMap((d) => d.outbox) } } as object,
+        );
+        total += docs.reduce((n, d) => n + d.outbox.length, 0);
         if (docs.length < batchSize) break;
       }
     }

@@ -66,4 +66,24 @@ describe('OutboxRelay', () => {
     expect((await bus.publishEnvelope(c)).duplicate).toBe(true);
   });
 
+  it('loses neither a change nor an event when writers append while the relay drains', async () => {
+    await model.create({ _id: 'd3', n: 0, outbox: [] });
+    const relay = new OutboxRelay(bus, new Metrics('test'), { pollIntervalMs: 5 });
+    relay.register(model);
+    relay.start();
+    const before = await streamCount();
+    const ids: string[] = [];
+    await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const e = caseOpened({ caseId: `w${i}` });
+        ids.push(e.eventId);
+        await model.updateOne({ _id: 'd3' }, { $inc: { n: 1 }, $push: { outbox: e } });
+        relay.kick();
+      }),
+    );
+    await waitFor(async () => (await model.findById('d3').lean())!.outbox.length === 0, 'outbox emptied');
+    await relay.stop();
+    expect((await model.findById('d3').lean())!.n).toBe(50);
+    expect((await streamCount()) - before).toBe(50);
+  });
 });

@@ -14,6 +14,14 @@ const envelopeSchema = (payloadRef: string) => ({
   },
 });
 
+/** The schema of a class, or of the nearest ancestor that has one (a subclass adding no field has none). */
+type Class = abstract new (...args: never[]) => unknown;
+function schemaName(cls: Class, schemas: Record<string, object>): string {
+  let c: Class | null = cls;
+  while (c && !schemas[c.name]) c = Object.getPrototypeOf(c) as Class | null;
+  return c?.name ?? cls.name;
+}
+
 /**
  * AsyncAPI 3 description of every event and request subject, generated from the contracts so it
  * cannot drift from what services really publish.
@@ -39,7 +47,7 @@ export function buildAsyncApi(): Record<string, unknown> {
           'Sladesk-Causation-Id': { type: 'string' },
         },
       },
-      payload: envelopeSchema(`#/components/schemas/${(cls as { name: string }).name}`),
+      payload: envelopeSchema(`#/components/schemas/${schemaName(cls as Class, schemas)}`),
     };
     channels[name] = {
       address: subject,
@@ -55,7 +63,7 @@ export function buildAsyncApi(): Record<string, unknown> {
       name,
       title: subject,
       contentType: 'application/json',
-      payload: { $ref: `#/components/schemas/${(cls as { name: string }).name}` },
+      payload: { $ref: `#/components/schemas/${schemaName(cls as Class, schemas)}` },
     };
     channels[name] = {
       address: subject,

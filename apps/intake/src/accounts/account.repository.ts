@@ -50,5 +50,8 @@ export class AccountRepository {
 /** Whether `email` may write on behalf of `account`. */
 export function speaksFor(account: Pick<Account, 'contacts' | 'emailDomains'>, email: string): boolean {
   const address = email.toLowerCase();
-  return account.contacts.some((c) => c.email === address) || account.emailDomains.includes(address.slice(address.lastIndexOf('@') + 1));
+  return (
+    account.contacts.some((c) => c.email === address) ||
+    account.emailDomains.includes(address.slice(address.lastIndexOf('@') + 1))
+  );
 }

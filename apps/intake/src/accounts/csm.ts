@@ -5,6 +5,9 @@ import { StaffRepository } from '../staff/staff.repository';
 export async function assertCsm(staff: StaffRepository, csmId: string): Promise<void> {
   const s = await staff.get(csmId);
   if (!s.roles.includes('csm') || !s.active) {
-    throw new AppError('STAFF.ROLE_MISSING', `Staff member ${csmId} is not an active CSM`, { required: 'csm', roles: s.roles });
+    throw new AppError('STAFF.ROLE_MISSING', `Staff member ${csmId} is not an active CSM`, {
+      required: 'csm',
+      roles: s.roles,
+    });
   }
 }

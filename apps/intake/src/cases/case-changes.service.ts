@@ -1,7 +1,7 @@
 import { AppError, CaseChange, EventEnvelope } from '@sladesk/contracts';
+import { OutboxRelay } from '@sladesk/messaging';
 import { CROSS_ACCOUNT } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
-import { IntakeWrites } from '../common/intake-writes';
 import { requestHash } from '../common/request-hash';
 import { DeliveryRelay } from '../channels/delivery/delivery-relay';
 import { Delivery } from '../channels/delivery/delivery.schema';
@@ -49,29 +49,49 @@ const ATTEMPTS = 8;
 export class CaseChanges {
   constructor(
     private readonly cases: CaseRepository,
-    private readonly writes: IntakeWrites,
+    private readonly relay: OutboxRelay,
     private readonly deliveryRelay: DeliveryRelay,
   ) {}
 
-  apply(caseId: string, decide: (current: Case) => CaseDecision, source?: ChangeSource, now = new Date()): Promise<AppliedChange> {
-    return this.writes.exclusive(() => this.applyNow(caseId, decide, source, now));
+  apply(
+    caseId: string,
+    decide: (current: Case) => CaseDecision,
+    source?: ChangeSource,
+    now = new Date(),
+  ): Promise<AppliedChange> {
+    return this.applyNow(caseId, decide, source, now);
   }
 
-  private async applyNow(caseId: string, decide: (current: Case) => CaseDecision, source: ChangeSource | undefined, now: Date): Promise<AppliedChange> {
+  private async applyNow(
+    caseId: string,
+    decide: (current: Case) => CaseDecision,
+    source: ChangeSource | undefined,
+    now: Date,
+  ): Promise<AppliedChange> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.cases.findById(CROSS_ACCOUNT, caseId);
       if (!current) throw notFound(caseId);
       const earlier = source && current.timeline.find((e) => e.source === source.key);
       if (earlier) {
         if (source.requestHash && earlier.requestHash !== source.requestHash) {
-          throw new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
+          throw new AppError(
+            'IDEMPOTENCY.KEY_REUSED',
+            'This Idempotency-Key was already used for a different request',
+          );
         }
         return { case: current, entry: earlier, applied: false };
       }
       const decision = decide(current);
       const [first, ...rest] = decision.entries;
-      const tagged: UnsealedEntry = { ...first, recordedAt: now, ...(source ? { source: source.key, requestHash: source.requestHash } : {}) };
-      const entries = seal(caseId, { seq: current.seq, hash: current.headHash }, [tagged, ...rest.map((e) => ({ ...e, recordedAt: now }))]);
+      const tagged: UnsealedEntry = {
+        ...first,
+        recordedAt: now,
+        ...(source ? { source: source.key, requestHash: source.requestHash } : {}),
+      };
+      const entries = seal(caseId, { seq: current.seq, hash: current.headHash }, [
+        tagged,
+        ...rest.map((e) => ({ ...e, recordedAt: now })),
+      ]);
       const deliveries = (decision.deliveries ?? []).map((d) => ({ ...d, entrySeq: entries[0].seq }));
       const updated = await this.cases.append(caseId, current.seq, {
         entries,
@@ -82,13 +102,19 @@ export class CaseChanges {
         emailMessageIds: decision.emailMessageIds,
       });
       if (updated) {
-        if (decision.events.length) this.writes.kick();
+        if (decision.events.length) this.relay.kick();
         if (deliveries.length) this.deliveryRelay.kick();
         return { case: updated, entry: entries[0], applied: true };
       }
     }
-    throw new AppError('RESOURCE.CONCURRENT_UPDATE', `Case ${caseId} changed concurrently too many times; try again`);
+    throw new AppError(
+      'RESOURCE.CONCURRENT_UPDATE',
+      `Case ${caseId} changed concurrently too many times; try again`,
+    );
   }
 }
 
-export const toCaseChange = (c: AppliedChange): CaseChange => ({ case: toCaseView(c.case), entry: toEntryView(c.entry) });
+export const toCaseChange = (c: AppliedChange): CaseChange => ({
+  case: toCaseView(c.case),
+  entry: toEntryView(c.entry),
+});

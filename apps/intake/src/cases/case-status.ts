@@ -16,6 +16,10 @@ export const canMove = (from: CaseStatus, to: CaseStatus): boolean => NEXT[from]
 
 export function assertMove(from: CaseStatus, to: CaseStatus): void {
   if (!canMove(from, to)) {
-    throw new AppError('CASE.INVALID_TRANSITION', `A case cannot go from ${from} to ${to}`, { from, to, allowed: NEXT[from] });
+    throw new AppError('CASE.INVALID_TRANSITION', `A case cannot go from ${from} to ${to}`, {
+      from,
+      to,
+      allowed: NEXT[from],
+    });
   }
 }

@@ -43,7 +43,11 @@ export class CaseRepository extends AccountScopedRepository<Case> {
 
   /** Reserves the next `count` readable case numbers; returns the last one. */
   async reserveNumbers(count: number): Promise<number> {
-    const c = await this.counters.findOneAndUpdate({ _id: 'case-number' }, { $inc: { value: count } }, { upsert: true, new: true });
+    const c = await this.counters.findOneAndUpdate(
+      { _id: 'case-number' },
+      { $inc: { value: count } },
+      { upsert: true, new: true },
+    );
     return c.value;
   }
 
@@ -92,7 +96,11 @@ export class CaseRepository extends AccountScopedRepository<Case> {
       });
     }
     if (filter.beforeId) q._id = this.trusted({ $lt: filter.beforeId });
-    return this.model.find(this.scoped(scope, q), LIST_PROJECTION).sort({ _id: -1 }).limit(limit).lean<Case[]>();
+    return this.model
+      .find(this.scoped(scope, q), LIST_PROJECTION)
+      .sort({ _id: -1 })
+      .limit(limit)
+      .lean<Case[]>();
   }
 
   /**
@@ -106,7 +114,10 @@ export class CaseRepository extends AccountScopedRepository<Case> {
     if (write.events.length) push.outbox = { $each: write.events };
     if (write.deliveries?.length) push.deliveries = { $each: write.deliveries };
     if (write.emailMessageIds?.length) push.emailMessageIds = { $each: write.emailMessageIds };
-    const update: UpdateQuery<Case> = { $set: { ...write.set, seq: last.seq, headHash: last.hash }, $push: push };
+    const update: UpdateQuery<Case> = {
+      $set: { ...write.set, seq: last.seq, headHash: last.hash },
+      $push: push,
+    };
     if (write.unset?.length) update.$unset = Object.fromEntries(write.unset.map((f) => [f, '']));
     // No projection: FerretDB does not implement one on findAndModify.
     return this.model.findOneAndUpdate({ _id: caseId, seq: expectedSeq }, update, { new: true }).lean<Case>();

@@ -15,7 +15,12 @@ import {
 import { OutboxEntrySchema, WithOutbox } from '@sladesk/messaging';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Schema as MongooseSchema } from 'mongoose';
-import { Delivery, DeliveryLogEntry, DeliveryLogEntrySchema, DeliverySchema } from '../channels/delivery/delivery.schema';
+import {
+  Delivery,
+  DeliveryLogEntry,
+  DeliveryLogEntrySchema,
+  DeliverySchema,
+} from '../channels/delivery/delivery.schema';
 
 @Schema({ _id: false })
 export class Contact {
@@ -134,13 +139,19 @@ export class Case implements WithOutbox {
 
 export const CaseSchema = SchemaFactory.createForClass(Case);
 
-const actorView = (a: ActorRef): Actor => (a.id ? { kind: a.kind, id: a.id, name: a.name } : { kind: a.kind, name: a.name });
+const actorView = (a: ActorRef): Actor =>
+  a.id ? { kind: a.kind, id: a.id, name: a.name } : { kind: a.kind, name: a.name };
 const reasonView = (r: Reason): ClassificationReason => ({
   source: r.source,
   ...(r.rule ? { rule: r.rule } : {}),
   ...(r.matched ? { matched: r.matched } : {}),
 });
-const attachmentView = (a: Attachment): AttachmentView => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 });
+const attachmentView = (a: Attachment): AttachmentView => ({
+  filename: a.filename,
+  contentType: a.contentType,
+  size: a.size,
+  sha256: a.sha256,
+});
 
 export function toCaseView(c: Case): CaseView {
   return {
@@ -154,13 +165,24 @@ export function toCaseView(c: Case): CaseView {
     analysis: c.analysis ?? '',
     severity: c.severity,
     category: c.category,
-    classification: { severity: reasonView(c.classification.severity), category: reasonView(c.classification.category) },
+    classification: {
+      severity: reasonView(c.classification.severity),
+      category: reasonView(c.classification.category),
+    },
     status: c.status,
     ...(c.assigneeId ? { assigneeId: c.assigneeId } : {}),
     receivedAt: c.receivedAt.toISOString(),
-    ...(c.firstResponse ? { firstResponse: { at: c.firstResponse.at.toISOString(), by: actorView(c.firstResponse.by) } } : {}),
+    ...(c.firstResponse
+      ? { firstResponse: { at: c.firstResponse.at.toISOString(), by: actorView(c.firstResponse.by) } }
+      : {}),
     ...(c.resolution
-      ? { resolution: { at: c.resolution.at.toISOString(), by: actorView(c.resolution.by), summary: c.resolution.summary } }
+      ? {
+          resolution: {
+            at: c.resolution.at.toISOString(),
+            by: actorView(c.resolution.by),
+            summary: c.resolution.summary,
+          },
+        }
       : {}),
     reopenCount: c.reopenCount ?? 0,
     slaBreached: c.slaBreached ?? false,
@@ -187,7 +209,10 @@ export function toEntryView(e: TimelineEntry): TimelineEntryView {
   };
 }
 
-export const toCaseRecord = (c: Case): CaseRecord => ({ ...toCaseView(c), timeline: c.timeline.map(toEntryView) });
+export const toCaseRecord = (c: Case): CaseRecord => ({
+  ...toCaseView(c),
+  timeline: c.timeline.map(toEntryView),
+});
 
 @Schema({ collection: 'counters', versionKey: false })
 export class Counter {

@@ -8,7 +8,13 @@ import { UnsealedEntry } from './timeline/timeline';
 
 type Partial = Pick<CaseDecision, 'set' | 'unset' | 'events'> & { entries: UnsealedEntry[] };
 
-export const entry = (kind: UnsealedEntry['kind'], at: Date, actor: Actor, text: string, data?: Record<string, unknown>): UnsealedEntry => ({
+export const entry = (
+  kind: UnsealedEntry['kind'],
+  at: Date,
+  actor: Actor,
+  text: string,
+  data?: Record<string, unknown>,
+): UnsealedEntry => ({
   kind,
   at,
   recordedAt: at,
@@ -17,10 +23,23 @@ export const entry = (kind: UnsealedEntry['kind'], at: Date, actor: Actor, text:
   ...(data ? { data } : {}),
 });
 
-export function statusChange(c: Case, to: CaseStatus, by: Actor, at: Date, reason = ''): { entry: UnsealedEntry; event: EventEnvelope } {
+export function statusChange(
+  c: Case,
+  to: CaseStatus,
+  by: Actor,
+  at: Date,
+  reason = '',
+): { entry: UnsealedEntry; event: EventEnvelope } {
   return {
     entry: entry('status_changed', at, by, reason, { from: c.status, to }),
-    event: outboxEvent(Events.CaseStatusChanged, { caseId: c._id, accountId: c.accountId, at: at.toISOString(), from: c.status, to, by }),
+    event: outboxEvent(Events.CaseStatusChanged, {
+      caseId: c._id,
+      accountId: c.accountId,
+      at: at.toISOString(),
+      from: c.status,
+      to,
+      by,
+    }),
   };
 }
 
@@ -32,7 +51,16 @@ export function reopen(c: Case, by: Actor, at: Date, reason: string): Partial {
     entries: [entry('reopened', at, by, reason, { from: c.status, reopenCount })],
     set: { status: 'open', reopenCount },
     unset: ['resolution'],
-    events: [change.event, outboxEvent(Events.CaseReopened, { caseId: c._id, accountId: c.accountId, at: at.toISOString(), by, reopenCount })],
+    events: [
+      change.event,
+      outboxEvent(Events.CaseReopened, {
+        caseId: c._id,
+        accountId: c.accountId,
+        at: at.toISOString(),
+        by,
+        reopenCount,
+      }),
+    ],
   };
 }
 

@@ -5,7 +5,8 @@ export const encodeCursor = (id: string): string => Buffer.from(id).toString('ba
 /** The id a cursor continues after; a cursor this API did not hand out is refused. */
 export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString();
-  if (!ID_PATTERN.test(id) || encodeCursor(id) !== cursor) throw new AppError('PAGINATION.BAD_CURSOR', 'cursor is not one this API returned');
+  if (!ID_PATTERN.test(id) || encodeCursor(id) !== cursor)
+    throw new AppError('PAGINATION.BAD_CURSOR', 'cursor is not one this API returned');
   return id;
 }
 

@@ -26,7 +26,9 @@ export async function updateVersioned<T extends VersionedDoc>(
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await load();
     const { set, unset } = change(current);
-    const changed = Object.entries(set).some(([k, v]) => JSON.stringify(current[k as keyof T]) !== JSON.stringify(v)) || unset.some((k) => current[k as keyof T] !== undefined);
+    const changed =
+      Object.entries(set).some(([k, v]) => JSON.stringify(current[k as keyof T]) !== JSON.stringify(v)) ||
+      unset.some((k) => current[k as keyof T] !== undefined);
     if (!changed) return { doc: current, changed: false };
     const next = { ...current, ...set, version: current.version + 1, updatedAt: now } as T;
     for (const k of unset) delete next[k as keyof T];
@@ -35,8 +37,13 @@ export async function updateVersioned<T extends VersionedDoc>(
       $push: { outbox: event(next) },
       ...(unset.length ? { $unset: Object.fromEntries(unset.map((k) => [k, ''])) } : {}),
     };
-    const res = await model.updateOne({ _id: current._id, version: current.version }, update, { timestamps: false });
+    const res = await model.updateOne({ _id: current._id, version: current.version }, update, {
+      timestamps: false,
+    });
     if (res.modifiedCount === 1) return { doc: next, changed: true };
   }
-  throw new AppError('RESOURCE.CONCURRENT_UPDATE', 'The resource changed concurrently too many times; try again');
+  throw new AppError(
+    'RESOURCE.CONCURRENT_UPDATE',
+    'The resource changed concurrently too many times; try again',
+  );
 }

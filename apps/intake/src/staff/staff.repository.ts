@@ -32,8 +32,12 @@ export class StaffRepository {
 
   /** An Intercom admin as one of ours: by their Intercom admin id, else by email. */
   async findByIntercomAdmin(adminId: string | undefined, email: string | undefined): Promise<Staff | null> {
-    const byId = adminId ? await this.model.findOne({ intercomAdminId: adminId }, PROJECTION).lean<Staff>() : null;
-    return byId ?? (email ? this.model.findOne({ email: email.toLowerCase() }, PROJECTION).lean<Staff>() : null);
+    const byId = adminId
+      ? await this.model.findOne({ intercomAdminId: adminId }, PROJECTION).lean<Staff>()
+      : null;
+    return (
+      byId ?? (email ? this.model.findOne({ email: email.toLowerCase() }, PROJECTION).lean<Staff>() : null)
+    );
   }
 
   list(afterId: string | undefined, limit: number): Promise<Staff[]> {

@@ -9,6 +9,8 @@ export class Staff implements WithOutbox {
   @Prop({ required: true, unique: true, lowercase: true }) email!: string;
   @Prop({ type: [String], required: true }) roles!: StaffRole[];
   @Prop({ index: true }) intercomAdminId?: string;
+  @Prop() timeZone?: string;
+  @Prop() workingHours?: string;
   @Prop({ default: true }) active!: boolean;
   /** Increases with every change; updates are conditional on it. */
   @Prop({ required: true }) version!: number;
@@ -26,6 +28,8 @@ export const toStaffView = (s: Staff): StaffView => ({
   email: s.email,
   roles: [...s.roles],
   ...(s.intercomAdminId ? { intercomAdminId: s.intercomAdminId } : {}),
+  ...(s.timeZone ? { timeZone: s.timeZone } : {}),
+  ...(s.workingHours ? { workingHours: s.workingHours } : {}),
   active: s.active,
   version: s.version,
   createdAt: s.createdAt.toISOString(),

@@ -1,8 +1,7 @@
 import { AccountView, AppError, CreateAccountCommand, Events } from '@sladesk/contracts';
-import { outboxEvent } from '@sladesk/messaging';
+import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { IntakeWrites } from '../../common/intake-writes';
 import { isDuplicateKey, requestHash } from '../../common/request-hash';
 import { StaffRepository } from '../../staff/staff.repository';
 import { AccountRepository } from '../account.repository';
@@ -15,7 +14,7 @@ export class CreateAccountService {
   constructor(
     private readonly accounts: AccountRepository,
     private readonly staff: StaffRepository,
-    private readonly writes: IntakeWrites,
+    private readonly relay: OutboxRelay,
   ) {}
 
   async execute(cmd: CreateAccountCommand, now = new Date()): Promise<AccountView> {
@@ -43,8 +42,11 @@ export class CreateAccountService {
       updatedAt: now,
     };
     try {
-      await this.accounts.model.create({ ...account, outbox: [outboxEvent(Events.AccountCreated, toAccountView(account as Account), now)] });
-      this.writes.kick();
+      await this.accounts.model.create({
+        ...account,
+        outbox: [outboxEvent(Events.AccountCreated, toAccountView(account as Account), now)],
+      });
+      this.relay.kick();
       return toAccountView(account as Account);
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
@@ -56,6 +58,10 @@ export class CreateAccountService {
 }
 
 function replay(earlier: Account, hash: string): AccountView {
-  if (earlier.requestHash !== hash) throw new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
+  if (earlier.requestHash !== hash)
+    throw new AppError(
+      'IDEMPOTENCY.KEY_REUSED',
+      'This Idempotency-Key was already used for a different request',
+    );
   return toAccountView(earlier);
 }

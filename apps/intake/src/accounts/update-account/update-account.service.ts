@@ -1,7 +1,6 @@
 import { AccountView, Events, UpdateAccountCommand } from '@sladesk/contracts';
-import { outboxEvent } from '@sladesk/messaging';
+import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
-import { IntakeWrites } from '../../common/intake-writes';
 import { updateVersioned } from '../../common/versioned-update';
 import { StaffRepository } from '../../staff/staff.repository';
 import { AccountRepository } from '../account.repository';
@@ -14,13 +13,12 @@ export class UpdateAccountService {
   constructor(
     private readonly accounts: AccountRepository,
     private readonly staff: StaffRepository,
-    private readonly writes: IntakeWrites,
+    private readonly relay: OutboxRelay,
   ) {}
 
   async execute(cmd: UpdateAccountCommand, now = new Date()): Promise<AccountView> {
     if (cmd.csmId) await assertCsm(this.staff, cmd.csmId);
-    const { doc, changed } = await this.writes.exclusive(() =>
-      updateVersioned(
+    const { doc, changed } = await updateVersioned(
       this.accounts.model,
       () => this.accounts.get(cmd.id),
       () => ({
@@ -28,16 +26,17 @@ export class UpdateAccountService {
           ...(cmd.name !== undefined ? { name: cmd.name } : {}),
           ...(cmd.timeZone !== undefined ? { timeZone: cmd.timeZone } : {}),
           ...(cmd.csmId ? { csmId: cmd.csmId } : {}),
-          ...(cmd.contacts ? { contacts: cmd.contacts.map((c) => ({ name: c.name, email: c.email.toLowerCase() })) } : {}),
+          ...(cmd.contacts
+            ? { contacts: cmd.contacts.map((c) => ({ name: c.name, email: c.email.toLowerCase() })) }
+            : {}),
           ...(cmd.emailDomains ? { emailDomains: cmd.emailDomains.map((d) => d.toLowerCase()) } : {}),
         },
         unset: cmd.csmId === null ? ['csmId'] : [],
       }),
       (next) => outboxEvent(Events.AccountUpdated, toAccountView(next), now),
       now,
-    ),
     );
-    if (changed) this.writes.kick();
+    if (changed) this.relay.kick();
     return toAccountView(doc);
   }
 }

@@ -22,7 +22,13 @@ export class AddActionService {
       (c) => ({
         entries: [entry(cmd.kind, at, by, cmd.text)],
         set: cmd.kind === 'analysis' ? { analysis: cmd.text } : {},
-        events: [outboxEvent(Events.CaseNoteAdded, { caseId: c._id, accountId: c.accountId, at: at.toISOString(), by, kind: cmd.kind }, now)],
+        events: [
+          outboxEvent(
+            Events.CaseNoteAdded,
+            { caseId: c._id, accountId: c.accountId, at: at.toISOString(), by, kind: cmd.kind },
+            now,
+          ),
+        ],
       }),
       keySource(idempotencyKey, body),
       now,

@@ -16,13 +16,17 @@ export class AssignCaseService {
   async execute(cmd: AssignCaseCommand, now = new Date()): Promise<CaseChange> {
     const by = await this.staff.actor(cmd.by);
     const assignee = cmd.assigneeId ? await this.staff.get(cmd.assigneeId) : undefined;
-    if (assignee && !assignee.active) throw new AppError('STAFF.ROLE_MISSING', `Staff member ${assignee._id} is inactive`);
+    if (assignee && !assignee.active)
+      throw new AppError('STAFF.ROLE_MISSING', `Staff member ${assignee._id} is inactive`);
     const { caseId, idempotencyKey, ...body } = cmd;
     const applied = await this.changes.apply(
       caseId,
       (c) => {
         if ((c.assigneeId ?? null) === (cmd.assigneeId ?? null)) {
-          throw new AppError('CASE.INVALID_TRANSITION', `Case ${c._id} is already ${assignee ? `assigned to ${assignee._id}` : 'unassigned'}`);
+          throw new AppError(
+            'CASE.INVALID_TRANSITION',
+            `Case ${c._id} is already ${assignee ? `assigned to ${assignee._id}` : 'unassigned'}`,
+          );
         }
         return {
           entries: [

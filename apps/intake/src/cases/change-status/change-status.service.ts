@@ -20,7 +20,10 @@ export class ChangeStatusService {
       caseId,
       (c) => {
         if (cmd.to === 'open' && (c.status === 'resolved' || c.status === 'closed')) {
-          throw new AppError('CASE.INVALID_TRANSITION', `Case ${c._id} is ${c.status}: reopen it with POST /v1/cases/${c._id}/reopen`);
+          throw new AppError(
+            'CASE.INVALID_TRANSITION',
+            `Case ${c._id} is ${c.status}: reopen it with POST /v1/cases/${c._id}/reopen`,
+          );
         }
         assertMove(c.status, cmd.to);
         const change = statusChange(c, cmd.to, by, now, cmd.reason);

@@ -2,7 +2,8 @@ import { Classifier, DEFAULT_CLASSIFICATION_RULES } from './classifier';
 
 describe(Classifier.name, () => {
   const sut = new Classifier(DEFAULT_CLASSIFICATION_RULES);
-  const classify = (subject: string, description = '', explicit: object = {}) => sut.classify({ subject, description, ...explicit });
+  const classify = (subject: string, description = '', explicit: object = {}) =>
+    sut.classify({ subject, description, ...explicit });
 
   it('makes an outage technical and critical, and says which words decided', () => {
     expect(classify('The platform is down')).toEqual({
@@ -30,7 +31,10 @@ describe(Classifier.name, () => {
       category: 'other',
       reasons: { severity: { source: 'explicit' }, category: { source: 'explicit' } },
     });
-    expect(classify('Everything is down', '', { severity: 'high' })).toMatchObject({ severity: 'high', category: 'technical' });
+    expect(classify('Everything is down', '', { severity: 'high' })).toMatchObject({
+      severity: 'high',
+      category: 'technical',
+    });
   });
 
   it('matches whole words only', () => {
@@ -42,6 +46,9 @@ describe(Classifier.name, () => {
       { name: 'money', keywords: ['invoice'], category: 'billing' },
       { name: 'urgent', keywords: ['urgent'], severity: 'high', category: 'technical' },
     ]);
-    expect(custom.classify({ subject: 'URGENT: invoice wrong', description: '' })).toMatchObject({ category: 'billing', severity: 'high' });
+    expect(custom.classify({ subject: 'URGENT: invoice wrong', description: '' })).toMatchObject({
+      category: 'billing',
+      severity: 'high',
+    });
   });
 });

@@ -9,13 +9,33 @@ export class ClassificationRule {
   @IsOptional() @IsIn(SEVERITIES) severity?: Severity;
 }
 
-const rule = (name: string, keywords: string[], category?: Category, severity?: Severity): ClassificationRule =>
-  Object.assign(new ClassificationRule(), { name, keywords, ...(category ? { category } : {}), ...(severity ? { severity } : {}) });
+const rule = (
+  name: string,
+  keywords: string[],
+  category?: Category,
+  severity?: Severity,
+): ClassificationRule =>
+  Object.assign(new ClassificationRule(), {
+    name,
+    keywords,
+    ...(category ? { category } : {}),
+    ...(severity ? { severity } : {}),
+  });
 
 /** Ordered: for each field the first matching rule that sets it wins. */
 export const DEFAULT_CLASSIFICATION_RULES: ClassificationRule[] = [
-  rule('outage', ['down', 'outage', 'cannot log in', "can't log in", 'unable to log in', 'not loading', 'data loss'], 'technical', 'critical'),
-  rule('security', ['security', 'vulnerability', 'breach', 'phishing', 'unauthorized access'], 'security', 'high'),
+  rule(
+    'outage',
+    ['down', 'outage', 'cannot log in', "can't log in", 'unable to log in', 'not loading', 'data loss'],
+    'technical',
+    'critical',
+  ),
+  rule(
+    'security',
+    ['security', 'vulnerability', 'breach', 'phishing', 'unauthorized access'],
+    'security',
+    'high',
+  ),
   rule('malfunction', ['error', 'bug', 'broken', 'fails', 'failing', 'crash', 'slow'], 'technical', 'high'),
   rule('billing', ['invoice', 'billing', 'refund', 'charged', 'payment'], 'billing'),
   rule('feature', ['feature request', 'would be nice', 'suggestion'], 'feature', 'low'),
@@ -37,14 +57,28 @@ export class Classifier {
   constructor(rules: ClassificationRule[]) {
     this.compiled = rules.map((r) => ({
       rule: r,
-      patterns: r.keywords.map((k) => ({ keyword: k, re: new RegExp(`(^|[^\\p{L}\\p{N}])${escape(k.toLowerCase())}($|[^\\p{L}\\p{N}])`, 'u') })),
+      patterns: r.keywords.map((k) => ({
+        keyword: k,
+        re: new RegExp(`(^|[^\\p{L}\\p{N}])${escape(k.toLowerCase())}($|[^\\p{L}\\p{N}])`, 'u'),
+      })),
     }));
   }
 
-  classify(input: { subject: string; description: string; severity?: Severity; category?: Category }): Classified {
+  classify(input: {
+    subject: string;
+    description: string;
+    severity?: Severity;
+    category?: Category;
+  }): Classified {
     const text = `${input.subject}\n${input.description}`.toLowerCase();
-    let severity: [Severity, ClassificationReason] | undefined = input.severity && [input.severity, { source: 'explicit' }];
-    let category: [Category, ClassificationReason] | undefined = input.category && [input.category, { source: 'explicit' }];
+    let severity: [Severity, ClassificationReason] | undefined = input.severity && [
+      input.severity,
+      { source: 'explicit' },
+    ];
+    let category: [Category, ClassificationReason] | undefined = input.category && [
+      input.category,
+      { source: 'explicit' },
+    ];
     for (const { rule: r, patterns } of this.compiled) {
       if ((severity || !r.severity) && (category || !r.category)) continue;
       const hit = patterns.find((p) => p.re.test(text));
@@ -56,6 +90,10 @@ export class Classifier {
     }
     severity ??= ['normal', { source: 'default' }];
     category ??= ['other', { source: 'default' }];
-    return { severity: severity[0], category: category[0], reasons: { severity: severity[1], category: category[1] } };
+    return {
+      severity: severity[0],
+      category: category[0],
+      reasons: { severity: severity[1], category: category[1] },
+    };
   }
 }

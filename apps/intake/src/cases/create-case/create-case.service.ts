@@ -1,12 +1,20 @@
-import { Actor, AppError, CaseView, Category, Channel, CreateCaseCommand, Events, Severity } from '@sladesk/contracts';
-import { outboxEvent } from '@sladesk/messaging';
+import {
+  Actor,
+  AppError,
+  CaseView,
+  Category,
+  Channel,
+  CreateCaseCommand,
+  Events,
+  Severity,
+} from '@sladesk/contracts';
+import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
 import { CROSS_ACCOUNT } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { AccountRepository } from '../../accounts/account.repository';
 import { DeliveryRelay } from '../../channels/delivery/delivery-relay';
 import { Outgoing } from '../../channels/delivery/outgoing';
-import { IntakeWrites } from '../../common/intake-writes';
 import { isDuplicateKey, requestHash } from '../../common/request-hash';
 import { CaseRepository } from '../case.repository';
 import { Attachment, Case, toCaseView } from '../case.schema';
@@ -47,7 +55,7 @@ export class CreateCaseService {
     private readonly accounts: AccountRepository,
     private readonly classifier: Classifier,
     private readonly outgoing: Outgoing,
-    private readonly writes: IntakeWrites,
+    private readonly relay: OutboxRelay,
     private readonly deliveries: DeliveryRelay,
   ) {}
 
@@ -95,7 +103,12 @@ export class CreateCaseService {
     const { severity, category, reasons } = this.classifier.classify(inquiry);
     const receivedAt = inquiry.receivedAt.toISOString();
     const thread = inquiry.emailMessageIds ?? [];
-    const ack = inquiry.acknowledge ? this.outgoing.acknowledgement({ number, subject: inquiry.subject, contact, emailMessageIds: thread }, now) : undefined;
+    const ack = inquiry.acknowledge
+      ? this.outgoing.acknowledgement(
+          { number, subject: inquiry.subject, contact, emailMessageIds: thread },
+          now,
+        )
+      : undefined;
     const timeline = seal(id, { seq: 0, hash: GENESIS_HASH }, [
       {
         ...entry('opened', inquiry.receivedAt, { kind: 'contact', name: contact.name }, inquiry.description, {
@@ -109,7 +122,14 @@ export class CreateCaseService {
         recordedAt: now,
         ...(inquiry.attachments?.length ? { attachments: inquiry.attachments } : {}),
       },
-      ...(ack ? [{ ...entry('acknowledged', now, SYSTEM, `Receipt of case #${number} mailed to ${contact.email}`), recordedAt: now }] : []),
+      ...(ack
+        ? [
+            {
+              ...entry('acknowledged', now, SYSTEM, `Receipt of case #${number} mailed to ${contact.email}`),
+              recordedAt: now,
+            },
+          ]
+        : []),
     ]);
     const doc: Omit<Case, 'createdAt' | 'updatedAt'> = {
       _id: id,
@@ -141,14 +161,22 @@ export class CreateCaseService {
       outbox: [
         outboxEvent(
           Events.CaseOpened,
-          { caseId: id, number, accountId: inquiry.accountId, channel: inquiry.channel, severity, category, receivedAt },
+          {
+            caseId: id,
+            number,
+            accountId: inquiry.accountId,
+            channel: inquiry.channel,
+            severity,
+            category,
+            receivedAt,
+          },
           now,
         ),
       ],
     };
     try {
       const created = await this.cases.insert(doc);
-      this.writes.kick();
+      this.relay.kick();
       if (ack) this.deliveries.kick();
       return { case: created, created: true };
     } catch (e) {
@@ -164,7 +192,10 @@ export class CreateCaseService {
 
 function replay(earlier: Case, hash: string): Case {
   if (earlier.requestHash !== hash) {
-    throw new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
+    throw new AppError(
+      'IDEMPOTENCY.KEY_REUSED',
+      'This Idempotency-Key was already used for a different request',
+    );
   }
   return earlier;
 }

@@ -8,7 +8,8 @@ import { toCaseView } from '../case.schema';
 
 function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, 'base64url').toString();
-  if (!/^[0-9a-f-]{36}$/.test(id)) throw new AppError('PAGINATION.BAD_CURSOR', 'cursor is not one this API returned');
+  if (!/^[0-9a-f-]{36}$/.test(id))
+    throw new AppError('PAGINATION.BAD_CURSOR', 'cursor is not one this API returned');
   return id;
 }
 

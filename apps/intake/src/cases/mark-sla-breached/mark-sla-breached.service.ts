@@ -16,14 +16,23 @@ export class MarkSlaBreachedService {
       await this.changes.apply(
         p.caseId,
         () => ({
-          entries: [entry('sla_breached', new Date(p.at), { kind: 'system', name: 'SLA Desk' }, `The ${p.clock.replace('_', ' ')} goal was missed`, { clock: p.clock, cycle: p.cycle, dueAt: p.dueAt ?? null })],
+          entries: [
+            entry(
+              'sla_breached',
+              new Date(p.at),
+              { kind: 'system', name: 'SLA Desk' },
+              `The ${p.clock.replace('_', ' ')} goal was missed`,
+              { clock: p.clock, cycle: p.cycle, dueAt: p.dueAt ?? null },
+            ),
+          ],
           set: { slaBreached: true },
           events: [],
         }),
         { key: `sla:${event.eventId}` },
       );
     } catch (e) {
-      if (e instanceof AppError && e.code === 'CASE.NOT_FOUND') return this.logger.warn(`sla.breached for unknown case ${p.caseId}: ignored`);
+      if (e instanceof AppError && e.code === 'CASE.NOT_FOUND')
+        return this.logger.warn(`sla.breached for unknown case ${p.caseId}: ignored`);
       throw e;
     }
   }

@@ -26,7 +26,14 @@ export class ReclassifyCaseService {
         }
         const why = { source: 'explicit', rule: `reclassified by ${by.name}` };
         return {
-          entries: [entry('reclassified', now, by, cmd.reason, { severity, category, previousSeverity: c.severity, previousCategory: c.category })],
+          entries: [
+            entry('reclassified', now, by, cmd.reason, {
+              severity,
+              category,
+              previousSeverity: c.severity,
+              previousCategory: c.category,
+            }),
+          ],
           set: {
             severity,
             category,
@@ -36,7 +43,16 @@ export class ReclassifyCaseService {
           events: [
             outboxEvent(
               Events.CaseReclassified,
-              { caseId: c._id, accountId: c.accountId, at: now.toISOString(), severity, category, previousSeverity: c.severity, previousCategory: c.category, reason: cmd.reason },
+              {
+                caseId: c._id,
+                accountId: c.accountId,
+                at: now.toISOString(),
+                severity,
+                category,
+                previousSeverity: c.severity,
+                previousCategory: c.category,
+                reason: cmd.reason,
+              },
               now,
             ),
           ],

@@ -39,18 +39,37 @@ export class RecordCustomerReplyService {
     return this.changes.apply(
       r.caseId,
       (c) => {
-        if (c.status === 'closed') throw new AppError('CASE.INVALID_TRANSITION', `Case ${c._id} is closed; open a new case`);
+        if (c.status === 'closed')
+          throw new AppError('CASE.INVALID_TRANSITION', `Case ${c._id} is closed; open a new case`);
         const from = r.from ?? c.contact;
         const by = { kind: 'contact' as const, name: from.name };
         const reply = {
-          entries: [{ ...entry('customer_reply', r.at, by, r.text, { channel: r.channel, email: from.email.toLowerCase() }), ...(r.attachments?.length ? { attachments: r.attachments } : {}) }],
-          events: [outboxEvent(Events.CaseCustomerReplied, { caseId: c._id, accountId: c.accountId, at: r.at.toISOString(), channel: r.channel }, now)],
+          entries: [
+            {
+              ...entry('customer_reply', r.at, by, r.text, {
+                channel: r.channel,
+                email: from.email.toLowerCase(),
+              }),
+              ...(r.attachments?.length ? { attachments: r.attachments } : {}),
+            },
+          ],
+          events: [
+            outboxEvent(
+              Events.CaseCustomerReplied,
+              { caseId: c._id, accountId: c.accountId, at: r.at.toISOString(), channel: r.channel },
+              now,
+            ),
+          ],
         };
         const thread = r.emailMessageId ? { emailMessageIds: [r.emailMessageId] } : {};
-        if (c.status === 'resolved') return { ...combine(reply, reopen(c, by, r.at, 'The customer wrote again')), ...thread };
+        if (c.status === 'resolved')
+          return { ...combine(reply, reopen(c, by, r.at, 'The customer wrote again')), ...thread };
         if (c.status === 'waiting_on_customer') {
           const resumed = statusChange(c, 'open', by, r.at, 'The customer answered');
-          return { ...combine(reply, { entries: [resumed.entry], set: { status: 'open' }, events: [resumed.event] }), ...thread };
+          return {
+            ...combine(reply, { entries: [resumed.entry], set: { status: 'open' }, events: [resumed.event] }),
+            ...thread,
+          };
         }
         return { ...combine(reply), ...thread };
       },

@@ -19,7 +19,10 @@ export class ReopenCaseService {
       caseId,
       (c) => {
         if (c.status !== 'resolved' && c.status !== 'closed') {
-          throw new AppError('CASE.INVALID_TRANSITION', `Case ${c._id} is ${c.status}; only a resolved or closed case can be reopened`);
+          throw new AppError(
+            'CASE.INVALID_TRANSITION',
+            `Case ${c._id} is ${c.status}; only a resolved or closed case can be reopened`,
+          );
         }
         return combine(reopen(c, by, now, cmd.reason));
       },

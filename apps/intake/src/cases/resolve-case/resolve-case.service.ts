@@ -24,7 +24,11 @@ export class ResolveCaseService {
   async execute(cmd: ResolveCaseCommand, now = new Date()): Promise<CaseChange> {
     const by = await this.staff.actor(cmd.by);
     const { caseId, idempotencyKey, ...body } = cmd;
-    const applied = await this.resolve({ caseId, by, summary: cmd.summary, at: cmd.at ? new Date(cmd.at) : now }, keySource(idempotencyKey, body), now);
+    const applied = await this.resolve(
+      { caseId, by, summary: cmd.summary, at: cmd.at ? new Date(cmd.at) : now },
+      keySource(idempotencyKey, body),
+      now,
+    );
     return toCaseChange(applied);
   }
 
@@ -37,7 +41,14 @@ export class ResolveCaseService {
         return {
           entries: [entry('resolved', r.at, r.by, r.summary, { from: c.status })],
           set: { status: 'resolved', resolution: { at: r.at, by: r.by, summary: r.summary } },
-          events: [change.event, outboxEvent(Events.CaseResolved, { caseId: c._id, accountId: c.accountId, at: r.at.toISOString(), by: r.by }, now)],
+          events: [
+            change.event,
+            outboxEvent(
+              Events.CaseResolved,
+              { caseId: c._id, accountId: c.accountId, at: r.at.toISOString(), by: r.by },
+              now,
+            ),
+          ],
         };
       },
       source,

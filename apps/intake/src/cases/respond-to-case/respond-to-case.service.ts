@@ -29,7 +29,14 @@ export class RespondToCaseService {
     const member = await this.staff.get(cmd.by);
     const { caseId, idempotencyKey, ...body } = cmd;
     const applied = await this.respond(
-      { caseId, by: { kind: 'staff', id: member._id, name: member.name }, text: cmd.text, at: cmd.at ? new Date(cmd.at) : now, givenIn: 'api', intercomAdminId: member.intercomAdminId },
+      {
+        caseId,
+        by: { kind: 'staff', id: member._id, name: member.name },
+        text: cmd.text,
+        at: cmd.at ? new Date(cmd.at) : now,
+        givenIn: 'api',
+        intercomAdminId: member.intercomAdminId,
+      },
       keySource(idempotencyKey, body),
       now,
     );
@@ -40,16 +47,31 @@ export class RespondToCaseService {
     return this.changes.apply(
       r.caseId,
       (c) => {
-        if (c.status === 'closed') throw new AppError('CASE.INVALID_TRANSITION', `Case ${c._id} is closed: reopen it to respond`);
+        if (c.status === 'closed')
+          throw new AppError('CASE.INVALID_TRANSITION', `Case ${c._id} is closed: reopen it to respond`);
         const first = !c.firstResponse;
-        const outbound = r.givenIn === 'api' ? this.outgoing.response(c, r.text, now, r.intercomAdminId) : { deliveries: [], emailMessageIds: [] };
-        const channel: Channel = r.givenIn === 'intercom' ? 'intercom' : outbound.deliveries.length ? c.channel : 'api';
+        const outbound =
+          r.givenIn === 'api'
+            ? this.outgoing.response(c, r.text, now, r.intercomAdminId)
+            : { deliveries: [], emailMessageIds: [] };
+        const channel: Channel =
+          r.givenIn === 'intercom' ? 'intercom' : outbound.deliveries.length ? c.channel : 'api';
         const opened = c.status === 'new' ? statusChange(c, 'open', r.by, r.at) : undefined;
         return {
-          entries: [entry('response', r.at, r.by, r.text, { channel, first }), ...(opened ? [opened.entry] : [])],
-          set: { ...(first ? { firstResponse: { at: r.at, by: r.by } } : {}), ...(opened ? { status: 'open' } : {}) },
+          entries: [
+            entry('response', r.at, r.by, r.text, { channel, first }),
+            ...(opened ? [opened.entry] : []),
+          ],
+          set: {
+            ...(first ? { firstResponse: { at: r.at, by: r.by } } : {}),
+            ...(opened ? { status: 'open' } : {}),
+          },
           events: [
-            outboxEvent(Events.CaseResponded, { caseId: c._id, accountId: c.accountId, at: r.at.toISOString(), by: r.by, first, channel }, now),
+            outboxEvent(
+              Events.CaseResponded,
+              { caseId: c._id, accountId: c.accountId, at: r.at.toISOString(), by: r.by, first, channel },
+              now,
+            ),
             ...(opened ? [opened.event] : []),
           ],
           deliveries: outbound.deliveries,

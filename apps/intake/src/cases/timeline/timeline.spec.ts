@@ -11,7 +11,8 @@ const entry = (text: string, over: Partial<UnsealedEntry> = {}): UnsealedEntry =
 });
 
 describe(verifyChain.name, () => {
-  const chain = (): TimelineEntry[] => seal('c1', { seq: 0, hash: GENESIS_HASH }, [entry('a'), entry('b'), entry('c')]);
+  const chain = (): TimelineEntry[] =>
+    seal('c1', { seq: 0, hash: GENESIS_HASH }, [entry('a'), entry('b'), entry('c')]);
 
   it('accepts an untouched chain and reports its head', () => {
     const sut = chain();
@@ -21,14 +22,20 @@ describe(verifyChain.name, () => {
   it('names the entry whose content was edited', () => {
     const sut = chain();
     sut[1].text = 'rewritten';
-    expect(verifyChain('c1', sut)).toMatchObject({ intact: false, brokenAt: { seq: 2, reason: 'content does not match its hash' } });
+    expect(verifyChain('c1', sut)).toMatchObject({
+      intact: false,
+      brokenAt: { seq: 2, reason: 'content does not match its hash' },
+    });
   });
 
   it('names the next entry when an edit also recomputed the edited hash', () => {
     const sut = chain();
     const forged = seal('c1', { seq: 1, hash: sut[0].hash }, [entry('rewritten')])[0];
     sut[1] = forged;
-    expect(verifyChain('c1', sut)).toMatchObject({ intact: false, brokenAt: { seq: 3, reason: 'prevHash does not match the previous entry' } });
+    expect(verifyChain('c1', sut)).toMatchObject({
+      intact: false,
+      brokenAt: { seq: 3, reason: 'prevHash does not match the previous entry' },
+    });
   });
 
   it('detects a removed entry and an entry moved to another case', () => {
@@ -46,6 +53,8 @@ describe(verifyChain.name, () => {
 
 describe(canonicalJson.name, () => {
   it('sorts keys at every level and drops undefined', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: undefined, x: null }], c: 'x' } })).toBe('{"a":{"c":"x","d":[2,{"x":null,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: undefined, x: null }], c: 'x' } })).toBe(
+      '{"a":{"c":"x","d":[2,{"x":null,"z":1}]},"b":1}',
+    );
   });
 });

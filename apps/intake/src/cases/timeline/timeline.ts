@@ -32,17 +32,30 @@ function hashedFacts(caseId: string, e: Omit<TimelineEntry, 'hash' | 'requestHas
     actor: { kind: e.actor.kind, id: e.actor.id ?? null, name: e.actor.name },
     text: e.text ?? '',
     data: e.data ?? null,
-    attachments: (e.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+    attachments: (e.attachments ?? []).map((a) => ({
+      filename: a.filename,
+      contentType: a.contentType,
+      size: a.size,
+      sha256: a.sha256,
+    })),
     source: e.source ?? null,
   };
 }
 
 export function entryHash(caseId: string, e: Omit<TimelineEntry, 'hash' | 'requestHash'>): string {
-  return createHash('sha256').update(e.prevHash).update('\n').update(canonicalJson(hashedFacts(caseId, e))).digest('hex');
+  return createHash('sha256')
+    .update(e.prevHash)
+    .update('\n')
+    .update(canonicalJson(hashedFacts(caseId, e)))
+    .digest('hex');
 }
 
 /** Appends entries after `head`, each chained to the one before. */
-export function seal(caseId: string, head: { seq: number; hash: string }, entries: UnsealedEntry[]): TimelineEntry[] {
+export function seal(
+  caseId: string,
+  head: { seq: number; hash: string },
+  entries: UnsealedEntry[],
+): TimelineEntry[] {
   const sealed: TimelineEntry[] = [];
   let prev = head;
   for (const e of entries) {
@@ -58,7 +71,12 @@ export function seal(caseId: string, head: { seq: number; hash: string }, entrie
 export function verifyChain(caseId: string, entries: TimelineEntry[]): TimelineVerification {
   let prevHash = GENESIS_HASH;
   for (const [i, e] of entries.entries()) {
-    const broken = (reason: string): TimelineVerification => ({ intact: false, entries: entries.length, headHash: prevHash, brokenAt: { seq: e.seq ?? i + 1, reason } });
+    const broken = (reason: string): TimelineVerification => ({
+      intact: false,
+      entries: entries.length,
+      headHash: prevHash,
+      brokenAt: { seq: e.seq ?? i + 1, reason },
+    });
     if (e.seq !== i + 1) return broken(`expected sequence ${i + 1}, found ${e.seq}`);
     if (e.prevHash !== prevHash) return broken('prevHash does not match the previous entry');
     if (entryHash(caseId, e) !== e.hash) return broken('content does not match its hash');

@@ -2,7 +2,6 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
 import { Case } from '../../cases/case.schema';
-import { IntakeWrites } from '../../common/intake-writes';
 import { IntakeEnv } from '../../config';
 import { EmailSender } from '../email/email-sender';
 import { IntercomClient } from '../intercom/intercom.client';
@@ -29,11 +28,10 @@ export class DeliveryRelay implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly email: EmailSender,
     private readonly intercom: IntercomClient,
     private readonly config: IntakeEnv,
-    private readonly writes: IntakeWrites,
   ) {}
 
   private update(filter: object, update: object) {
-    return this.writes.exclusive(() => this.cases.updateOne(filter, update, { timestamps: false }));
+    return this.cases.updateOne(filter, update, { timestamps: false });
   }
 
   onApplicationBootstrap(): void {
@@ -91,31 +89,54 @@ export class DeliveryRelay implements OnApplicationBootstrap, OnModuleDestroy {
       if (d.email) await this.email.send(d.email);
       else if (d.intercom) await this.intercom.reply(d.intercom);
       else throw new PermanentDeliveryError('nothing to send');
-      await this.update(
-        head,
-        { $pop: { deliveries: -1 }, $push: { deliveryLog: { id: d.id, channel: d.channel, entrySeq: d.entrySeq, outcome: 'sent', at: new Date(), attempts } } },
-      );
+      await this.update(head, {
+        $pop: { deliveries: -1 },
+        $push: {
+          deliveryLog: {
+            id: d.id,
+            channel: d.channel,
+            entrySeq: d.entrySeq,
+            outcome: 'sent',
+            at: new Date(),
+            attempts,
+          },
+        },
+      });
       return true;
     } catch (e) {
       const error = (e as Error).message.slice(0, 500);
       if (e instanceof PermanentDeliveryError || attempts >= this.config.SLADESK_DELIVERY_MAX_ATTEMPTS) {
-        this.logger.error(`case ${caseId}: ${d.channel} message ${d.id} failed for good after ${attempts} attempt(s): ${error}`);
-        await this.update(
-          head,
-          {
-            $pop: { deliveries: -1 },
-            $push: { deliveryLog: { id: d.id, channel: d.channel, entrySeq: d.entrySeq, outcome: 'failed', at: new Date(), attempts, error } },
-          },
+        this.logger.error(
+          `case ${caseId}: ${d.channel} message ${d.id} failed for good after ${attempts} attempt(s): ${error}`,
         );
+        await this.update(head, {
+          $pop: { deliveries: -1 },
+          $push: {
+            deliveryLog: {
+              id: d.id,
+              channel: d.channel,
+              entrySeq: d.entrySeq,
+              outcome: 'failed',
+              at: new Date(),
+              attempts,
+              error,
+            },
+          },
+        });
         return true;
       }
       const delay = this.config.SLADESK_DELIVERY_RETRY_MS * 2 ** (attempts - 1);
       setTimeout(() => this.kick(), delay + 10).unref();
-      this.logger.warn(`case ${caseId}: ${d.channel} message ${d.id} attempt ${attempts} failed (${error}); retry in ${delay} ms`);
-      await this.update(
-        head,
-        { $set: { 'deliveries.0.attempts': attempts, 'deliveries.0.nextAttemptAt': new Date(Date.now() + delay), 'deliveries.0.lastError': error } },
+      this.logger.warn(
+        `case ${caseId}: ${d.channel} message ${d.id} attempt ${attempts} failed (${error}); retry in ${delay} ms`,
       );
+      await this.update(head, {
+        $set: {
+          'deliveries.0.attempts': attempts,
+          'deliveries.0.nextAttemptAt': new Date(Date.now() + delay),
+          'deliveries.0.lastError': error,
+        },
+      });
       return false;
     }
   }

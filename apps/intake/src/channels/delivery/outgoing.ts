@@ -16,7 +16,10 @@ const NONE: Outbound = { deliveries: [], emailMessageIds: [] };
 const toHtml = (text: string) =>
   text
     .split(/\n{2,}/)
-    .map((p) => `<p>${p.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br>')}</p>`)
+    .map(
+      (p) =>
+        `<p>${p.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br>')}</p>`,
+    )
     .join('');
 
 export const caseTag = (number: number) => `[Case #${number}]`;
@@ -55,7 +58,11 @@ export class Outgoing {
             channel: 'intercom',
             attempts: 0,
             nextAttemptAt: now,
-            intercom: { conversationId: c.intercomConversationId, ...(adminId ? { adminId } : {}), body: toHtml(text) },
+            intercom: {
+              conversationId: c.intercomConversationId,
+              ...(adminId ? { adminId } : {}),
+              body: toHtml(text),
+            },
           },
         ],
         emailMessageIds: [],
@@ -64,7 +71,12 @@ export class Outgoing {
     return NONE;
   }
 
-  private email(c: Pick<Case, 'contact' | 'emailMessageIds'>, subject: string, text: string, now: Date): Outbound {
+  private email(
+    c: Pick<Case, 'contact' | 'emailMessageIds'>,
+    subject: string,
+    text: string,
+    now: Date,
+  ): Outbound {
     const messageId = `<${uuidv7()}@${this.domain}>`;
     const thread = c.emailMessageIds ?? [];
     const inReplyTo = thread[thread.length - 1];

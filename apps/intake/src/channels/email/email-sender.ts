@@ -9,7 +9,10 @@ export class EmailSender implements OnModuleDestroy {
   private readonly transport: Transporter;
 
   constructor(private readonly config: IntakeEnv) {
-    this.transport = createTransport(config.SLADESK_SMTP_RELAY_URL, { pool: true, maxConnections: 2 } as object);
+    this.transport = createTransport(config.SLADESK_SMTP_RELAY_URL, {
+      pool: true,
+      maxConnections: 2,
+    } as object);
   }
 
   async send(mail: OutgoingEmail): Promise<void> {
@@ -19,7 +22,9 @@ export class EmailSender implements OnModuleDestroy {
       subject: mail.subject,
       text: mail.text,
       messageId: mail.messageId,
-      ...(mail.inReplyTo ? { inReplyTo: mail.inReplyTo, references: mail.references ?? [mail.inReplyTo] } : {}),
+      ...(mail.inReplyTo
+        ? { inReplyTo: mail.inReplyTo, references: mail.references ?? [mail.inReplyTo] }
+        : {}),
     });
   }
 

@@ -18,7 +18,8 @@ export interface InboundOutcome {
 }
 
 const MESSAGE_ID = /<[^<>\s]{1,250}>/g;
-const messageIds = (value: string | string[] | undefined): string[] => (Array.isArray(value) ? value : value ? [value] : []).flatMap((v) => v.match(MESSAGE_ID) ?? []);
+const messageIds = (value: string | string[] | undefined): string[] =>
+  (Array.isArray(value) ? value : value ? [value] : []).flatMap((v) => v.match(MESSAGE_ID) ?? []);
 
 /**
  * A mail to a support address: a reply (In-Reply-To/References name our thread, or the subject
@@ -40,12 +41,27 @@ export class InboundEmailService {
     const messageId = messageIds(mail.messageId)[0] ?? `<${fallbackId}@no-message-id.sladesk>`;
     const sender = (mail.from as AddressObject | undefined)?.value?.[0];
     const email = sender?.address?.trim().toLowerCase() ?? '';
-    const from = { name: sender?.name?.trim() || email.split('@')[0] || 'unknown sender', email: email || 'unknown' };
+    const from = {
+      name: sender?.name?.trim() || email.split('@')[0] || 'unknown sender',
+      email: email || 'unknown',
+    };
     const subject = (mail.subject?.trim() || '(no subject)').slice(0, 500);
-    const text = clip(mail.text?.trim() ? mail.text.trim() : plainText(typeof mail.html === 'string' ? mail.html : ''));
+    const text = clip(
+      mail.text?.trim() ? mail.text.trim() : plainText(typeof mail.html === 'string' ? mail.html : ''),
+    );
     const attachments = (mail.attachments ?? []).map(attachmentMeta);
     const toReview = async (reason: string): Promise<InboundOutcome> => {
-      const queued = await this.review.add({ sourceKey: `email:${messageId}`, channel: 'email', reason, from, subject, text, attachments, receivedAt: now, emailMessageIds: [messageId] });
+      const queued = await this.review.add({
+        sourceKey: `email:${messageId}`,
+        channel: 'email',
+        reason,
+        from,
+        subject,
+        text,
+        attachments,
+        receivedAt: now,
+        emailMessageIds: [messageId],
+      });
       return { outcome: queued.created ? 'review' : 'duplicate' };
     };
     if (!isEmail(email)) return toReview('the sender address is missing or malformed');
@@ -53,18 +69,33 @@ export class InboundEmailService {
     const thread = await this.threadOf(mail, subject);
     if (thread) {
       const account = await this.accounts.get(thread.accountId);
-      if (thread.contact.email !== email && !speaksFor(account, email)) return toReview(`${email} is not a contact of the account of case #${thread.number}`);
+      if (thread.contact.email !== email && !speaksFor(account, email))
+        return toReview(`${email} is not a contact of the account of case #${thread.number}`);
       if (thread.status !== 'closed') {
         const applied = await this.customerReply.record(
-          { caseId: thread._id, from, text, at: now, channel: 'email', attachments, emailMessageId: messageId },
+          {
+            caseId: thread._id,
+            from,
+            text,
+            at: now,
+            channel: 'email',
+            attachments,
+            emailMessageId: messageId,
+          },
           { key: `email:${messageId}` },
           now,
         );
-        return { outcome: applied.applied ? 'replied' : 'duplicate', caseId: thread._id, caseNumber: thread.number };
+        return {
+          outcome: applied.applied ? 'replied' : 'duplicate',
+          caseId: thread._id,
+          caseNumber: thread.number,
+        };
       }
     }
 
-    const account = thread ? await this.accounts.get(thread.accountId) : await this.accounts.findBySender(email);
+    const account = thread
+      ? await this.accounts.get(thread.accountId)
+      : await this.accounts.findBySender(email);
     if (!account) return toReview(`no account knows ${email}`);
     const opened = await this.createCase.open(
       {
@@ -83,7 +114,11 @@ export class InboundEmailService {
       },
       now,
     );
-    return { outcome: opened.created ? 'opened' : 'duplicate', caseId: opened.case._id, caseNumber: opened.case.number };
+    return {
+      outcome: opened.created ? 'opened' : 'duplicate',
+      caseId: opened.case._id,
+      caseNumber: opened.case.number,
+    };
   }
 
   private async threadOf(mail: ParsedMail, subject: string): Promise<Case | null> {

@@ -7,7 +7,8 @@ import { SMTPServer, SMTPServerDataStream } from 'smtp-server';
 import { IntakeEnv } from '../../config';
 import { InboundEmailService } from './inbound-email.service';
 
-const smtpError = (message: string, responseCode: number) => Object.assign(new Error(message), { responseCode });
+const smtpError = (message: string, responseCode: number) =>
+  Object.assign(new Error(message), { responseCode });
 
 /**
  * The SMTP listener for the support addresses, inside the intake process. A mail is acknowledged
@@ -39,11 +40,14 @@ export class SmtpListener implements OnApplicationBootstrap, OnModuleDestroy {
       disabledCommands: ['AUTH', 'STARTTLS'],
       size: this.config.SLADESK_SMTP_MAX_BYTES,
       onRcptTo: (address, _session, cb) =>
-        addresses.has(address.address.toLowerCase()) ? cb() : cb(smtpError(`<${address.address}>: no such mailbox here`, 550)),
+        addresses.has(address.address.toLowerCase())
+          ? cb()
+          : cb(smtpError(`<${address.address}>: no such mailbox here`, 550)),
       onData: (stream, _session, cb) => {
         this.receive(stream).then(
           (reply) => cb(null, reply),
-          (e: Error & { responseCode?: number }) => cb(e.responseCode ? e : smtpError('Temporary failure, try again later', 451)),
+          (e: Error & { responseCode?: number }) =>
+            cb(e.responseCode ? e : smtpError('Temporary failure, try again later', 451)),
         );
       },
     });
@@ -55,10 +59,14 @@ export class SmtpListener implements OnApplicationBootstrap, OnModuleDestroy {
       });
       this.server = server;
       this.boundPort = (server.server.address() as AddressInfo).port;
-      this.logger.log(`SMTP listener on ${this.config.SLADESK_SMTP_HOST}:${this.boundPort} for ${[...addresses].join(', ')}`);
+      this.logger.log(
+        `SMTP listener on ${this.config.SLADESK_SMTP_HOST}:${this.boundPort} for ${[...addresses].join(', ')}`,
+      );
     } catch (e) {
       // The other channels keep working; health reports smtp down.
-      this.logger.error(`SMTP listener could not listen on ${this.config.SLADESK_SMTP_HOST}:${this.config.SLADESK_SMTP_PORT}: ${(e as Error).message}`);
+      this.logger.error(
+        `SMTP listener could not listen on ${this.config.SLADESK_SMTP_HOST}:${this.config.SLADESK_SMTP_PORT}: ${(e as Error).message}`,
+      );
     }
   }
 
@@ -71,10 +79,13 @@ export class SmtpListener implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async receive(stream: SMTPServerDataStream): Promise<string> {
     const raw = await collect(stream);
-    if (stream.sizeExceeded) throw smtpError(`Message exceeds ${this.config.SLADESK_SMTP_MAX_BYTES} bytes`, 552);
+    if (stream.sizeExceeded)
+      throw smtpError(`Message exceeds ${this.config.SLADESK_SMTP_MAX_BYTES} bytes`, 552);
     const mail = await simpleParser(raw, { skipImageLinks: true, skipTextLinks: true });
     const result = await this.inbound.receive(mail, createHash('sha256').update(raw).digest('hex'));
-    this.logger.log(`mail ${mail.messageId ?? '(no Message-ID)'}: ${result.outcome}${result.caseNumber ? ` (case #${result.caseNumber})` : ''}`);
+    this.logger.log(
+      `mail ${mail.messageId ?? '(no Message-ID)'}: ${result.outcome}${result.caseNumber ? ` (case #${result.caseNumber})` : ''}`,
+    );
     return result.caseNumber ? `Recorded in case #${result.caseNumber}` : 'Recorded for review';
   }
 }

@@ -18,7 +18,12 @@ export interface IntercomConversation {
   type?: string;
   id: string;
   created_at?: number;
-  source?: { subject?: string | null; body?: string | null; author?: IntercomAuthor; attachments?: { name?: string; content_type?: string; filesize?: number; url?: string }[] };
+  source?: {
+    subject?: string | null;
+    body?: string | null;
+    author?: IntercomAuthor;
+    attachments?: { name?: string; content_type?: string; filesize?: number; url?: string }[];
+  };
   conversation_parts?: { conversation_parts?: IntercomPart[] };
 }
 
@@ -35,7 +40,10 @@ const CUSTOMER = new Set(['user', 'lead', 'contact']);
 export const isCustomer = (a?: IntercomAuthor): boolean => CUSTOMER.has(a?.type ?? '');
 
 /** The latest part of the conversation written by `who` (the part the notification is about). */
-export function lastPartBy(c: IntercomConversation, who: (a?: IntercomAuthor) => boolean): IntercomPart | undefined {
+export function lastPartBy(
+  c: IntercomConversation,
+  who: (a?: IntercomAuthor) => boolean,
+): IntercomPart | undefined {
   const parts = c.conversation_parts?.conversation_parts ?? [];
   for (let i = parts.length - 1; i >= 0; i--) if (who(parts[i].author)) return parts[i];
   return undefined;
@@ -51,10 +59,13 @@ export function notificationProblem(n: unknown): string | null {
   if (typeof v.topic !== 'string') return 'topic is missing';
   if (v.topic.startsWith('conversation.')) {
     const item = v.data?.item as Partial<IntercomConversation> | undefined;
-    if (typeof item !== 'object' || item === null || typeof item.id !== 'string' || !ID.test(item.id)) return 'data.item.id is missing or malformed';
+    if (typeof item !== 'object' || item === null || typeof item.id !== 'string' || !ID.test(item.id))
+      return 'data.item.id is missing or malformed';
   }
   return null;
 }
 
 export const instant = (unixSeconds: number | undefined, fallback: Date): Date =>
-  typeof unixSeconds === 'number' && Number.isFinite(unixSeconds) && unixSeconds > 0 ? new Date(unixSeconds * 1000) : fallback;
+  typeof unixSeconds === 'number' && Number.isFinite(unixSeconds) && unixSeconds > 0
+    ? new Date(unixSeconds * 1000)
+    : fallback;

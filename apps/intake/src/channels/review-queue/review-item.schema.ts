@@ -32,7 +32,12 @@ export const toReviewItemView = (r: ReviewItem): ReviewItemView => ({
   from: { name: r.from.name, email: r.from.email },
   subject: r.subject,
   text: r.text,
-  attachments: r.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, sha256: a.sha256 })),
+  attachments: r.attachments.map((a) => ({
+    filename: a.filename,
+    contentType: a.contentType,
+    size: a.size,
+    sha256: a.sha256,
+  })),
   receivedAt: r.receivedAt.toISOString(),
   status: r.status,
   ...(r.caseId ? { caseId: r.caseId } : {}),

@@ -21,7 +21,10 @@ export class ReviewQueueRepository {
       return { item: created.toObject(), created: true };
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
-      return { item: (await this.model.findOne({ sourceKey: item.sourceKey }).lean<ReviewItem>())!, created: false };
+      return {
+        item: (await this.model.findOne({ sourceKey: item.sourceKey }).lean<ReviewItem>())!,
+        created: false,
+      };
     }
   }
 
@@ -31,7 +34,10 @@ export class ReviewQueueRepository {
     return found;
   }
 
-  list(filter: { channel?: Channel; status?: ReviewStatus; beforeId?: string }, limit: number): Promise<ReviewItem[]> {
+  list(
+    filter: { channel?: Channel; status?: ReviewStatus; beforeId?: string },
+    limit: number,
+  ): Promise<ReviewItem[]> {
     const q: FilterQuery<ReviewItem> = {};
     if (filter.channel) q.channel = filter.channel;
     if (filter.status) q.status = filter.status;
@@ -42,7 +48,11 @@ export class ReviewQueueRepository {
   /** Records the decision on a pending item; returns the item after it, or null if it was decided already. */
   decide(id: string, status: Exclude<ReviewStatus, 'pending'>, caseId?: string): Promise<ReviewItem | null> {
     return this.model
-      .findOneAndUpdate({ _id: id, status: 'pending' }, { $set: { status, ...(caseId ? { caseId } : {}) } }, { new: true })
+      .findOneAndUpdate(
+        { _id: id, status: 'pending' },
+        { $set: { status, ...(caseId ? { caseId } : {}) } },
+        { new: true },
+      )
       .lean<ReviewItem>();
   }
 }

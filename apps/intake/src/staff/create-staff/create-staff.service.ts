@@ -1,8 +1,7 @@
 import { AppError, CreateStaffCommand, Events, StaffView } from '@sladesk/contracts';
-import { outboxEvent } from '@sladesk/messaging';
+import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { IntakeWrites } from '../../common/intake-writes';
 import { isDuplicateKey, requestHash } from '../../common/request-hash';
 import { StaffRepository } from '../staff.repository';
 import { Staff, toStaffView } from '../staff.schema';
@@ -12,7 +11,7 @@ import { Staff, toStaffView } from '../staff.schema';
 export class CreateStaffService {
   constructor(
     private readonly staff: StaffRepository,
-    private readonly writes: IntakeWrites,
+    private readonly relay: OutboxRelay,
   ) {}
 
   async execute(cmd: CreateStaffCommand, now = new Date()): Promise<StaffView> {
@@ -30,6 +29,8 @@ export class CreateStaffService {
       email: cmd.email.toLowerCase(),
       roles: cmd.roles,
       ...(cmd.intercomAdminId ? { intercomAdminId: cmd.intercomAdminId } : {}),
+      ...(cmd.timeZone ? { timeZone: cmd.timeZone } : {}),
+      ...(cmd.workingHours ? { workingHours: cmd.workingHours } : {}),
       active: true,
       version: 1,
       idempotencyScope: scope ?? `id:${id}`,
@@ -38,19 +39,29 @@ export class CreateStaffService {
       updatedAt: now,
     };
     try {
-      await this.staff.model.create({ ...member, outbox: [outboxEvent(Events.StaffCreated, toStaffView(member as Staff), now)] });
-      this.writes.kick();
+      await this.staff.model.create({
+        ...member,
+        outbox: [outboxEvent(Events.StaffCreated, toStaffView(member as Staff), now)],
+      });
+      this.relay.kick();
       return toStaffView(member as Staff);
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
       const winner = scope ? await this.staff.findByIdempotencyScope(scope) : null;
       if (winner) return replay(winner, hash);
-      throw new AppError('STAFF.ALREADY_EXISTS', `A staff member with id ${id} or email ${member.email} already exists`);
+      throw new AppError(
+        'STAFF.ALREADY_EXISTS',
+        `A staff member with id ${id} or email ${member.email} already exists`,
+      );
     }
   }
 }
 
 function replay(earlier: Staff, hash: string): StaffView {
-  if (earlier.requestHash !== hash) throw new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
+  if (earlier.requestHash !== hash)
+    throw new AppError(
+      'IDEMPOTENCY.KEY_REUSED',
+      'This Idempotency-Key was already used for a different request',
+    );
   return toStaffView(earlier);
 }

@@ -1,8 +1,7 @@
 import { AppError, Events, StaffView, UpdateStaffCommand } from '@sladesk/contracts';
-import { outboxEvent } from '@sladesk/messaging';
+import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
 import { isDuplicateKey } from '../../common/request-hash';
-import { IntakeWrites } from '../../common/intake-writes';
 import { updateVersioned } from '../../common/versioned-update';
 import { StaffRepository } from '../staff.repository';
 import { toStaffView } from '../staff.schema';
@@ -12,13 +11,12 @@ import { toStaffView } from '../staff.schema';
 export class UpdateStaffService {
   constructor(
     private readonly staff: StaffRepository,
-    private readonly writes: IntakeWrites,
+    private readonly relay: OutboxRelay,
   ) {}
 
   async execute(cmd: UpdateStaffCommand, now = new Date()): Promise<StaffView> {
     try {
-      const { doc, changed } = await this.writes.exclusive(() =>
-      updateVersioned(
+      const { doc, changed } = await updateVersioned(
         this.staff.model,
         () => this.staff.get(cmd.id),
         () => ({
@@ -27,18 +25,20 @@ export class UpdateStaffService {
             ...(cmd.email !== undefined ? { email: cmd.email.toLowerCase() } : {}),
             ...(cmd.roles ? { roles: cmd.roles } : {}),
             ...(cmd.intercomAdminId ? { intercomAdminId: cmd.intercomAdminId } : {}),
+            ...(cmd.timeZone ? { timeZone: cmd.timeZone } : {}),
+            ...(cmd.workingHours ? { workingHours: cmd.workingHours } : {}),
             ...(cmd.active !== undefined ? { active: cmd.active } : {}),
           },
           unset: cmd.intercomAdminId === null ? ['intercomAdminId'] : [],
         }),
         (next) => outboxEvent(Events.StaffUpdated, toStaffView(next), now),
         now,
-      ),
       );
-      if (changed) this.writes.kick();
+      if (changed) this.relay.kick();
       return toStaffView(doc);
     } catch (e) {
-      if (isDuplicateKey(e)) throw new AppError('STAFF.ALREADY_EXISTS', `Another staff member has the email ${cmd.email}`);
+      if (isDuplicateKey(e))
+        throw new AppError('STAFF.ALREADY_EXISTS', `Another staff member has the email ${cmd.email}`);
       throw e;
     }
   }

@@ -15,7 +15,14 @@ import { IntakeEnv } from '../../../config';
 import { StaffRepository } from '../../../staff/staff.repository';
 import { ReviewQueueRepository } from '../../review-queue/review-queue.repository';
 import { clip, firstLine, plainText } from '../../text';
-import { instant, IntercomConversation, IntercomNotification, isCustomer, lastPartBy, notificationProblem } from '../intercom-notification';
+import {
+  instant,
+  IntercomConversation,
+  IntercomNotification,
+  isCustomer,
+  lastPartBy,
+  notificationProblem,
+} from '../intercom-notification';
 
 /** Checks `X-Hub-Signature: sha1=<hex>` against the HMAC-SHA1 of the raw body, in constant time. */
 export function signatureMatches(rawBody: string, header: string | undefined, secret: string): boolean {
@@ -47,8 +54,13 @@ export class IntercomWebhookService {
 
   async handle(cmd: IntercomWebhookCommand, now = new Date()): Promise<IntercomWebhookResult> {
     const secret = this.config.SLADESK_INTERCOM_CLIENT_SECRET;
-    if (!secret) throw new AppError('CHANNEL.NOT_CONFIGURED', 'The Intercom channel is not configured (SLADESK_INTERCOM_CLIENT_SECRET)');
-    if (!signatureMatches(cmd.rawBody, cmd.signature, secret)) throw new AppError('CHANNEL.BAD_SIGNATURE', 'X-Hub-Signature does not match the body');
+    if (!secret)
+      throw new AppError(
+        'CHANNEL.NOT_CONFIGURED',
+        'The Intercom channel is not configured (SLADESK_INTERCOM_CLIENT_SECRET)',
+      );
+    if (!signatureMatches(cmd.rawBody, cmd.signature, secret))
+      throw new AppError('CHANNEL.BAD_SIGNATURE', 'X-Hub-Signature does not match the body');
     let parsed: unknown;
     try {
       parsed = JSON.parse(cmd.rawBody);
@@ -81,12 +93,17 @@ export class IntercomWebhookService {
     }
   }
 
-  private async opened(n: IntercomNotification, now: Date, followUpOf?: Case): Promise<IntercomWebhookResult> {
+  private async opened(
+    n: IntercomNotification,
+    now: Date,
+    followUpOf?: Case,
+  ): Promise<IntercomWebhookResult> {
     const conv = n.data.item;
     const author = conv.source?.author;
     const email = author?.email?.trim().toLowerCase() ?? '';
     const body = clip(plainText(conv.source?.body ?? ''));
-    const subject = plainText(conv.source?.subject ?? '') || firstLine(body) || `Intercom conversation ${conv.id}`;
+    const subject =
+      plainText(conv.source?.subject ?? '') || firstLine(body) || `Intercom conversation ${conv.id}`;
     const contact = { name: author?.name?.trim() || email.split('@')[0] || 'Intercom user', email };
     const account = isEmail(email) ? await this.accounts.findBySender(email) : null;
     if (!account) {
@@ -111,7 +128,9 @@ export class IntercomWebhookService {
         channel: 'intercom',
         subject: subject.slice(0, 500),
         description: body,
-        receivedAt: followUpOf ? instant(lastPartBy(conv, isCustomer)?.created_at, now) : instant(conv.created_at, now),
+        receivedAt: followUpOf
+          ? instant(lastPartBy(conv, isCustomer)?.created_at, now)
+          : instant(conv.created_at, now),
         idempotencyScope: followUpOf ? `intercom:${conv.id}:${n.id}` : `intercom:${conv.id}`,
         requestHash: 'intercom',
         intercomConversationId: conv.id,
@@ -126,10 +145,16 @@ export class IntercomWebhookService {
     const conv = n.data.item;
     const existing = await this.cases.findByIntercomConversation(CROSS_ACCOUNT, conv.id);
     // A conversation that began before the integration, or whose case was closed: a new case.
-    if (!existing || existing.status === 'closed') return this.opened(withLatestCustomerText(n), now, existing ?? undefined);
+    if (!existing || existing.status === 'closed')
+      return this.opened(withLatestCustomerText(n), now, existing ?? undefined);
     const part = lastPartBy(conv, isCustomer);
     const applied = await this.customerReply.record(
-      { caseId: existing._id, text: clip(plainText(part?.body ?? '')), at: instant(part?.created_at, now), channel: 'intercom' },
+      {
+        caseId: existing._id,
+        text: clip(plainText(part?.body ?? '')),
+        at: instant(part?.created_at, now),
+        channel: 'intercom',
+      },
       { key: `intercom:${n.id}` },
       now,
     );
@@ -143,7 +168,13 @@ export class IntercomWebhookService {
     const part = lastPartBy(conv, (a) => a?.type === 'admin');
     const by = await this.adminActor(part?.author);
     const applied = await this.respond.respond(
-      { caseId: existing._id, by, text: clip(plainText(part?.body ?? '')), at: instant(part?.created_at, now), givenIn: 'intercom' },
+      {
+        caseId: existing._id,
+        by,
+        text: clip(plainText(part?.body ?? '')),
+        at: instant(part?.created_at, now),
+        givenIn: 'intercom',
+      },
       { key: `intercom:${n.id}` },
       now,
     );
@@ -161,22 +192,36 @@ export class IntercomWebhookService {
     const part = lastPartBy(conv, (a) => a?.type === 'admin');
     const by = await this.adminActor(part?.author);
     const summary = clip(plainText(part?.body ?? '')) || 'Conversation closed in Intercom';
-    const applied = await this.resolve.resolve({ caseId: existing._id, by, summary, at: instant(part?.created_at, now) }, { key: `intercom:${n.id}` }, now);
+    const applied = await this.resolve.resolve(
+      { caseId: existing._id, by, summary, at: instant(part?.created_at, now) },
+      { key: `intercom:${n.id}` },
+      now,
+    );
     return outcome(applied);
   }
 
-  private async adminActor(author: { id?: string; name?: string | null; email?: string | null } | undefined): Promise<Actor> {
+  private async adminActor(
+    author: { id?: string; name?: string | null; email?: string | null } | undefined,
+  ): Promise<Actor> {
     const member = await this.staff.findByIntercomAdmin(author?.id, author?.email ?? undefined);
-    return member ? { kind: 'staff', id: member._id, name: member.name } : { kind: 'staff', name: author?.name?.trim() || 'Intercom admin' };
+    return member
+      ? { kind: 'staff', id: member._id, name: member.name }
+      : { kind: 'staff', name: author?.name?.trim() || 'Intercom admin' };
   }
 }
 
-const outcome = (a: AppliedChange): IntercomWebhookResult => ({ outcome: a.applied ? 'applied' : 'duplicate', caseId: a.case._id });
+const outcome = (a: AppliedChange): IntercomWebhookResult => ({
+  outcome: a.applied ? 'applied' : 'duplicate',
+  caseId: a.case._id,
+});
 
 /** For a reply that opens a case, the customer's latest words are the inquiry. */
 function withLatestCustomerText(n: IntercomNotification): IntercomNotification {
   const part = lastPartBy(n.data.item, isCustomer);
   if (!part?.body) return n;
-  const item: IntercomConversation = { ...n.data.item, source: { ...n.data.item.source, body: part.body, author: part.author ?? n.data.item.source?.author } };
+  const item: IntercomConversation = {
+    ...n.data.item,
+    source: { ...n.data.item.source, body: part.body, author: part.author ?? n.data.item.source?.author },
+  };
   return { ...n, data: { item } };
 }

@@ -25,7 +25,8 @@ export class AcceptReviewItemService {
       if (!c) throw notFound(item.caseId);
       return toCaseView(c);
     }
-    if (item.status === 'dismissed') throw new AppError('REVIEW.ALREADY_DECIDED', `Review item ${item._id} was dismissed`);
+    if (item.status === 'dismissed')
+      throw new AppError('REVIEW.ALREADY_DECIDED', `Review item ${item._id} was dismissed`);
     const { case: opened } = await this.createCase.open({
       accountId: cmd.accountId,
       contact: item.from,

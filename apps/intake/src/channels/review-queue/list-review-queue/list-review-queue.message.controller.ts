@@ -13,7 +13,10 @@ export class ListReviewQueueMessageController {
   @MessagePattern(Rpc.ReviewQueueList)
   async list(@Payload() q: ListReviewQueueQuery): Promise<Page<ReviewItemView>> {
     const limit = q.limit ?? 50;
-    const rows = await this.queue.list({ channel: q.channel, status: q.status, beforeId: q.cursor ? decodeCursor(q.cursor) : undefined }, limit + 1);
+    const rows = await this.queue.list(
+      { channel: q.channel, status: q.status, beforeId: q.cursor ? decodeCursor(q.cursor) : undefined },
+      limit + 1,
+    );
     return pageOf(rows, limit, toReviewItemView);
   }
 }
