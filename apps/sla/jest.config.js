@@ -6,6 +6,4 @@ module.exports = {
   globalSetup: '<rootDir>/../../libs/testing/src/jest-global-setup.ts',
   globalTeardown: '<rootDir>/../../libs/testing/src/jest-global-teardown.ts',
   testTimeout: 60_000,
-  // No tests yet: this service's behaviour arrives with its issue; the gateway e2e suite boots it.
-  passWithNoTests: true,
 };
