@@ -169,14 +169,18 @@ export interface StartOptions {
   output?: NodeJS.WritableStream;
 }
 
-/** Starts FerretDB on the SQLite backend with its data in `dataDir`. */
-export async function startFerretdb(opts: StartOptions): Promise<ManagedProcess> {
-  const bin = await ensureFerretdbBinary(opts.log);
+/** Runs a server binary on a port (a free one unless given) and resolves once it listens. */
+async function startServer(
+  what: string,
+  bin: string,
+  args: (port: number) => string[],
+  opts: StartOptions,
+  url: (port: number) => string,
+  timeoutMs: number,
+): Promise<ManagedProcess> {
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true });
-  const child = spawn(bin, ['-listen', `127.0.0.1:${port}`, '-sqlite-dir', opts.dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(bin, args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
   if (opts.output) {
     child.stdout?.pipe(opts.output);
     child.stderr?.pipe(opts.output);
@@ -184,25 +188,32 @@ export async function startFerretdb(opts: StartOptions): Promise<ManagedProcess>
     child.stdout?.resume();
     child.stderr?.resume();
   }
-  await waitForPort('127.0.0.1', port, 30_000, child, 'FerretDB');
-  return managed(child, `mongodb://127.0.0.1:${port}`, port);
+  await waitForPort('127.0.0.1', port, timeoutMs, child, what);
+  return managed(child, url(port), port);
+}
+
+/** Starts FerretDB on the SQLite backend with its data in `dataDir`. */
+export async function startFerretdb(opts: StartOptions): Promise<ManagedProcess> {
+  const bin = await ensureFerretdbBinary(opts.log);
+  return startServer(
+    'FerretDB',
+    bin,
+    (port) => ['-listen', `127.0.0.1:${port}`, '-sqlite-dir', opts.dataDir],
+    opts,
+    (port) => `mongodb://127.0.0.1:${port}`,
+    30_000,
+  );
 }
 
 /** Starts a NATS server with JetStream (file storage in `dataDir`). */
 export async function startNatsServer(opts: StartOptions): Promise<ManagedProcess> {
   const bin = await ensureNatsServerBinary(opts.log);
-  const port = opts.port ?? (await freePort());
-  mkdirSync(opts.dataDir, { recursive: true });
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', opts.dataDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  if (opts.output) {
-    child.stdout?.pipe(opts.output);
-    child.stderr?.pipe(opts.output);
-  } else {
-    child.stdout?.resume();
-    child.stderr?.resume();
-  }
-  await waitForPort('127.0.0.1', port, 15_000, child, 'nats-server');
-  return managed(child, `nats://127.0.0.1:${port}`, port);
+  return startServer(
+    'nats-server',
+    bin,
+    (port) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', opts.dataDir],
+    opts,
+    (port) => `nats://127.0.0.1:${port}`,
+    15_000,
+  );
 }
