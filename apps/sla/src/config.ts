@@ -20,6 +20,10 @@ export class SlaEnv extends ServiceEnv {
   @Type(() => Number) @IsInt() @Min(50) @Max(60_000)
   SLADESK_SLA_TIMER_POLL_MS: number = 500;
 
+  /** Memory bound: while this many timers are in memory, slots beyond the next are loaded later. */
+  @Type(() => Number) @IsInt() @Min(1000)
+  SLADESK_SLA_TIMER_MAX_LOADED: number = 100_000;
+
   /** Timer handlers running at once. */
   @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   SLADESK_SLA_TIMER_CONCURRENCY: number = 16;

@@ -62,6 +62,7 @@ export function createSlaCore(db: mongo.Db, runtime: ServiceRuntime, config: Sla
     leaseMs: config.SLADESK_SLA_TIMER_LEASE_MS,
     pollMs: config.SLADESK_SLA_TIMER_POLL_MS,
     concurrency: config.SLADESK_SLA_TIMER_CONCURRENCY,
+    maxLoaded: config.SLADESK_SLA_TIMER_MAX_LOADED,
     maxAttempts: 20,
     retentionMs: config.SLADESK_SLA_TIMER_RETENTION_MS,
     onFired: (_t, ms) => {

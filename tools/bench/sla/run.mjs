@@ -41,7 +41,7 @@ const handler = arg('handler', 'publish');
 const only = arg('only', '');
 const SLOT_MS = 10_000;
 const HORIZON_MS = 60_000;
-const CONCURRENCY = 64;
+const CONCURRENCY = Number(arg('concurrency', '128'));
 const REDIS_PORT = Number(process.env.REDIS_PORT ?? 6379);
 const log = (s) => console.error(`[bench] ${new Date().toISOString().slice(11, 19)} ${s}`);
 

@@ -45,6 +45,7 @@ const wheel = new TimerWheel(
     leaseMs: 5000,
     pollMs: 500,
     concurrency: Number(process.env.CONCURRENCY),
+    maxLoaded: Number(process.env.MAX_LOADED ?? 100_000),
     maxAttempts: 5,
     retentionMs: 0,
   },

@@ -29,14 +29,6 @@ interface ChunkDoc {
 }
 
 const pack = (list: readonly StoredTimer[]) => list.map((t) => `${t.i} ${t.v} ${t.d}`).join('\n');
-function unpack(p: string | undefined): StoredTimer[] {
-  if (!p) return [];
-  return p.split('\n').map((line) => {
-    const a = line.indexOf(' ');
-    const b = line.indexOf(' ', a + 1);
-    return { i: line.slice(0, a), v: Number(line.slice(a + 1, b)), d: Number(line.slice(b + 1)) };
-  });
-}
 
 interface LeaseDoc {
   _id: string;
@@ -153,11 +145,11 @@ export class TimerStore {
     }
   }
 
-  /** Chunk k of a slot: its timers (as stored: `i`d, `v`ersion, `d`ue), a close marker, or null when there is none (yet). */
-  async read(slot: number, k: number): Promise<{ entries: readonly StoredTimer[]; closed: boolean } | null> {
+  /** Chunk k of a slot: its timers packed as `<id> <version> <due>` lines, a close marker, or null when there is none (yet). */
+  async read(slot: number, k: number): Promise<{ text: string; closed: boolean } | null> {
     const doc = await this.slots.findOne({ _id: `${slot}:${k}` });
     if (!doc) return null;
-    return { closed: doc.closed === true, entries: unpack(doc.p) };
+    return { closed: doc.closed === true, text: doc.p ?? '' };
   }
 
   /** Closes a slot after chunk k-1; false when a timer was appended at k meanwhile (read it, then retry). */

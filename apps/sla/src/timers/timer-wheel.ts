@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Claim, Lease, TimerEntry, TimerStore } from './timer-store';
+import { Pending, TimerHeap } from './timer-heap';
 
 export type FireHandler = (entry: TimerEntry) => Promise<void>;
 
@@ -20,6 +21,11 @@ export interface TimerWheelOptions {
   retentionMs: number;
   /** Slots visited per pass when catching up after a long stop. */
   catchUpSlotsPerPass?: number;
+  /**
+   * Memory bound: while this many timers are loaded, slots more than one ahead are claimed later
+   * (a dense minute is then loaded a slot at a time instead of all at once).
+   */
+  maxLoaded?: number;
   onFired?: (entry: TimerEntry, latenessMs: number) => void;
 }
 
@@ -42,65 +48,6 @@ const READ_AHEAD = 8;
 /** Fallback poll of slots more than two slots ahead (they are also loaded on every NATS hint). */
 const FAR_REFRESH_MS = 5000;
 
-interface Pending extends TimerEntry {
-  slot: number;
-  attempts: number;
-  /** When to try again after a failure. */
-  at: number;
-}
-
-/** Binary min-heap on `at`. */
-class Heap {
-  private readonly a: Pending[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  peek(): Pending | undefined {
-    return this.a[0];
-  }
-  push(p: Pending): void {
-    const a = this.a;
-    a.push(p);
-    let i = a.length - 1;
-    while (i > 0) {
-      const up = (i - 1) >> 1;
-      if (a[up]!.at <= p.at) break;
-      a[i] = a[up]!;
-      i = up;
-    }
-    a[i] = p;
-  }
-  pop(): Pending | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        let v = last.at;
-        if (l < a.length && a[l]!.at < v) {
-          m = l;
-          v = a[l]!.at;
-        }
-        if (r < a.length && a[r]!.at < v) m = r;
-        if (m === i) break;
-        a[i] = a[m]!;
-        i = m;
-      }
-      a[i] = last;
-    }
-    return top;
-  }
-  removeSlot(slot: number): void {
-    const keep = this.a.filter((p) => p.slot !== slot);
-    this.a.length = 0;
-    for (const p of keep) this.push(p);
-  }
-}
-
 /**
  * The in-memory side of the durable timers: claims the slots of the next minute (and every older slot
  * not yet closed, oldest first, so what became overdue while no instance ran fires first), loads their
@@ -110,7 +57,7 @@ class Heap {
 export class TimerWheel {
   private readonly logger = new Logger(TimerWheel.name);
   private readonly slots = new Map<number, SlotState>();
-  private readonly heap = new Heap();
+  private readonly heap = new TimerHeap();
   private readonly closedAt: { slot: number; at: number }[] = [];
   private cursor = 0;
   private lowWrittenAt = 0;
@@ -159,13 +106,13 @@ export class TimerWheel {
   get stats() {
     let owned = 0;
     for (const s of this.slots.values()) if (s.status === 'owned') owned++;
-    const next = this.heap.peek();
+    const next = this.heap.peekAt();
     return {
       pending: this.heap.size,
       running: this.running,
       ownedSlots: owned,
       cursor: this.cursor,
-      nextDueInMs: next ? next.at - Date.now() : null,
+      nextDueInMs: next === Infinity ? null : next - Date.now(),
       fireArmedInMs: this.fireTimer ? this.fireAt - Date.now() : null,
       passes: this.passes,
       lastPassMs: this.lastPassMs,
@@ -213,10 +160,18 @@ export class TimerWheel {
     const last = this.store.slotOf(now + this.options.horizonMs);
     const budget = this.options.catchUpSlotsPerPass ?? 240;
     const work: Promise<void>[] = [];
+    const soon = this.store.slotOf(now) + 1;
+    const full = () => this.heap.size >= (this.options.maxLoaded ?? Infinity);
+    let loadingAhead = 0;
     const visit = async (s: number) => {
       const st = this.slots.get(s);
-      if (!st || (st.status === 'held' && (st.heldUntil ?? 0) <= Date.now())) await this.claim(s);
-      else if (st.status === 'owned') await this.maintain(st);
+      if (!st || (st.status === 'held' && (st.heldUntil ?? 0) <= Date.now())) {
+        if (s <= soon) return this.claim(s);
+        // slots further ahead: one at a time, and only while memory allows (loading is CPU work that delays firing)
+        if (full() || loadingAhead > 0) return;
+        loadingAhead++;
+        await this.claim(s).finally(() => loadingAhead--);
+      } else if (st.status === 'owned') await this.maintain(st);
     };
     // Oldest first, a few at a time: overdue slots are claimed (and fire) before the horizon is loaded.
     for (let s = this.cursor, visited = 0; s <= last && visited < budget; s++, visited++) {
@@ -265,8 +220,7 @@ export class TimerWheel {
             return;
           }
           st.nextChunk += 1;
-          for (const e of chunk.entries) this.heap.push({ id: e.i, v: e.v, due: e.d, slot: st.slot, attempts: 0, at: e.d });
-          st.remaining += chunk.entries.length;
+          st.remaining += this.heap.addChunk(st.slot, chunk.text);
           this.arm();
         }
       }
@@ -331,22 +285,22 @@ export class TimerWheel {
 
   private arm(): void {
     if (this.stopped || !this.firingEnabled) return;
-    const next = this.heap.peek();
-    if (!next) return;
-    if (next.at >= this.fireAt && this.fireTimer) return;
+    const next = this.heap.peekAt();
+    if (next === Infinity) return;
+    if (next >= this.fireAt && this.fireTimer) return;
     clearTimeout(this.fireTimer);
-    this.fireAt = next.at;
+    this.fireAt = next;
     this.fireTimer = setTimeout(() => {
       this.fireTimer = undefined;
       this.fireAt = Infinity;
       this.fire();
-    }, Math.max(0, next.at - Date.now()));
+    }, Math.max(0, next - Date.now()));
   }
 
   private fire(): void {
     if (this.stopped || !this.firingEnabled) return;
     const now = Date.now();
-    while (this.running < this.options.concurrency && (this.heap.peek()?.at ?? Infinity) <= now) {
+    while (this.running < this.options.concurrency && this.heap.peekAt() <= now) {
       const p = this.heap.pop()!;
       const st = this.slots.get(p.slot);
       if (st?.status !== 'owned') continue;
