@@ -25,7 +25,10 @@ import { AssignCaseMessageController } from './cases/assign-case/assign-case.mes
 import { AssignCaseService } from './cases/assign-case/assign-case.service';
 import { CaseChanges } from './cases/case-changes.service';
 import { CaseRepository } from './cases/case.repository';
-import { Case, CaseSchema, Counter, CounterSchema } from './cases/case.schema';
+import { Case, CaseSchema, Counter, CounterSchema, TimelineBucket, TimelineBucketSchema } from './cases/case.schema';
+import { TimelineStore } from './cases/timeline/timeline.store';
+import { Key, Keys, KeySchema } from './common/keys';
+import { DeliveryLogEntry, DeliveryLogEntrySchema } from './channels/delivery/delivery.schema';
 import { ChangeStatusMessageController } from './cases/change-status/change-status.message.controller';
 import { ChangeStatusService } from './cases/change-status/change-status.service';
 import { Classifier } from './cases/classification/classifier';
@@ -94,6 +97,9 @@ export class IntakeModule implements OnModuleInit {
           { name: Account.name, schema: AccountSchema },
           { name: Staff.name, schema: StaffSchema },
           { name: ReviewItem.name, schema: ReviewItemSchema },
+          { name: TimelineBucket.name, schema: TimelineBucketSchema },
+          { name: Key.name, schema: KeySchema },
+          { name: DeliveryLogEntry.name, schema: DeliveryLogEntrySchema },
         ]),
       ],
       controllers: [
@@ -136,6 +142,8 @@ export class IntakeModule implements OnModuleInit {
             smtp: () => smtp.port !== undefined,
           }),
         },
+        Keys,
+        TimelineStore,
         CaseRepository,
         AccountRepository,
         StaffRepository,

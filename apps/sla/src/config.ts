@@ -40,9 +40,6 @@ export class SlaEnv extends ServiceEnv {
   @Type(() => Number) @IsNumber() @Min(0.01) @Max(0.99)
   SLADESK_SLA_WARNING_THRESHOLD: number = 0.75;
 
-  /** How often the sla outbox looks for events left behind. */
-  @Type(() => Number) @IsInt() @Min(50) @Max(60_000)
-  SLADESK_SLA_OUTBOX_POLL_MS: number = 1_000;
 
   /** How often calendars and policies are re-read (changes are also announced over NATS). */
   @Type(() => Number) @IsInt() @Min(100) @Max(600_000)

@@ -41,7 +41,7 @@ export function createSlaCore(db: mongo.Db, runtime: ServiceRuntime, config: Sla
   const recompute = new RecomputeService(db, index, registry, runtime.instanceId, config.SLADESK_SLA_REGISTRY_REFRESH_MS + 1000);
   const calendars = new CalendarsService(db, registry, recompute);
   const policies = new PoliciesService(db, registry, recompute, config.SLADESK_SLA_WARNING_THRESHOLD);
-  const outbox = new SlaOutbox(db, runtime.bus, runtime.metrics, config.SLADESK_SLA_OUTBOX_POLL_MS, runtime.instanceId);
+  const outbox = new SlaOutbox(db, runtime.relay);
   const log = new CaseLogStore(db, registry, config.SLADESK_SLA_CASE_CACHE);
   const fired = new Counter({
     name: 'sladesk_sla_timers_fired_total',

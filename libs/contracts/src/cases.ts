@@ -174,10 +174,20 @@ export interface CaseView {
   updatedAt: string;
 }
 
-/** `GET /v1/cases/{id}`: the system-of-record entry. */
+/**
+ * `GET /v1/cases/{id}`: the system-of-record entry with its latest timeline entries (as many as fit
+ * one answer); `timelineCursor` reads the whole timeline from the first entry on, page by page.
+ */
 export interface CaseRecord extends CaseView {
   timeline: TimelineEntryView[];
+  /** How many entries the timeline has in all. */
+  timelineTotal: number;
+  /** Present when `timeline` is not the whole timeline: pass to `GET /v1/cases/{id}/timeline?cursor=`. */
+  timelineCursor?: string;
 }
+
+/** A case in a list: everything but the long texts (description, analysis). */
+export type CaseSummary = Omit<CaseView, 'description' | 'analysis'>;
 
 /** What a change to a case answers: the case after it, and the timeline entry that records it. */
 export interface CaseChange {
@@ -188,6 +198,8 @@ export interface CaseChange {
 export interface CaseTimeline {
   caseId: string;
   entries: TimelineEntryView[];
+  /** Pass as `cursor` for the entries after these; absent after the last entry. */
+  nextCursor?: string;
   verification?: TimelineVerification;
 }
 
@@ -297,6 +309,10 @@ export class AssignCaseCommand extends AssignCaseRequest {
 export class TimelineQuery {
   /** Recompute the hash chain and report where it breaks. */
   @IsOptional() @Transform(toBoolean) @IsBoolean() verify?: boolean;
+  /** From a previous page's `nextCursor` (or a case record's `timelineCursor`). */
+  @IsOptional() @IsString() @MaxLength(200) cursor?: string;
+  /** Entries per page, 1..200 (default 100); a page also stops at about 512 KB. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
 }
 export class CaseTimelineQuery extends TimelineQuery {
   @Matches(ID_PATTERN) id!: string;
@@ -485,7 +501,7 @@ export const CaseEventClasses = {
 export interface CaseRpcMap {
   [CaseRpc.CaseCreate]: { request: CreateCaseCommand; response: CaseView };
   [CaseRpc.CaseGet]: { request: GetCaseQuery; response: CaseRecord };
-  [CaseRpc.CaseList]: { request: ListCasesQuery; response: Page<CaseView> };
+  [CaseRpc.CaseList]: { request: ListCasesQuery; response: Page<CaseSummary> };
   [CaseRpc.CaseTimeline]: { request: CaseTimelineQuery; response: CaseTimeline };
   [CaseRpc.CaseRespond]: { request: RespondToCaseCommand; response: CaseChange };
   [CaseRpc.CaseCustomerReply]: { request: RecordCustomerReplyCommand; response: CaseChange };

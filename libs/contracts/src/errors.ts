@@ -15,6 +15,8 @@ export const ErrorCodes = {
   'SERVICE.UNAVAILABLE': 503,
   'SERVICE.TIMEOUT': 504,
   'INTERNAL': 500,
+  /** A service's answer exceeded what NATS carries in one message (ask for a smaller page). */
+  'REPLY.TOO_LARGE': 502,
   'ACCOUNT.NOT_FOUND': 404,
   'ACCOUNT.ALREADY_EXISTS': 409,
   'STAFF.NOT_FOUND': 404,

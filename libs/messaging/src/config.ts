@@ -32,6 +32,10 @@ export class ServiceEnv {
   @Type(() => Number) @IsInt() @Min(1)
   SLADESK_BACKOFF_BASE_MS: number = 1000;
 
+  /** How often the outbox sweep looks for events a crash left behind (writes publish their own at once). */
+  @Type(() => Number) @IsInt() @Min(100)
+  SLADESK_OUTBOX_SWEEP_MS: number = 30_000;
+
   get production(): boolean {
     return this.NODE_ENV === 'production';
   }

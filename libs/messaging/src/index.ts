@@ -11,3 +11,4 @@ export * from './mongo';
 export * from './nats-bus';
 export * from './outbox';
 export * from './rpc-exception.filter';
+export * from './single-flight';

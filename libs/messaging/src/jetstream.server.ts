@@ -33,6 +33,8 @@ export interface JetStreamServerOptions {
   ackWaitMs?: number;
   /** Messages pulled ahead per consumer; default 64. */
   prefetch?: number;
+  /** Deliveries of one consumer handled at once (in order within one case or account); default 8. */
+  concurrency?: number;
 }
 
 /** Handed to event handlers as the context (`@Ctx()`). */
@@ -124,9 +126,36 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
   }
 
   private async answer(subject: string, handler: MessageHandler, msg: Msg): Promise<void> {
+    let reply: RpcReply<unknown>;
+    try {
+      reply = await this.replyTo(subject, handler, msg);
+    } catch (e) {
+      reply = { ok: false, error: errorBodyOf(e, this.logger) };
+    }
+    this.metrics.messagesHandled.inc({ subject, outcome: reply.ok ? 'reply' : 'error_reply' });
+    if (!msg.reply) return;
+    // Whatever happens here, the process lives: an answer too big for NATS becomes a coded error.
+    try {
+      let data = encodeJson(reply);
+      const max = this.bus.nc.info?.max_payload ?? 1024 * 1024;
+      if (data.length > max) {
+        this.metrics.oversizedReplies.inc({ subject });
+        this.logger.warn(`reply on ${subject} is ${data.length} bytes, over the NATS max_payload of ${max}`);
+        data = encodeJson({
+          ok: false,
+          error: { code: 'REPLY.TOO_LARGE', message: `The answer (${data.length} bytes) exceeds what NATS carries (${max} bytes); ask for a smaller page`, details: { bytes: data.length, maxPayload: max } },
+        } satisfies RpcReply<unknown>);
+      }
+      msg.respond(data);
+    } catch (e) {
+      this.logger.error(`could not answer on ${subject}: ${(e as Error)?.message ?? e}`);
+    }
+  }
+
+  private replyTo(subject: string, handler: MessageHandler, msg: Msg): Promise<RpcReply<unknown>> {
     const correlationId = msg.headers?.get(CORRELATION_HEADER) || randomUUID();
     const causationId = msg.headers?.get(CAUSATION_HEADER) || correlationId;
-    const reply = await runInContext({ correlationId, causationId }, async (): Promise<RpcReply<unknown>> => {
+    return runInContext({ correlationId, causationId }, async (): Promise<RpcReply<unknown>> => {
       let body: unknown;
       try {
         body = msg.data.length ? msg.json() : {};
@@ -153,8 +182,6 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
         end();
       }
     });
-    this.metrics.messagesHandled.inc({ subject, outcome: reply.ok ? 'reply' : 'error_reply' });
-    if (msg.reply) msg.respond(encodeJson(reply));
   }
 
   // ---- events ---------------------------------------------------------------------------------
@@ -182,13 +209,33 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     const messages = await consumer.consume({ max_messages: this.options.prefetch ?? 64 });
     this.consumers.push(messages);
     this.loops.push(
-      (async () => {
-        for await (const m of messages) {
-          await this.handleDelivery(durable, subject, handler, m);
-          if (this.closing) break;
-        }
-      })().catch((e) => this.logger.error(`consumer ${durable} stopped: ${(e as Error).message}`)),
+      this.runLanes(messages, (m) => this.handleDelivery(durable, subject, handler, m)).catch((e) =>
+        this.logger.error(`consumer ${durable} stopped: ${(e as Error).message}`),
+      ),
     );
+  }
+
+  /**
+   * Handles deliveries in parallel across cases (or accounts) and in arrival order within one, up to
+   * `concurrency` at a time: one slow case does not hold up the others.
+   */
+  private async runLanes(messages: ConsumerMessages, handle: (m: JsMsg) => Promise<void>): Promise<void> {
+    const limit = this.options.concurrency ?? 8;
+    const lanes = new Map<string, Promise<void>>();
+    const active = new Set<Promise<void>>();
+    for await (const m of messages) {
+      while (active.size >= limit) await Promise.race(active);
+      const key = laneOf(m);
+      const previous = lanes.get(key) ?? Promise.resolve();
+      const run: Promise<void> = previous.then(() => handle(m)).finally(() => {
+        active.delete(run);
+        if (lanes.get(key) === run) lanes.delete(key);
+      });
+      lanes.set(key, run);
+      active.add(run);
+      if (this.closing) break;
+    }
+    await Promise.allSettled([...active]);
   }
 
   private async handleDelivery(consumer: string, subject: string, handler: MessageHandler, m: JsMsg): Promise<void> {
@@ -202,11 +249,16 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     if (problem) return this.deadLetter(consumer, m, problem);
     const cls = (EventPayloadClasses as Record<string, (new () => object) | undefined>)[envelope.type];
     if (cls) {
-      const checked = validatePlain(cls, envelope.payload);
+      // Tolerant reader: fields a newer writer added are dropped, not a reason to dead-letter.
+      const checked = validatePlain(cls, envelope.payload, { unknownFields: 'strip' });
       if (!checked.ok) return this.deadLetter(consumer, m, `invalid payload: ${JSON.stringify(checked.problems)}`, envelope);
+      envelope = { ...envelope, payload: { ...checked.value } };
     }
 
     const end = this.metrics.handlerSeconds.startTimer({ subject });
+    // A handler still at work tells JetStream so, instead of being redelivered elsewhere meanwhile.
+    const ackWait = this.options.ackWaitMs ?? 30_000;
+    const keepAlive = setInterval(() => m.working(), Math.max(50, Math.floor(ackWait / 3)));
     try {
       await runInContext({ correlationId: envelope.correlationId, causationId: envelope.eventId }, async () => {
         await lastValueFrom(this.transformToObservable(await handler(envelope, new JetStreamContext([m]))), {
@@ -227,6 +279,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       m.nak(delay);
       this.metrics.messagesHandled.inc({ subject, outcome: 'nak' });
     } finally {
+      clearInterval(keepAlive);
       end();
     }
   }
@@ -263,6 +316,19 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
       m.nak(5000);
     }
   }
+}
+
+/** Events of one case (else one account) are handled in order; others in parallel. */
+function laneOf(m: JsMsg): string {
+  try {
+    const p = (m.json<EventEnvelope>().payload ?? {}) as Record<string, unknown>;
+    for (const k of ['caseId', 'accountId', 'incidentId', 'escalationId']) {
+      if (typeof p[k] === 'string') return `${k}:${p[k]}`;
+    }
+  } catch {
+    // not JSON: handled (dead-lettered) alone
+  }
+  return `seq:${m.seq}`;
 }
 
 /** Turns anything a handler threw into the wire error: codes pass, the rest is hidden behind an errorId. */

@@ -7,6 +7,8 @@ export class Metrics {
   readonly handlerSeconds: Histogram<'subject'>;
   readonly deadLetters: Counter<'subject' | 'consumer'>;
   readonly outboxPublished: Counter<'subject'>;
+  readonly outboxFailures: Counter<'collection'>;
+  readonly oversizedReplies: Counter<'subject'>;
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
@@ -28,6 +30,18 @@ export class Metrics {
       name: 'sladesk_dead_letters_total',
       help: 'Messages moved to the dead-letter subject and collection.',
       labelNames: ['subject', 'consumer'],
+      registers: [this.registry],
+    });
+    this.outboxFailures = new Counter({
+      name: 'sladesk_outbox_publish_failures_total',
+      help: 'Documents whose outbox could not be published (retried with backoff).',
+      labelNames: ['collection'],
+      registers: [this.registry],
+    });
+    this.oversizedReplies = new Counter({
+      name: 'sladesk_rpc_replies_too_large_total',
+      help: 'Replies that exceeded the NATS max_payload and were answered with REPLY.TOO_LARGE.',
+      labelNames: ['subject'],
       registers: [this.registry],
     });
     this.outboxPublished = new Counter({

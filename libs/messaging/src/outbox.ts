@@ -1,9 +1,10 @@
 import { EventEnvelope, EventMap, EventSubject, makeEnvelope } from '@sladesk/contracts';
 import { Logger } from '@nestjs/common';
-import { Model, Schema } from 'mongoose';
+import { Model, mongo, Schema } from 'mongoose';
 import { currentContext } from './context';
 import { Metrics } from './metrics';
 import { NatsBus } from './nats-bus';
+import { SingleFlight } from './single-flight';
 
 /** Add as `outbox: { type: [OutboxEntrySchema], default: [] }` to any schema whose changes emit events. */
 export const OutboxEntrySchema = new Schema<EventEnvelope>(
@@ -18,8 +19,47 @@ export const OutboxEntrySchema = new Schema<EventEnvelope>(
   { _id: false },
 );
 
+/**
+ * Set in the write that appends events, removed once they are all published: the sweep that finds
+ * events left behind by a crash reads this indexed field (on MongoDB that is O(pending), never a scan
+ * of every document that ever emitted something).
+ */
+export const OUTBOX_PENDING = 'outboxPendingSince';
+
 export interface WithOutbox {
   outbox: EventEnvelope[];
+  outboxPendingSince?: Date;
+}
+
+type AnyUpdate = { $set?: Record<string, unknown>; $push?: Record<string, unknown>; outbox?: unknown[] } | null;
+
+/** Whether an update appends to, or replaces, the outbox with something. */
+const addsEvents = (u: AnyUpdate): boolean =>
+  !!u && (u.$push?.outbox !== undefined || (Array.isArray(u.outbox) && u.outbox.length > 0));
+
+/**
+ * Mongoose plugin for schemas that carry an `outbox`: declares the pending marker with its index and
+ * sets it in every write that adds events (create, insertMany, updates that `$push` to `outbox`), so
+ * no writer can forget it.
+ */
+export function outboxPlugin(schema: Schema): void {
+  if (!schema.path('outbox')) throw new Error('outboxPlugin: the schema has no `outbox` path');
+  schema.add({ [OUTBOX_PENDING]: { type: Date } });
+  schema.index({ [OUTBOX_PENDING]: 1 });
+  schema.pre('save', function () {
+    const doc = this as unknown as WithOutbox;
+    if (doc.outbox?.length && !doc.outboxPendingSince) doc.outboxPendingSince = new Date();
+  });
+  schema.pre('insertMany', function (next: (err?: Error) => void, docs: WithOutbox[]) {
+    for (const doc of Array.isArray(docs) ? docs : [docs]) {
+      if (doc?.outbox?.length && !doc.outboxPendingSince) doc.outboxPendingSince = new Date();
+    }
+    next();
+  });
+  schema.pre(['updateOne', 'updateMany', 'findOneAndUpdate'], function () {
+    const update = this.getUpdate() as AnyUpdate;
+    if (addsEvents(update)) this.setUpdate({ ...update, $set: { ...(update!.$set ?? {}), [OUTBOX_PENDING]: new Date() } });
+  });
 }
 
 /** A typed event for the outbox, correlated with the request or message being handled. */
@@ -28,112 +68,240 @@ export function outboxEvent<S extends EventSubject>(type: S, payload: EventMap[S
   return makeEnvelope(type, payload, ctx ? { correlationId: ctx.correlationId, causationId: ctx.causationId } : {}, now);
 }
 
-/** The `$push` that appends events to a document in the same update that changes it. */
-export const pushOutbox = (...events: EventEnvelope[]) => ({ outbox: { $each: events } });
+type Update = Record<string, unknown> & { $set?: Record<string, unknown>; $push?: Record<string, unknown> };
 
-export interface OutboxRelayOptions {
-  /** How often to look for events left behind (by a crash, or another instance); default 1000 ms. */
-  pollIntervalMs?: number;
-  /** Documents read per pass; default 100. */
-  batchSize?: number;
+/** `update` plus the events it causes, appended to the document's outbox in the same single-document write. */
+export function withEvents<U extends object>(update: U, events: readonly EventEnvelope[], now = new Date()): U {
+  if (events.length === 0) return update;
+  const u = update as Update;
+  return {
+    ...u,
+    $push: { ...(u.$push ?? {}), outbox: { $each: [...events] } },
+    $set: { ...(u.$set ?? {}), [OUTBOX_PENDING]: now },
+  } as U;
 }
 
+/** The outbox fields of a new document that carries `events`. */
+export const outboxFields = (events: readonly EventEnvelope[], now = new Date()): WithOutbox =>
+  events.length ? { outbox: [...events], [OUTBOX_PENDING]: now } : { outbox: [] };
+
+export interface OutboxRelayOptions {
+  /** How often to look for events left behind by a crash (or by another instance); default 30 s. */
+  sweepIntervalMs?: number;
+  /** A pending document younger than this is left to the instance that wrote it; default 5 s. */
+  graceMs?: number;
+  /** Documents read per sweep query; default 200. */
+  batchSize?: number;
+  /** Documents published in parallel; default 16. */
+  concurrency?: number;
+  /** First retry of a document whose publish failed (doubling, at most 30 s); default 500 ms. */
+  retryMs?: number;
+}
+
+export interface RegisterOptions {
+  /**
+   * `clear` (default): the document is state that outlives its events; the outbox is emptied.
+   * `delete`: the document exists only to carry its events and is deleted once they are published,
+   * unless it has `record: true` (kept as the permanent record that its events were emitted).
+   */
+  drained?: 'clear' | 'delete';
+}
+
+interface Source {
+  col: mongo.Collection;
+  drained: 'clear' | 'delete';
+}
+
+/** The driver collection behind a mongoose model (or the collection itself). */
+const collectionOf = (t: unknown): mongo.Collection =>
+  ((t as { collectionName?: string }).collectionName !== undefined ? t : (t as Model<WithOutbox>).collection) as mongo.Collection;
+
+interface PendingDoc {
+  _id: unknown;
+  outbox?: EventEnvelope[];
+  outboxPendingSince?: Date;
+  record?: boolean;
+}
+
+const MAX_RETRY_MS = 30_000;
+const MAX_ROUNDS = 20;
+
 /**
- * Publishes the events that services appended to their documents, then removes them. An event is
- * removed only after JetStream acknowledged it, so a crash re-publishes it; the `Nats-Msg-Id`
- * (= eventId) and idempotent consumers make that harmless.
+ * Publishes the events services append to their documents, then removes them. The cost follows the
+ * work: a writer hands the relay the `_id`s it touched (`published`), and each is read, published and
+ * cleared by `_id` alone. A slow sweep over the indexed pending marker picks up what a crash left
+ * behind. An event is removed only after JetStream acknowledged it, so a crash re-publishes it; the
+ * `Nats-Msg-Id` (= eventId) and idempotent consumers make that harmless. Documents are independent: one
+ * whose publish fails is retried with backoff while the others go out.
  */
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
-  private readonly models: Model<WithOutbox>[] = [];
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-  private again = false;
+  private readonly sources = new Map<string, Source>();
+  private readonly queue = new Map<string, { source: Source; id: unknown }>();
+  private readonly inFlight = new Set<string>();
+  private readonly again = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly sweeper: SingleFlight;
   private stopped = true;
 
   constructor(
     private readonly bus: NatsBus,
     private readonly metrics: Metrics,
     private readonly options: OutboxRelayOptions = {},
-  ) {}
-
-  register<T extends WithOutbox>(model: Model<T>): void {
-    const m = model as unknown as Model<WithOutbox>;
-    if (!this.models.includes(m)) this.models.push(m);
+  ) {
+    this.sweeper = new SingleFlight(() => this.sweep(), {
+      name: 'outbox sweep',
+      intervalMs: options.sweepIntervalMs ?? 30_000,
+      logger: this.logger,
+    });
   }
 
+  register<T extends WithOutbox>(target: Model<T> | mongo.Collection<T>, options: RegisterOptions = {}): void {
+    const col = collectionOf(target);
+    this.sources.set(col.collectionName, { col, drained: options.drained ?? 'clear' });
+  }
+
+  /** Sweeps once now (what earlier runs left behind), then every `sweepIntervalMs`. */
   start(): void {
     this.stopped = false;
-    const tick = () => {
-      if (this.stopped) return;
-      this.kick();
-      this.timer = setTimeout(tick, this.options.pollIntervalMs ?? 1000);
-      this.timer.unref();
-    };
-    tick();
+    this.sweeper.start();
   }
 
-  /** Asks for a pass now (after a write); passes never overlap. */
-  kick(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((e) => {
-        this.logger.warn(`outbox pass failed, will retry: ${(e as Error).message}`);
-        return 0;
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again && !this.stopped) {
-          this.again = false;
-          this.kick();
-        }
-      });
+  /** The fast path: these documents of `model` were just written with events; publish them now. */
+  published<T extends WithOutbox>(target: Model<T> | mongo.Collection<T>, ...ids: unknown[]): void {
+    const name = collectionOf(target).collectionName;
+    const source = this.sources.get(name);
+    if (!source) throw new Error(`OutboxRelay: collection ${name} is not registered`);
+    for (const id of ids) this.enqueue(source, id);
   }
 
   /**
-   * Publishes everything pending, in order per document (documents in parallel), then removes exactly
-   * the published envelopes with one `$pullAll` per batch: safe beside concurrent writers, which only
-   * ever append, and one write per batch instead of one per event.
+   * Publishes every pending event of every registered model, however young, and waits for it (tests,
+   * shutdown). Returns how many documents were handled.
    */
   async drain(): Promise<number> {
+    const n = await this.sweep(0);
+    await this.idle();
+    return n;
+  }
+
+  /** Resolves when nothing is queued or being published. */
+  idle(): Promise<void> {
+    if (this.queue.size === 0 && this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops sweeping and publishes what is still pending (graceful shutdown). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.sweeper.stop();
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
+    await this.drain().catch((e) => this.logger.warn(`outbox flush at shutdown failed: ${(e as Error).message}`));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private enqueue(source: Source, id: unknown): void {
+    const key = `${source.col.collectionName}\u0000${String(id)}`;
+    if (this.inFlight.has(key)) this.again.add(key);
+    else this.queue.set(key, { source, id });
+    this.pump();
+  }
+
+  private pump(): void {
+    const limit = this.options.concurrency ?? 16;
+    for (const [key, job] of this.queue) {
+      if (this.inFlight.size >= limit) break;
+      if (this.inFlight.has(key)) continue;
+      this.queue.delete(key);
+      this.inFlight.add(key);
+      void this.flush(job.source, job.id).then(
+        () => this.failures.delete(key),
+        (e) => this.retryLater(key, job.source, job.id, e),
+      ).finally(() => {
+        this.inFlight.delete(key);
+        if (this.again.delete(key)) this.queue.set(key, job);
+        this.pump();
+      });
+    }
+    if (this.queue.size === 0 && this.inFlight.size === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private retryLater(key: string, source: Source, id: unknown, e: unknown): void {
+    const attempt = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, attempt);
+    const delay = Math.min((this.options.retryMs ?? 500) * 2 ** (attempt - 1), MAX_RETRY_MS);
+    this.metrics.outboxFailures.inc({ collection: source.col.collectionName });
+    this.logger.warn(
+      `outbox of ${source.col.collectionName}/${String(id)} not published (attempt ${attempt}): ${(e as Error)?.message ?? e}; retry in ${delay} ms`,
+    );
+    if (this.stopped) return; // the sweep of the next start picks it up
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.enqueue(source, id);
+    }, delay);
+    timer.unref();
+    this.retryTimers.add(timer);
+  }
+
+  /** Publishes one document's events in order, then removes exactly those, by `_id`. */
+  private async flush(source: Source, id: unknown): Promise<void> {
+    const col = source.col;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const doc = (await col.findOne({ _id: id } as object, {
+        projection: { outbox: 1, [OUTBOX_PENDING]: 1, record: 1 },
+      })) as PendingDoc | null;
+      if (!doc) return;
+      const events = doc.outbox ?? [];
+      if (events.length === 0) {
+        if (source.drained === 'delete' && !doc.record) await col.deleteOne({ _id: id, outbox: { $size: 0 } } as object);
+        else if (doc.outboxPendingSince) await col.updateOne({ _id: id, outbox: { $size: 0 } } as object, { $unset: { [OUTBOX_PENDING]: '' } });
+        return;
+      }
+      for (const envelope of events) {
+        await this.bus.publishEnvelope(envelope);
+        this.metrics.outboxPublished.inc({ subject: envelope.type });
+      }
+      // Nothing appended since we read it (the common case): one write clears outbox and marker.
+      const unchanged = { _id: id, outbox: { $size: events.length }, 'outbox.0.eventId': events[0].eventId } as object;
+      const done =
+        source.drained === 'delete' && !doc.record
+          ? (await col.deleteOne(unchanged)).deletedCount
+          : (await col.updateOne(unchanged, { $set: { outbox: [] }, $unset: { [OUTBOX_PENDING]: '' } })).modifiedCount;
+      if (done) return;
+      // A writer appended meanwhile: remove exactly what went out (writers only append) and go again.
+      await col.updateOne({ _id: id } as object, { $pullAll: { outbox: events } } as object);
+    }
+    throw new Error(`outbox of ${String(id)} kept growing for ${MAX_ROUNDS} rounds`);
+  }
+
+  /** Queues every pending document older than `graceMs`; returns how many. */
+  private async sweep(graceMs = this.options.graceMs ?? 5000): Promise<number> {
     let total = 0;
-    const batchSize = this.options.batchSize ?? 100;
-    for (const model of this.models) {
-      // The driver's collection, not the model: `$pullAll` needs the envelopes exactly as stored.
-      const collection = model.collection;
+    const batch = this.options.batchSize ?? 200;
+    for (const source of this.sources.values()) {
+      const col = source.col;
+      let after: unknown;
       for (;;) {
-        const docs = (await collection
-          .find({ 'outbox.0': { $exists: true } }, { projection: { outbox: 1 } })
-          .limit(batchSize)
-          .toArray()) as unknown as { _id: unknown; outbox: EventEnvelope[] }[];
-        if (!docs.length) break;
-        await Promise.all(
-          docs.map(async (doc) => {
-            for (const envelope of doc.outbox) {
-              await this.bus.publishEnvelope(envelope);
-              this.metrics.outboxPublished.inc({ subject: envelope.type });
-            }
-          }),
-        );
-        await collection.updateMany(
-          { _id: { $in: docs.map((d) => d._id) } } as object,
-          { $pullAll: { outbox: docs.flatMap((d) => d.outbox) } } as object,
-        );
-        total += docs.reduce((n, d) => n + d.outbox.length, 0);
-        if (docs.length < batchSize) break;
+        const filter: Record<string, unknown> = { [OUTBOX_PENDING]: { $lte: new Date(Date.now() - graceMs) } };
+        if (after !== undefined) filter._id = { $gt: after };
+        const docs = (await col
+          .find(filter, { projection: { _id: 1 } })
+          .sort({ _id: 1 })
+          .limit(batch)
+          .toArray()) as { _id: unknown }[];
+        for (const d of docs) this.enqueue(source, d._id);
+        total += docs.length;
+        await this.idle();
+        if (docs.length < batch) break;
+        after = docs[docs.length - 1]._id;
       }
     }
     return total;
-  }
-
-  /** Stops polling and publishes what is still pending (graceful shutdown). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-    await this.drain().catch((e) => this.logger.warn(`outbox flush at shutdown failed: ${(e as Error).message}`));
   }
 }

@@ -1,5 +1,5 @@
 import { EventEnvelope, Streams } from '@sladesk/contracts';
-import { Metrics, NatsBus, OutboxEntrySchema, OutboxRelay } from '../src';
+import { Metrics, NatsBus, OUTBOX_PENDING, OutboxEntrySchema, outboxPlugin, OutboxRelay } from '../src';
 import { startTestNats, testMongoUrl, waitFor } from '@sladesk/testing';
 import mongoose, { Schema } from 'mongoose';
 import { caseOpened } from './fixtures';
@@ -8,9 +8,10 @@ interface Doc {
   _id: string;
   n: number;
   outbox: EventEnvelope[];
+  outboxPendingSince?: Date;
 }
 
-describe('OutboxRelay', () => {
+describe(OutboxRelay.name, () => {
   let nats: Awaited<ReturnType<typeof startTestNats>>;
   let bus: NatsBus;
   let db: mongoose.Connection;
@@ -21,7 +22,9 @@ describe('OutboxRelay', () => {
     bus = await NatsBus.connect(nats.url, 'test');
     await bus.ensureStreams();
     db = await mongoose.createConnection(testMongoUrl('outbox')).asPromise();
-    model = db.model<Doc>('Doc', new Schema<Doc>({ _id: String, n: Number, outbox: [OutboxEntrySchema] }));
+    const schema = new Schema<Doc>({ _id: String, n: Number, outbox: [OutboxEntrySchema] });
+    schema.plugin(outboxPlugin);
+    model = db.model<Doc>('Doc', schema);
   });
 
   afterAll(async () => {
@@ -32,58 +35,100 @@ describe('OutboxRelay', () => {
   });
 
   const streamCount = async () => (await bus.jsm.streams.info(Streams.Events.name)).state.messages;
+  const relayOf = (opts = {}) => {
+    const relay = new OutboxRelay(bus, new Metrics('test'), { retryMs: 50, ...opts });
+    relay.register(model);
+    return relay;
+  };
 
-  it('publishes events appended with a change, in order, then removes them from the document', async () => {
+  it('publishes the events a write hands over, in order, then clears the outbox and its pending marker', async () => {
     const a = caseOpened({ caseId: 'a' });
     const b = caseOpened({ caseId: 'b' });
+    const before = await streamCount();
     await model.create({ _id: 'd1', n: 1, outbox: [a, b] });
-    const relay = new OutboxRelay(bus, new Metrics('test'));
-    relay.register(model);
-    relay.start();
-    await waitFor(async () => (await model.findById('d1').lean())!.outbox.length === 0, 'outbox emptied');
-    await relay.stop();
+    expect((await model.findById('d1').lean())![OUTBOX_PENDING]).toBeInstanceOf(Date); // set by the plugin
+    const relay = relayOf();
+    relay.published(model, 'd1');
+    await relay.idle();
 
-    expect(await streamCount()).toBe(2);
-    const first = await bus.jsm.streams.getMessage(Streams.Events.name, { seq: 1 });
-    const second = await bus.jsm.streams.getMessage(Streams.Events.name, { seq: 2 });
+    const doc = (await model.findById('d1').lean())!;
+    expect(doc.outbox).toHaveLength(0);
+    expect(doc[OUTBOX_PENDING]).toBeUndefined();
+    expect((await streamCount()) - before).toBe(2);
+    const first = await bus.jsm.streams.getMessage(Streams.Events.name, { seq: before + 1 });
+    const second = await bus.jsm.streams.getMessage(Streams.Events.name, { seq: before + 2 });
     expect(first!.json<EventEnvelope>().eventId).toBe(a.eventId);
     expect(second!.json<EventEnvelope>().eventId).toBe(b.eventId);
     expect(first!.header.get('Nats-Msg-Id')).toBe(a.eventId);
   });
 
-  it('re-publishing an event (crash between publish and removal) is dropped by JetStream', async () => {
+  it('finds what a crash left behind through the pending marker, and a re-publish is dropped by JetStream', async () => {
     const c = caseOpened({ caseId: 'c' });
     await model.create({ _id: 'd2', n: 2, outbox: [c] });
     // The first relay published but "died" before removing the event from the document.
     await bus.publishEnvelope(c);
     const before = await streamCount();
 
-    const relay = new OutboxRelay(bus, new Metrics('test'));
-    relay.register(model);
-    expect(await relay.drain()).toBe(1);
+    const relay = relayOf();
+    expect(await relay.drain()).toBeGreaterThanOrEqual(1);
     expect(await streamCount()).toBe(before);
     expect((await model.findById('d2').lean())!.outbox).toHaveLength(0);
     expect((await bus.publishEnvelope(c)).duplicate).toBe(true);
   });
 
-  it('loses neither a change nor an event when writers append while the relay drains', async () => {
+  it('loses neither a change nor an event when writers append while the relay publishes', async () => {
     await model.create({ _id: 'd3', n: 0, outbox: [] });
-    const relay = new OutboxRelay(bus, new Metrics('test'), { pollIntervalMs: 5 });
-    relay.register(model);
-    relay.start();
+    const relay = relayOf();
     const before = await streamCount();
-    const ids: string[] = [];
     await Promise.all(
       Array.from({ length: 50 }, async (_, i) => {
-        const e = caseOpened({ caseId: `w${i}` });
-        ids.push(e.eventId);
-        await model.updateOne({ _id: 'd3' }, { $inc: { n: 1 }, $push: { outbox: e } });
-        relay.kick();
+        await model.updateOne({ _id: 'd3' }, { $inc: { n: 1 }, $push: { outbox: caseOpened({ caseId: `w${i}` }) } });
+        relay.published(model, 'd3');
       }),
     );
-    await waitFor(async () => (await model.findById('d3').lean())!.outbox.length === 0, 'outbox emptied');
-    await relay.stop();
-    expect((await model.findById('d3').lean())!.n).toBe(50);
+    await relay.idle();
+    const doc = (await model.findById('d3').lean())!;
+    expect(doc.n).toBe(50);
+    expect(doc.outbox).toHaveLength(0);
+    expect(doc[OUTBOX_PENDING]).toBeUndefined();
     expect((await streamCount()) - before).toBe(50);
+  });
+
+  it('keeps publishing other documents while one keeps failing, and retries that one', async () => {
+    // No stream takes this subject: JetStream refuses the publish.
+    const poison = { ...caseOpened({ caseId: 'p' }), type: 'sladesk.nowhere.v1' };
+    await model.create({ _id: 'bad', n: 0, outbox: [poison] });
+    const good = Array.from({ length: 10 }, (_, i) => caseOpened({ caseId: `g${i}` }));
+    await Promise.all(good.map((e, i) => model.create({ _id: `good${i}`, n: 0, outbox: [e] })));
+    const before = await streamCount();
+    const metrics = new Metrics('test');
+    const relay = new OutboxRelay(bus, metrics, { retryMs: 50, sweepIntervalMs: 60_000 });
+    relay.register(model);
+    relay.start();
+    relay.published(model, 'bad', ...good.map((_, i) => `good${i}`));
+
+    await waitFor(async () => (await streamCount()) - before === 10, 'the ten good events published');
+    for (let i = 0; i < 10; i++) expect((await model.findById(`good${i}`).lean())!.outbox).toHaveLength(0);
+    // The failing one is retried with backoff, and stays pending until it can go out.
+    await waitFor(async () => ((await metrics.outboxFailures.get()).values[0]?.value ?? 0) >= 3, 'three failed attempts');
+    expect((await model.findById('bad').lean())!.outbox).toHaveLength(1);
+    await relay.stop();
+    await model.deleteOne({ _id: 'bad' });
+  });
+
+  it('deletes event documents once published, keeping the ones marked as a record', async () => {
+    const events = db.collection('events_only') as unknown as mongoose.mongo.Collection<Doc>;
+    const relay = new OutboxRelay(bus, new Metrics('test'));
+    relay.register(events, { drained: 'delete' });
+    const kept = caseOpened({ caseId: 'k' });
+    const gone = caseOpened({ caseId: 'x' });
+    await events.insertMany([
+      { _id: kept.eventId, outbox: [kept], [OUTBOX_PENDING]: new Date(), record: true },
+      { _id: gone.eventId, outbox: [gone], [OUTBOX_PENDING]: new Date() },
+    ] as never[]);
+    relay.published(events, kept.eventId, gone.eventId);
+    await relay.idle();
+    expect(await events.findOne({ _id: gone.eventId } as never)).toBeNull();
+    expect(await events.findOne({ _id: kept.eventId } as never)).toMatchObject({ record: true, outbox: [] });
   });
 });

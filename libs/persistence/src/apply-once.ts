@@ -1,9 +1,9 @@
 import mongoose, { Model, UpdateQuery } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key';
 
 /** Field in which a document remembers the events already applied to it. */
 export const APPLIED_FIELD = 'appliedEventIds';
 
-const isDuplicateKey = (e: unknown): boolean => (e as { code?: number }).code === 11000;
 
 /**
  * Applies `update` to the document `{ _id: id }` unless it already applied `eventId`, in one

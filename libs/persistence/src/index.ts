@@ -1,3 +1,5 @@
 export * from './connection';
 export * from './apply-once';
 export * from './scoped-repository';
+export * from './duplicate-key';
+export * from './due-index';

@@ -1,5 +1,5 @@
 import { EscalationLevel, EscalationReason, EscalationState, EscalationView, EventEnvelope } from '@sladesk/contracts';
-import { OutboxEntrySchema, WithOutbox } from '@sladesk/messaging';
+import { OutboxEntrySchema, outboxPlugin, WithOutbox } from '@sladesk/messaging';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
 /** `_id` is derived from what caused the escalation, so a redelivered cause finds it instead of duplicating it. */
@@ -27,6 +27,7 @@ export class Escalation implements WithOutbox {
   updatedAt!: Date;
 }
 export const EscalationSchema = SchemaFactory.createForClass(Escalation);
+EscalationSchema.plugin(outboxPlugin);
 
 export const toEscalationView = (e: Escalation): EscalationView => ({
   id: e._id,

@@ -1,5 +1,5 @@
 import { EventEnvelope, IncidentView, Severity } from '@sladesk/contracts';
-import { OutboxEntrySchema, WithOutbox } from '@sladesk/messaging';
+import { OutboxEntrySchema, outboxPlugin, WithOutbox } from '@sladesk/messaging';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
 @Schema({ collection: 'incidents', versionKey: false, timestamps: true })
@@ -18,6 +18,7 @@ export class Incident implements WithOutbox {
   @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];
 }
 export const IncidentSchema = SchemaFactory.createForClass(Incident);
+IncidentSchema.plugin(outboxPlugin);
 
 export const toIncidentView = (i: Incident): IncidentView => ({
   id: i._id,

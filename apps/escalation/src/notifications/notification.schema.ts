@@ -1,5 +1,5 @@
 import { EventEnvelope, NotificationView } from '@sladesk/contracts';
-import { OutboxEntrySchema, WithOutbox } from '@sladesk/messaging';
+import { OutboxEntrySchema, outboxPlugin, WithOutbox } from '@sladesk/messaging';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
 @Schema({ _id: false })
@@ -33,6 +33,7 @@ export class Notification implements WithOutbox {
   createdAt!: Date;
 }
 export const NotificationSchema = SchemaFactory.createForClass(Notification);
+NotificationSchema.plugin(outboxPlugin);
 
 export const toNotificationView = (n: Notification): NotificationView => ({
   id: n._id,

@@ -3,6 +3,7 @@ import {
   AssignCaseRequest,
   CaseChange,
   CaseRecord,
+  CaseSummary,
   CaseTimeline,
   CaseView,
   ChangeCaseStatusRequest,
@@ -76,7 +77,7 @@ export class CasesHttpController {
   @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page' })
   @ApiResponse({ status: 200, description: 'A page of cases', schema: pageOf(caseViewSchema) })
   @errorResponses(400, 401, 503)
-  list(@Query() query: ListCasesQuery): Promise<Page<CaseView>> {
+  list(@Query() query: ListCasesQuery): Promise<Page<CaseSummary>> {
     return this.send(Rpc.CaseList, query);
   }
 

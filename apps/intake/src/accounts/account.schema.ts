@@ -1,5 +1,5 @@
 import { AccountView, EventEnvelope } from '@sladesk/contracts';
-import { OutboxEntrySchema, WithOutbox } from '@sladesk/messaging';
+import { OutboxEntrySchema, outboxPlugin, WithOutbox } from '@sladesk/messaging';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Contact, ContactSchema } from '../cases/case.schema';
 
@@ -20,6 +20,7 @@ export class Account implements WithOutbox {
   updatedAt!: Date;
 }
 export const AccountSchema = SchemaFactory.createForClass(Account);
+AccountSchema.plugin(outboxPlugin);
 AccountSchema.index({ 'contacts.email': 1 });
 
 export const toAccountView = (a: Account): AccountView => ({

@@ -5,9 +5,10 @@ import { Injectable } from '@nestjs/common';
 import { requestHash } from '../common/request-hash';
 import { DeliveryRelay } from '../channels/delivery/delivery-relay';
 import { Delivery } from '../channels/delivery/delivery.schema';
-import { CaseRepository, notFound } from './case.repository';
+import { CaseRepository, notFound, THREAD_IDS_KEPT } from './case.repository';
 import { Case, TimelineEntry, toCaseView, toEntryView } from './case.schema';
 import { seal, UnsealedEntry } from './timeline/timeline';
+import { TimelineStore } from './timeline/timeline.store';
 
 /** What a change decides, given the case as it is now. The first entry is the one the caller asked for. */
 export interface CaseDecision {
@@ -51,6 +52,7 @@ export class CaseChanges {
     private readonly cases: CaseRepository,
     private readonly relay: OutboxRelay,
     private readonly deliveryRelay: DeliveryRelay,
+    private readonly timeline: TimelineStore,
   ) {}
 
   apply(
@@ -71,7 +73,7 @@ export class CaseChanges {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const current = await this.cases.findById(CROSS_ACCOUNT, caseId);
       if (!current) throw notFound(caseId);
-      const earlier = source && current.timeline.find((e) => e.source === source.key);
+      const earlier = source && (await this.timeline.findBySource(current, source.key));
       if (earlier) {
         if (source.requestHash && earlier.requestHash !== source.requestHash) {
           throw new AppError(
@@ -93,17 +95,29 @@ export class CaseChanges {
         ...rest.map((e) => ({ ...e, recordedAt: now })),
       ]);
       const deliveries = (decision.deliveries ?? []).map((d) => ({ ...d, entrySeq: entries[0].seq }));
+      // Before the change that names them, so that a reply to a mail it sends always finds the case.
+      if (decision.emailMessageIds?.length) await this.cases.indexThread(caseId, decision.emailMessageIds);
+      const overflow = this.timeline.overflow(current.timeline, entries);
+      const archived = overflow
+        ? {
+            bucket: await this.timeline.archive(caseId, current.timeline.slice(0, overflow)),
+            tail: [...current.timeline.slice(overflow), ...entries],
+          }
+        : undefined;
       const updated = await this.cases.append(caseId, current.seq, {
         entries,
+        archived,
         set: decision.set,
         unset: decision.unset,
         events: decision.events,
         deliveries,
-        emailMessageIds: decision.emailMessageIds,
+        emailMessageIds: decision.emailMessageIds?.length
+          ? [...(current.emailMessageIds ?? []), ...decision.emailMessageIds].slice(-THREAD_IDS_KEPT)
+          : undefined,
       });
       if (updated) {
-        if (decision.events.length) this.relay.kick();
-        if (deliveries.length) this.deliveryRelay.kick();
+        if (decision.events.length) this.relay.published(this.cases.caseModel, caseId);
+        if (deliveries.length) this.deliveryRelay.kick(caseId);
         return { case: updated, entry: entries[0], applied: true };
       }
     }

@@ -4,7 +4,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import { Delivery } from '../channels/delivery/delivery.schema';
-import { Case, Counter, TimelineEntry } from './case.schema';
+import { Keys } from '../common/keys';
+import { BucketRef, Case, Counter, TimelineEntry } from './case.schema';
 
 export interface CaseListFilter {
   status?: CaseStatus;
@@ -19,20 +20,27 @@ export interface CaseListFilter {
 /** What one change writes into a case, atomically. */
 export interface CaseWrite {
   entries: TimelineEntry[];
+  /** When the tail overflowed: the whole new tail, and the bucket its oldest entries moved to. */
+  archived?: { tail: TimelineEntry[]; bucket: BucketRef };
   set?: Record<string, unknown>;
   unset?: string[];
   events: EventEnvelope[];
   deliveries?: Delivery[];
+  /** The thread's latest Message-IDs (the whole bounded list). */
   emailMessageIds?: string[];
 }
 
-const LIST_PROJECTION = { outbox: 0, timeline: 0, deliveries: 0, deliveryLog: 0, emailMessageIds: 0 };
+/** Message-IDs kept in the case for the References of the next mail (older ones are in `intake_keys`). */
+export const THREAD_IDS_KEPT = 20;
+
+const LIST_PROJECTION = { outbox: 0, timeline: 0, timelineBuckets: 0, deliveries: 0, emailMessageIds: 0, description: 0, analysis: 0 };
 
 @Injectable()
 export class CaseRepository extends AccountScopedRepository<Case> {
   constructor(
     @InjectModel(Case.name) model: Model<Case>,
     @InjectModel(Counter.name) private readonly counters: Model<Counter>,
+    private readonly keys: Keys,
   ) {
     super(model);
   }
@@ -60,28 +68,42 @@ export class CaseRepository extends AccountScopedRepository<Case> {
     return this.model.findOne(this.scoped(scope, { _id: id }), { outbox: 0 }).lean<Case>();
   }
 
-  findByNumber(scope: Scope, number: number): Promise<Case | null> {
-    return this.model.findOne(this.scoped(scope, { number }), { outbox: 0 }).lean<Case>();
+  // Secondary keys are looked up through `intake_keys` (one `_id` read each), then the case itself.
+
+  async findByNumber(scope: Scope, number: number): Promise<Case | null> {
+    const key = await this.keys.get('number', String(number));
+    return key?.caseId ? this.findById(scope, key.caseId) : null;
   }
 
-  findByIdempotencyScope(scope: Scope, idempotencyScope: string): Promise<Case | null> {
-    return this.model.findOne(this.scoped(scope, { idempotencyScope }), { outbox: 0 }).lean<Case>();
+  async findByIdempotencyScope(scope: Scope, idempotencyScope: string): Promise<Case | null> {
+    const key = await this.keys.get('scope', idempotencyScope);
+    return key?.caseId ? this.findById(scope, key.caseId) : null;
   }
 
-  findByIntercomConversation(scope: Scope, conversationId: string): Promise<Case | null> {
-    return this.model
-      .findOne(this.scoped(scope, { intercomConversationId: conversationId }), { outbox: 0 })
-      .sort({ _id: -1 })
-      .lean<Case>();
+  /** The latest case opened for a conversation (a follow-up after closing is a case of its own). */
+  async findByIntercomConversation(scope: Scope, conversationId: string): Promise<Case | null> {
+    const key = await this.keys.get('intercom', conversationId);
+    for (const id of [...(key?.caseIds ?? [])].reverse()) {
+      const found = await this.findById(scope, id);
+      if (found) return found; // an id whose case was never written (crash) is skipped
+    }
+    return null;
   }
 
   /** The case whose thread holds one of these Message-IDs (a reply's In-Reply-To and References). */
-  findByEmailMessageIds(scope: Scope, messageIds: string[]): Promise<Case | null> {
-    if (messageIds.length === 0) return Promise.resolve(null);
-    return this.model
-      .findOne(this.scoped(scope, { emailMessageIds: this.trusted({ $in: messageIds }) }), { outbox: 0 })
-      .sort({ _id: -1 })
-      .lean<Case>();
+  async findByEmailMessageIds(scope: Scope, messageIds: string[]): Promise<Case | null> {
+    const keys = await this.keys.many('msgid', messageIds.slice(-50));
+    const ids = [...new Set(keys.map((k) => k.caseId).filter((id): id is string => !!id))].sort().reverse();
+    for (const id of ids) {
+      const found = await this.findById(scope, id);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /** Makes Message-IDs of a case's thread findable; written before the case change that names them. */
+  async indexThread(caseId: string, messageIds: string[]): Promise<void> {
+    await Promise.all(messageIds.map((m) => this.keys.put('msgid', m, { caseId })));
   }
 
   list(scope: Scope, filter: CaseListFilter, limit: number): Promise<Case[]> {
@@ -110,14 +132,18 @@ export class CaseRepository extends AccountScopedRepository<Case> {
    */
   async append(caseId: string, expectedSeq: number, write: CaseWrite): Promise<Case | null> {
     const last = write.entries[write.entries.length - 1];
-    const push: Record<string, unknown> = { timeline: { $each: write.entries } };
+    const set: Record<string, unknown> = { ...write.set, seq: last.seq, headHash: last.hash };
+    const push: Record<string, unknown> = {};
+    if (write.archived) {
+      set.timeline = write.archived.tail;
+      push.timelineBuckets = write.archived.bucket;
+    } else {
+      push.timeline = { $each: write.entries };
+    }
     if (write.events.length) push.outbox = { $each: write.events };
     if (write.deliveries?.length) push.deliveries = { $each: write.deliveries };
-    if (write.emailMessageIds?.length) push.emailMessageIds = { $each: write.emailMessageIds };
-    const update: UpdateQuery<Case> = {
-      $set: { ...write.set, seq: last.seq, headHash: last.hash },
-      $push: push,
-    };
+    if (write.emailMessageIds) set.emailMessageIds = write.emailMessageIds;
+    const update: UpdateQuery<Case> = { $set: set, $push: push };
     if (write.unset?.length) update.$unset = Object.fromEntries(write.unset.map((f) => [f, '']));
     // No projection: FerretDB does not implement one on findAndModify.
     return this.model.findOneAndUpdate({ _id: caseId, seq: expectedSeq }, update, { new: true }).lean<Case>();

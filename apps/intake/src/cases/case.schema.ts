@@ -1,7 +1,6 @@
 import {
   Actor,
   AttachmentView,
-  CaseRecord,
   CaseStatus,
   CaseView,
   Category,
@@ -12,15 +11,10 @@ import {
   TimelineEntryView,
   TimelineKind,
 } from '@sladesk/contracts';
-import { OutboxEntrySchema, WithOutbox } from '@sladesk/messaging';
+import { OutboxEntrySchema, outboxPlugin, WithOutbox } from '@sladesk/messaging';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Schema as MongooseSchema } from 'mongoose';
-import {
-  Delivery,
-  DeliveryLogEntry,
-  DeliveryLogEntrySchema,
-  DeliverySchema,
-} from '../channels/delivery/delivery.schema';
+import { Delivery, DeliverySchema } from '../channels/delivery/delivery.schema';
 
 @Schema({ _id: false })
 export class Contact {
@@ -78,6 +72,29 @@ export class TimelineEntry {
 }
 const TimelineEntrySchema = SchemaFactory.createForClass(TimelineEntry);
 
+/** Where older timeline entries went: `case_timeline/<id>` holds entries `from`..`to`. */
+@Schema({ _id: false })
+export class BucketRef {
+  @Prop({ required: true }) id!: string;
+  @Prop({ required: true }) from!: number;
+  @Prop({ required: true }) to!: number;
+}
+const BucketRefSchema = SchemaFactory.createForClass(BucketRef);
+
+/**
+ * Older entries of one case's timeline, moved out of the case document so that a change never reads
+ * and rewrites an ever larger document. Immutable once written; `_id` = `<caseId>:<from>-<to>`.
+ */
+@Schema({ collection: 'case_timeline', versionKey: false })
+export class TimelineBucket {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true, index: true }) caseId!: string;
+  @Prop({ required: true }) from!: number;
+  @Prop({ required: true }) to!: number;
+  @Prop({ type: [TimelineEntrySchema], required: true }) entries!: TimelineEntry[];
+}
+export const TimelineBucketSchema = SchemaFactory.createForClass(TimelineBucket);
+
 @Schema({ _id: false })
 export class FirstResponse {
   @Prop({ required: true }) at!: Date;
@@ -92,8 +109,10 @@ export class Resolution {
 }
 
 /**
- * A case and its whole record. The timeline lives in the document: an entry, the state change it
- * records, the events it causes and the messages it sends are written in one single-document update.
+ * A case and its record. The newest timeline entries live in the document: an entry, the state change
+ * it records, the events it causes and the messages it sends are written in one single-document
+ * update. Older entries move to `case_timeline` buckets (see timeline.store.ts), so the document stays
+ * bounded however long the case runs.
  */
 @Schema({ collection: 'cases', timestamps: true, versionKey: false })
 export class Case implements WithOutbox {
@@ -122,22 +141,28 @@ export class Case implements WithOutbox {
   @Prop({ default: false, index: true }) slaBreached!: boolean;
   @Prop() followUpOf?: string;
   @Prop({ index: true }) intercomConversationId?: string;
-  /** Message-IDs of every mail in the thread, ours included: a reply names one in In-Reply-To/References. */
+  /**
+   * The latest Message-IDs of the thread, ours included (bounded: the References of our next mail).
+   * A reply is matched to its case through `intake_keys` (every Message-ID ever seen), not this list.
+   */
   @Prop({ type: [String], default: [], index: true }) emailMessageIds!: string[];
   @Prop({ type: [AttachmentSchema], default: [] }) attachments!: Attachment[];
   /** Sequence number and hash of the last timeline entry; a writer must have read this very `seq`. */
   @Prop({ required: true }) seq!: number;
   @Prop({ required: true }) headHash!: string;
+  /** The newest entries (the tail of the chain); older ones are in `timelineBuckets`. */
   @Prop({ type: [TimelineEntrySchema], default: [] }) timeline!: TimelineEntry[];
-  /** Messages to the customer not sent yet (head first), and what became of the others. */
+  @Prop({ type: [BucketRefSchema], default: [] }) timelineBuckets!: BucketRef[];
+  /** Messages to the customer not sent yet (head first); what became of them is in `case_deliveries`. */
   @Prop({ type: [DeliverySchema], default: [] }) deliveries!: Delivery[];
-  @Prop({ type: [DeliveryLogEntrySchema], default: [] }) deliveryLog!: DeliveryLogEntry[];
   @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];
   createdAt!: Date;
   updatedAt!: Date;
 }
 
 export const CaseSchema = SchemaFactory.createForClass(Case);
+CaseSchema.plugin(outboxPlugin);
+CaseSchema.index({ 'deliveries.nextAttemptAt': 1 });
 
 const actorView = (a: ActorRef): Actor =>
   a.id ? { kind: a.kind, id: a.id, name: a.name } : { kind: a.kind, name: a.name };
@@ -209,10 +234,6 @@ export function toEntryView(e: TimelineEntry): TimelineEntryView {
   };
 }
 
-export const toCaseRecord = (c: Case): CaseRecord => ({
-  ...toCaseView(c),
-  timeline: c.timeline.map(toEntryView),
-});
 
 @Schema({ collection: 'counters', versionKey: false })
 export class Counter {

@@ -4,4 +4,4 @@ import { createHash } from 'node:crypto';
 export const requestHash = (body: unknown): string =>
   createHash('sha256').update(JSON.stringify(body)).digest('base64url');
 
-export const isDuplicateKey = (e: unknown): boolean => (e as { code?: number }).code === 11000;
+export { isDuplicateKey } from '@sladesk/persistence';

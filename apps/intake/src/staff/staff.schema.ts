@@ -1,5 +1,5 @@
 import { EventEnvelope, StaffRole, StaffView } from '@sladesk/contracts';
-import { OutboxEntrySchema, WithOutbox } from '@sladesk/messaging';
+import { OutboxEntrySchema, outboxPlugin, WithOutbox } from '@sladesk/messaging';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
 @Schema({ collection: 'staff', timestamps: true, versionKey: false })
@@ -21,6 +21,7 @@ export class Staff implements WithOutbox {
   updatedAt!: Date;
 }
 export const StaffSchema = SchemaFactory.createForClass(Staff);
+StaffSchema.plugin(outboxPlugin);
 
 export const toStaffView = (s: Staff): StaffView => ({
   id: s._id,

@@ -114,7 +114,6 @@ export class CaseClocksService {
             ? this.envelope(SlaEvents.SlaWarning, { ...payload, thresholdPercent: Math.round(ev.warningThreshold * 100) }, eventId)
             : this.envelope(SlaEvents.SlaBreached, payload, eventId);
         await this.outbox.add([env], { record: true });
-        this.outbox.kick();
       }
       await this.log.append(caseId, h, { id: eventId, k: 'fired', at: stage.due, stage: stageKey, seconds: stage.seconds });
     });
@@ -146,7 +145,6 @@ export class CaseClocksService {
     // A redelivered fact may have had its events published already (maybe longer ago than JetStream's dedup window).
     if (again) events = (await Promise.all(events.map(async (e) => ((await this.outbox.wasEmitted(e.eventId)) ? null : e)))).filter((e) => e !== null);
     await this.outbox.add(events, { record: true });
-    if (events.length) this.outbox.kick();
     if (stages.length) {
       await this.timers.schedule(stages.map(({ stage, version }) => ({ id: timerIdOf(caseId, stage.key), v: version, due: stage.due })));
     }

@@ -27,7 +27,7 @@ export class CreateAccountService {
     }
     if (cmd.csmId) await assertCsm(this.staff, cmd.csmId);
 
-    const id = cmd.id ?? uuidv7();
+    const id = scope ? await this.accounts.claimIdempotencyScope(scope, cmd.id ?? uuidv7()) : (cmd.id ?? uuidv7());
     const account: Omit<Account, 'outbox'> = {
       _id: id,
       name: cmd.name,
@@ -41,12 +41,13 @@ export class CreateAccountService {
       createdAt: now,
       updatedAt: now,
     };
+    await this.accounts.indexSenders(id, account.contacts, account.emailDomains);
     try {
       await this.accounts.model.create({
         ...account,
         outbox: [outboxEvent(Events.AccountCreated, toAccountView(account as Account), now)],
       });
-      this.relay.kick();
+      this.relay.published(this.accounts.model, id);
       return toAccountView(account as Account);
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;

@@ -18,6 +18,7 @@ export class UpdateAccountService {
 
   async execute(cmd: UpdateAccountCommand, now = new Date()): Promise<AccountView> {
     if (cmd.csmId) await assertCsm(this.staff, cmd.csmId);
+    await this.accounts.indexSenders(cmd.id, cmd.contacts ?? [], cmd.emailDomains ?? []);
     const { doc, changed } = await updateVersioned(
       this.accounts.model,
       () => this.accounts.get(cmd.id),
@@ -36,7 +37,7 @@ export class UpdateAccountService {
       (next) => outboxEvent(Events.AccountUpdated, toAccountView(next), now),
       now,
     );
-    if (changed) this.relay.kick();
+    if (changed) this.relay.published(this.accounts.model, doc._id);
     return toAccountView(doc);
   }
 }

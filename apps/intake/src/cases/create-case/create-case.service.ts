@@ -15,6 +15,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AccountRepository } from '../../accounts/account.repository';
 import { DeliveryRelay } from '../../channels/delivery/delivery-relay';
 import { Outgoing } from '../../channels/delivery/outgoing';
+import { Keys } from '../../common/keys';
 import { isDuplicateKey, requestHash } from '../../common/request-hash';
 import { CaseRepository } from '../case.repository';
 import { Attachment, Case, toCaseView } from '../case.schema';
@@ -57,6 +58,7 @@ export class CreateCaseService {
     private readonly outgoing: Outgoing,
     private readonly relay: OutboxRelay,
     private readonly deliveries: DeliveryRelay,
+    private readonly keys: Keys,
   ) {}
 
   private numbers = { next: 1, last: 0 };
@@ -91,13 +93,20 @@ export class CreateCaseService {
 
   /** Opens the case, or returns the one this `idempotencyScope` opened before (`created: false`). */
   async open(inquiry: Inquiry, now = new Date()): Promise<{ case: Case; created: boolean }> {
+    let id = uuidv7();
     if (inquiry.idempotencyScope) {
-      const earlier = await this.cases.findByIdempotencyScope(CROSS_ACCOUNT, inquiry.idempotencyScope);
-      if (earlier) return { case: replay(earlier, inquiry.requestHash), created: false };
+      // The key document reserves the case id first; a retry finds the case through it, and a retry
+      // after a crash between the two writes opens the case under the reserved id.
+      const { key, created } = await this.keys.claim('scope', inquiry.idempotencyScope, { caseId: id, requestHash: inquiry.requestHash });
+      if (!created) {
+        const earlier = await this.cases.findById(CROSS_ACCOUNT, key.caseId!);
+        if (earlier) return { case: replay(earlier, inquiry.requestHash), created: false };
+        if (key.requestHash !== inquiry.requestHash) throw keyReused();
+        id = key.caseId!;
+      }
     }
     await this.accounts.assertExists(inquiry.accountId);
 
-    const id = uuidv7();
     const number = await this.nextNumber();
     const contact = { name: inquiry.contact.name, email: inquiry.contact.email.toLowerCase() };
     const { severity, category, reasons } = this.classifier.classify(inquiry);
@@ -157,7 +166,7 @@ export class CreateCaseService {
       headHash: timeline[timeline.length - 1].hash,
       timeline,
       deliveries: (ack?.deliveries ?? []).map((d) => ({ ...d, entrySeq: 2 })),
-      deliveryLog: [],
+      timelineBuckets: [],
       outbox: [
         outboxEvent(
           Events.CaseOpened,
@@ -174,15 +183,21 @@ export class CreateCaseService {
         ),
       ],
     };
+    // Secondary keys first: a key may point at a case that a crash kept from being written, never the reverse.
+    await Promise.all([
+      this.keys.put('number', String(number), { caseId: id }),
+      inquiry.intercomConversationId ? this.keys.addCase('intercom', inquiry.intercomConversationId, id) : undefined,
+      doc.emailMessageIds.length ? this.cases.indexThread(id, doc.emailMessageIds) : undefined,
+    ]);
     try {
       const created = await this.cases.insert(doc);
-      this.relay.kick();
-      if (ack) this.deliveries.kick();
+      this.relay.published(this.cases.caseModel, id);
+      if (ack) this.deliveries.kick(id);
       return { case: created, created: true };
     } catch (e) {
       // A concurrent retry (or redelivery) with the same scope won the race: answer with its case.
       if (inquiry.idempotencyScope && isDuplicateKey(e)) {
-        const winner = await this.cases.findByIdempotencyScope(CROSS_ACCOUNT, inquiry.idempotencyScope);
+        const winner = await this.cases.findById(CROSS_ACCOUNT, id);
         if (winner) return { case: replay(winner, inquiry.requestHash), created: false };
       }
       throw e;
@@ -190,12 +205,10 @@ export class CreateCaseService {
   }
 }
 
+const keyReused = () =>
+  new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
+
 function replay(earlier: Case, hash: string): Case {
-  if (earlier.requestHash !== hash) {
-    throw new AppError(
-      'IDEMPOTENCY.KEY_REUSED',
-      'This Idempotency-Key was already used for a different request',
-    );
-  }
+  if (earlier.requestHash !== hash) throw keyReused();
   return earlier;
 }

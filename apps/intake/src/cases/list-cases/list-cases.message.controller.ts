@@ -1,16 +1,18 @@
-import { AppError, CaseView, ListCasesQuery, Page, Rpc } from '@sladesk/contracts';
+import { CaseSummary, ListCasesQuery, Page, Rpc } from '@sladesk/contracts';
 import { CROSS_ACCOUNT } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { encodeCursor } from '../../common/cursor';
+import { decodeCursor, pageOf } from '../../common/cursor';
 import { CaseRepository } from '../case.repository';
-import { toCaseView } from '../case.schema';
+import { Case, toCaseView } from '../case.schema';
 
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, 'base64url').toString();
-  if (!/^[0-9a-f-]{36}$/.test(id))
-    throw new AppError('PAGINATION.BAD_CURSOR', 'cursor is not one this API returned');
-  return id;
+/** Case ids are uuid v7. */
+const CASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Lists carry no long texts: a page of 200 cases stays small whatever their descriptions. */
+function toSummary(c: Case): CaseSummary {
+  const { description: _d, analysis: _a, ...summary } = toCaseView({ ...c, description: '', analysis: '' });
+  return summary;
 }
 
 @Controller()
@@ -19,7 +21,7 @@ export class ListCasesMessageController {
 
   /** Newest first; `nextCursor` continues after the last item. */
   @MessagePattern(Rpc.CaseList)
-  async list(@Payload() q: ListCasesQuery): Promise<Page<CaseView>> {
+  async list(@Payload() q: ListCasesQuery): Promise<Page<CaseSummary>> {
     const limit = q.limit ?? 50;
     const scope = q.accountId ? { accountId: q.accountId } : CROSS_ACCOUNT;
     const rows = await this.cases.list(
@@ -30,11 +32,10 @@ export class ListCasesMessageController {
         breached: q.breached,
         receivedFrom: q.from ? new Date(q.from) : undefined,
         receivedBefore: q.to ? new Date(q.to) : undefined,
-        beforeId: q.cursor ? decodeCursor(q.cursor) : undefined,
+        beforeId: q.cursor ? decodeCursor(q.cursor, CASE_ID) : undefined,
       },
       limit + 1,
     );
-    const items = rows.slice(0, limit).map(toCaseView);
-    return rows.length > limit ? { items, nextCursor: encodeCursor(items[items.length - 1].id) } : { items };
+    return pageOf(rows, limit, toSummary);
   }
 }

@@ -33,9 +33,11 @@ export class Delivery {
 }
 export const DeliverySchema = SchemaFactory.createForClass(Delivery);
 
-@Schema({ _id: false })
+/** What became of one message to the customer (`_id` = the delivery id). */
+@Schema({ collection: 'case_deliveries', versionKey: false })
 export class DeliveryLogEntry {
-  @Prop({ required: true }) id!: string;
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true, index: true }) caseId!: string;
   @Prop({ type: String, required: true }) channel!: 'email' | 'intercom';
   @Prop({ required: true }) entrySeq!: number;
   @Prop({ type: String, required: true }) outcome!: 'sent' | 'failed';

@@ -22,7 +22,7 @@ export class CreateStaffService {
       const earlier = await this.staff.findByIdempotencyScope(scope);
       if (earlier) return replay(earlier, hash);
     }
-    const id = cmd.id ?? uuidv7();
+    const id = scope ? await this.staff.claimIdempotencyScope(scope, cmd.id ?? uuidv7()) : (cmd.id ?? uuidv7());
     const member: Omit<Staff, 'outbox'> = {
       _id: id,
       name: cmd.name,
@@ -38,12 +38,13 @@ export class CreateStaffService {
       createdAt: now,
       updatedAt: now,
     };
+    await this.staff.indexIdentities(id, member.email, member.intercomAdminId);
     try {
       await this.staff.model.create({
         ...member,
         outbox: [outboxEvent(Events.StaffCreated, toStaffView(member as Staff), now)],
       });
-      this.relay.kick();
+      this.relay.published(this.staff.model, id);
       return toStaffView(member as Staff);
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;

@@ -16,6 +16,7 @@ export class UpdateStaffService {
 
   async execute(cmd: UpdateStaffCommand, now = new Date()): Promise<StaffView> {
     try {
+      await this.staff.indexIdentities(cmd.id, cmd.email ?? undefined, cmd.intercomAdminId ?? undefined);
       const { doc, changed } = await updateVersioned(
         this.staff.model,
         () => this.staff.get(cmd.id),
@@ -34,7 +35,7 @@ export class UpdateStaffService {
         (next) => outboxEvent(Events.StaffUpdated, toStaffView(next), now),
         now,
       );
-      if (changed) this.relay.kick();
+      if (changed) this.relay.published(this.staff.model, doc._id);
       return toStaffView(doc);
     } catch (e) {
       if (isDuplicateKey(e))

@@ -11,6 +11,7 @@ import { CreateCaseService } from '../../../cases/create-case/create-case.servic
 import { RecordCustomerReplyService } from '../../../cases/record-customer-reply/record-customer-reply.service';
 import { ResolveCaseService } from '../../../cases/resolve-case/resolve-case.service';
 import { RespondToCaseService } from '../../../cases/respond-to-case/respond-to-case.service';
+import { TimelineStore } from '../../../cases/timeline/timeline.store';
 import { IntakeEnv } from '../../../config';
 import { StaffRepository } from '../../../staff/staff.repository';
 import { ReviewQueueRepository } from '../../review-queue/review-queue.repository';
@@ -50,6 +51,7 @@ export class IntercomWebhookService {
     private readonly respond: RespondToCaseService,
     private readonly resolve: ResolveCaseService,
     private readonly review: ReviewQueueRepository,
+    private readonly timeline: TimelineStore,
   ) {}
 
   async handle(cmd: IntercomWebhookCommand, now = new Date()): Promise<IntercomWebhookResult> {
@@ -186,7 +188,7 @@ export class IntercomWebhookService {
     const existing = await this.cases.findByIntercomConversation(CROSS_ACCOUNT, conv.id);
     if (!existing) return { outcome: 'ignored' };
     if (existing.status === 'resolved' || existing.status === 'closed') {
-      const redelivered = existing.timeline.some((e) => e.source === `intercom:${n.id}`);
+      const redelivered = (await this.timeline.findBySource(existing, `intercom:${n.id}`)) !== undefined;
       return { outcome: redelivered ? 'duplicate' : 'ignored', caseId: existing._id };
     }
     const part = lastPartBy(conv, (a) => a?.type === 'admin');

@@ -1,0 +1,166 @@
+import { Collection, Schema } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key';
+
+/**
+ * A document's id as a field name: `.` and `$` cannot appear in one, so they (and `%`) are
+ * percent-encoded. Ids are otherwise kept as they are, so the stored maps stay readable.
+ */
+export const encodeFieldKey = (id: string): string =>
+  id.replace(/[%.$]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+export const decodeFieldKey = (key: string): string =>
+  key.replace(/%([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+
+/** Schema of a due index's collection (buckets and the low-water mark; the fields are maps). */
+export const DueBucketSchema = new Schema(
+  { _id: String, ids: Schema.Types.Mixed, at: Number },
+  { versionKey: false, strict: false },
+);
+
+export interface DueIndexOptions {
+  /** Prefix of this index's documents, so several indexes can share one collection. */
+  name: string;
+  /** Width of a bucket; default one minute. */
+  bucketMs?: number;
+  /**
+   * How far (at most) the clocks of the instances that schedule and read disagree, twice over;
+   * default 2 min. Nothing is ever scheduled into a bucket that ended more than `graceMs / 2` ago, so
+   * one that ended `graceMs` ago and is empty stays empty: the low-water mark may pass it.
+   */
+  graceMs?: number;
+  /** Where the first reader starts when there is no low-water mark yet; default one hour back. */
+  lookbackMs?: number;
+  /** Buckets read per `due()` call at most (catching up after downtime spreads over calls); default 1440. */
+  maxBucketsPerCall?: number;
+}
+
+/** One id that is due, and the bucket that holds it (pass it back to `done`). */
+export interface DueEntry {
+  id: string;
+  dueAt: Date;
+  bucket: string;
+}
+
+interface BucketDoc {
+  _id: string;
+  ids?: Record<string, number>;
+  at?: number;
+}
+
+const PARALLEL_READS = 16;
+
+/**
+ * What is due when, keyed by `_id` only: on a server that uses an index for `_id` equality alone
+ * (FerretDB), reading what is due costs a few `findById`s whatever the size of the collections it
+ * points into.
+ *
+ * Documents: one per time bucket, `_id = <name>|<bucket start ISO>`, holding `ids: { <id>: dueAtMs }`,
+ * and a low-water mark `<name>|lwm` below which every bucket is empty. `due(now)` reads the buckets
+ * from the mark up to now by `_id` and moves the mark past the leading ones that are over and empty.
+ *
+ * The index is a hint, the documents it points at are the truth: write the entry before (or in the
+ * same logical step as) the state that needs it, and let the consumer drop an entry whose document no
+ * longer needs action. Several instances may read the same entries; their claims (conditional updates)
+ * decide who acts. `done` removes an entry only if it still has the due time that was read, so a
+ * re-schedule into the same bucket is never lost.
+ */
+export class DueIndex {
+  private readonly bucketMs: number;
+  private readonly graceMs: number;
+  private readonly lookbackMs: number;
+  private readonly maxBuckets: number;
+
+  constructor(
+    private readonly collection: Collection,
+    private readonly options: DueIndexOptions,
+  ) {
+    if (!/^[A-Za-z0-9_-]+$/.test(options.name)) throw new Error(`DueIndex: bad name "${options.name}"`);
+    this.bucketMs = options.bucketMs ?? 60_000;
+    this.graceMs = options.graceMs ?? 120_000;
+    this.lookbackMs = options.lookbackMs ?? 3_600_000;
+    this.maxBuckets = options.maxBucketsPerCall ?? 1440;
+  }
+
+  /** `id` is due at `dueAt`. Idempotent; a second due time of one id adds a second entry. */
+  async schedule(id: string, dueAt: Date, now = new Date()): Promise<void> {
+    // Long overdue: into a bucket the low-water mark cannot have passed yet (see `graceMs`).
+    const at = Math.max(dueAt.getTime(), now.getTime() - this.graceMs / 2);
+    await this.upsert(this.key(this.bucketOf(at)), { $set: { [`ids.${encodeFieldKey(id)}`]: dueAt.getTime() } });
+  }
+
+  /** Best effort: removes the entry of `id` at `dueAt` (a stale entry is dropped by its consumer anyway). */
+  async cancel(id: string, dueAt: Date): Promise<void> {
+    const field = `ids.${encodeFieldKey(id)}`;
+    await this.collection.updateOne(
+      { _id: this.key(this.bucketOf(dueAt.getTime())), [field]: dueAt.getTime() } as object,
+      { $unset: { [field]: '' } },
+    );
+  }
+
+  /** The entry was handled (or found stale): remove it, unless it was re-scheduled meanwhile. */
+  async done(entry: DueEntry): Promise<void> {
+    const field = `ids.${encodeFieldKey(entry.id)}`;
+    await this.collection.updateOne({ _id: entry.bucket, [field]: entry.dueAt.getTime() } as object, { $unset: { [field]: '' } });
+  }
+
+  /** Up to `limit` entries due at or before `now`, oldest buckets first. */
+  async due(now = new Date(), limit = 100): Promise<DueEntry[]> {
+    const t = now.getTime();
+    const mark = await this.lowWater(t);
+    const last = this.bucketOf(t);
+    const settled = t - this.graceMs; // buckets ending by then receive nothing new
+    const out: DueEntry[] = [];
+    const emptied: string[] = [];
+    let advanceTo = mark;
+    let leading = true;
+    let next = mark;
+    let read = 0;
+    while (next <= last && out.length < limit && read < this.maxBuckets) {
+      const starts: number[] = [];
+      for (; starts.length < PARALLEL_READS && next <= last && read < this.maxBuckets; next += this.bucketMs, read++) starts.push(next);
+      const docs = await Promise.all(starts.map((s) => this.collection.findOne({ _id: this.key(s) } as object) as Promise<BucketDoc | null>));
+      starts.forEach((start, i) => {
+        const doc = docs[i];
+        const ids = Object.entries(doc?.ids ?? {});
+        if (leading && ids.length === 0 && start + this.bucketMs <= settled) {
+          advanceTo = start + this.bucketMs;
+          if (doc) emptied.push(doc._id);
+          return;
+        }
+        leading = false;
+        for (const [k, ms] of ids) if (ms <= t) out.push({ id: decodeFieldKey(k), dueAt: new Date(ms), bucket: this.key(start) });
+      });
+    }
+    if (advanceTo > mark) {
+      await this.collection.updateOne({ _id: this.key('lwm'), at: { $lt: advanceTo } } as object, { $set: { at: advanceTo } });
+      await Promise.all(emptied.map((id) => this.collection.deleteOne({ _id: id } as object)));
+    }
+    return out.slice(0, limit);
+  }
+
+  private async lowWater(now: number): Promise<number> {
+    const key = this.key('lwm');
+    const doc = (await this.collection.findOne({ _id: key } as object)) as BucketDoc | null;
+    if (typeof doc?.at === 'number') return doc.at;
+    await this.upsert(key, { $setOnInsert: { at: this.bucketOf(now - this.lookbackMs) } });
+    const created = (await this.collection.findOne({ _id: key } as object)) as BucketDoc | null;
+    return created!.at!;
+  }
+
+  /** Two first writers of one document may collide on MongoDB: the loser's update then applies to the winner's. */
+  private async upsert(id: string, update: object): Promise<void> {
+    try {
+      await this.collection.updateOne({ _id: id } as object, update, { upsert: true });
+    } catch (e) {
+      if (!isDuplicateKey(e)) throw e;
+      await this.collection.updateOne({ _id: id } as object, update, { upsert: true });
+    }
+  }
+
+  private bucketOf(ms: number): number {
+    return Math.floor(ms / this.bucketMs) * this.bucketMs;
+  }
+
+  private key(bucket: number | 'lwm'): string {
+    return `${this.options.name}|${bucket === 'lwm' ? 'lwm' : new Date(bucket).toISOString()}`;
+  }
+}

@@ -1,0 +1,115 @@
+import { DueIndex, DueBucketSchema, decodeFieldKey, encodeFieldKey, openConnection } from '../src';
+import { testMongoUrl } from '@sladesk/testing';
+import { Connection, Model } from 'mongoose';
+
+const MIN = 60_000;
+const at = (iso: string) => new Date(iso);
+
+describe(DueIndex.name, () => {
+  let conn: Connection;
+  let model: Model<unknown>;
+  let n = 0;
+  const fresh = (over: Partial<ConstructorParameters<typeof DueIndex>[1]> = {}) =>
+    new DueIndex(model.collection, { name: `t${++n}`, ...over });
+  const docs = (name: string) => model.collection.find({ _id: { $regex: `^${name}\\|` } } as object).toArray();
+
+  beforeAll(async () => {
+    conn = await openConnection({ url: testMongoUrl('due_index') });
+    model = conn.model('DueBucket', DueBucketSchema, 'due');
+  });
+
+  afterAll(async () => {
+    await conn.dropDatabase();
+    await conn.close();
+  });
+
+  it('encodes ids that cannot be field names, and decodes them back', () => {
+    for (const id of ['case.1', 'a$b', '50%', 'esc_AbC-9:x']) expect(decodeFieldKey(encodeFieldKey(id))).toBe(id);
+    expect(encodeFieldKey('a.b$c%')).not.toMatch(/[.$]/);
+  });
+
+  it('returns what is due by now, nothing later, and forgets what is done', async () => {
+    const index = fresh();
+    const now = at('2026-03-02T10:00:30Z');
+    await index.schedule('a', at('2026-03-02T10:00:10Z'), now);
+    await index.schedule('b.1', at('2026-03-02T10:00:40Z'), now); // same bucket, later
+    await index.schedule('c', at('2026-03-02T10:05:00Z'), now);
+    const due = await index.due(now);
+    expect(due.map((e) => e.id)).toEqual(['a']);
+    expect((await index.due(at('2026-03-02T10:01:00Z'))).map((e) => e.id).sort()).toEqual(['a', 'b.1']);
+    await index.done(due[0]);
+    expect((await index.due(at('2026-03-02T10:06:00Z'))).map((e) => e.id).sort()).toEqual(['b.1', 'c']);
+  });
+
+  it('keeps an entry re-scheduled into the same bucket while the old one was being handled', async () => {
+    const index = fresh();
+    const now = at('2026-03-02T11:00:00Z');
+    await index.schedule('n', at('2026-03-02T11:00:01Z'), now);
+    const [entry] = await index.due(at('2026-03-02T11:00:02Z'));
+    await index.schedule('n', at('2026-03-02T11:00:05Z'), now); // a retry, same minute
+    await index.done(entry);
+    expect(await index.due(at('2026-03-02T11:00:06Z'))).toEqual([expect.objectContaining({ id: 'n', dueAt: at('2026-03-02T11:00:05Z') })]);
+  });
+
+  it('cancels an entry', async () => {
+    const index = fresh();
+    const now = at('2026-03-02T12:00:00Z');
+    await index.schedule('x', at('2026-03-02T12:00:10Z'), now);
+    await index.cancel('x', at('2026-03-02T12:00:10Z'));
+    expect(await index.due(at('2026-03-02T12:01:00Z'))).toEqual([]);
+  });
+
+  it('moves the low-water mark past emptied buckets and deletes them, never past a settled one that still holds work', async () => {
+    const index = fresh({ graceMs: 2 * MIN, lookbackMs: 0 });
+    const start = at('2026-03-02T13:00:00Z');
+    await index.due(start); // the mark starts here
+    await index.schedule('early', at('2026-03-02T13:01:00Z'), start);
+    await index.schedule('late', at('2026-03-02T13:03:00Z'), start);
+    const later = at('2026-03-02T13:10:00Z');
+    const first = await index.due(later);
+    expect(first.map((e) => e.id)).toEqual(['early', 'late']);
+    await index.done(first[0]);
+    await index.due(later);
+    const kept = await docs(`t${n}`);
+    const mark = kept.find((d) => String(d._id).endsWith('|lwm')) as unknown as { at: number };
+    expect(new Date(mark.at).toISOString()).toBe('2026-03-02T13:03:00.000Z'); // stops at the bucket of "late"
+    expect(kept.some((d) => String(d._id).includes('13:01:00'))).toBe(false); // emptied bucket deleted
+    await index.done(first[1]);
+    await index.due(later);
+    const mark2 = (await docs(`t${n}`)).find((d) => String(d._id).endsWith('|lwm')) as unknown as { at: number };
+    expect(new Date(mark2.at).toISOString()).toBe('2026-03-02T13:08:00.000Z'); // up to now − grace
+  });
+
+  it('puts something long overdue where the mark has not passed yet, so it is still found', async () => {
+    const index = fresh({ graceMs: 2 * MIN, lookbackMs: 0 });
+    const now = at('2026-03-02T14:30:00Z');
+    await index.due(now); // mark at 14:30 − 0
+    await index.due(at('2026-03-02T14:40:00Z')); // mark moves to 14:38
+    await index.schedule('old', at('2026-03-01T00:00:00Z'), at('2026-03-02T14:40:00Z'));
+    expect(await index.due(at('2026-03-02T14:40:01Z'))).toEqual([expect.objectContaining({ id: 'old', dueAt: at('2026-03-01T00:00:00Z') })]);
+  });
+
+  it('returns at most `limit` entries and the rest on the next call', async () => {
+    const index = fresh();
+    const now = at('2026-03-02T15:00:00Z');
+    await Promise.all(Array.from({ length: 25 }, (_, i) => index.schedule(`id${i}`, new Date(now.getTime() + i * 1000), now)));
+    const later = new Date(now.getTime() + 60_000);
+    const first = await index.due(later, 10);
+    expect(first).toHaveLength(10);
+    await Promise.all(first.map((e) => index.done(e)));
+    const rest = await index.due(later, 100);
+    expect(rest).toHaveLength(15);
+    expect(new Set([...first, ...rest].map((e) => e.id)).size).toBe(25);
+  });
+
+  it('gives two readers the same entries (their claims decide), and loses none under concurrent schedules', async () => {
+    const a = fresh();
+    const b = new DueIndex(model.collection, { name: `t${n}` });
+    const now = at('2026-03-02T16:00:00Z');
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).schedule(`k${i}`, new Date(now.getTime() + (i % 3) * 20_000), now)));
+    const later = new Date(now.getTime() + 2 * MIN);
+    const [x, y] = await Promise.all([a.due(later, 1000), b.due(later, 1000)]);
+    expect(x.map((e) => e.id).sort()).toEqual(y.map((e) => e.id).sort());
+    expect(x).toHaveLength(40);
+  });
+});
