@@ -100,8 +100,8 @@ export class EscalationService {
         esc = (await this.model.findById(id).lean<Escalation>())!;
       }
     }
+    this.relay.published(this.model, id);
     await this.followUp(esc, 0, now);
-    this.relay.kick();
     return esc;
   }
 
@@ -193,7 +193,7 @@ export class EscalationService {
       )
       .lean<Escalation>();
     if (!updated) return this.acknowledge(cmd, now); // it changed under us: answer from its new state
-    this.relay.kick();
+    this.relay.published(this.model, cmd.id);
     return toEscalationView(updated);
   }
 
@@ -234,7 +234,10 @@ export class EscalationService {
           },
           { new: true },
         );
-        if (claimed) await this.followUp(claimed.toObject(), repeat, now);
+        if (claimed) {
+          this.relay.published(this.model, esc._id);
+          await this.followUp(claimed.toObject(), repeat, now);
+        }
       } else {
         const next = NEXT_LEVEL[esc.level];
         const claimed = await this.model.findOneAndUpdate(
@@ -260,7 +263,6 @@ export class EscalationService {
       }
       handled += 1;
     }
-    if (handled) this.relay.kick();
     return handled;
   }
 

@@ -68,7 +68,7 @@ export class IncidentService {
         ),
       ],
     });
-    this.relay.kick();
+    this.relay.published(this.model, id);
     return toIncidentView(await this.evaluate(doc.toObject(), now));
   }
 
@@ -102,7 +102,7 @@ export class IncidentService {
       )
       .lean<Incident>();
     if (!updated) throw new AppError('INCIDENT.ALREADY_RESTORED', `Incident ${cmd.id} is restored`);
-    this.relay.kick();
+    this.relay.published(this.model, cmd.id);
     return toIncidentView(await this.evaluate(updated, now));
   }
 
@@ -132,7 +132,7 @@ export class IncidentService {
       )
       .lean<Incident>();
     if (!updated) throw new AppError('INCIDENT.ALREADY_RESTORED', `Incident ${cmd.id} is already restored`);
-    this.relay.kick();
+    this.relay.published(this.model, cmd.id);
     return toIncidentView(updated);
   }
 

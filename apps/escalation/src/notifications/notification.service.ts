@@ -127,7 +127,7 @@ export class NotificationService {
         },
       );
     }
-    this.relay.kick();
+    this.relay.published(this.model, n._id);
   }
 
   async list(q: ListNotificationsQuery): Promise<Page<NotificationView>> {
