@@ -41,6 +41,8 @@ export interface Stack {
   intake: ServiceChild;
   /** The escalation process, when asked for (it mails through `relay` too). */
   escalation?: ServiceChild;
+  /** The sla process, when asked for. */
+  sla?: ServiceChild;
   /** The intake's SMTP listener (customers' mail goes there). */
   smtpPort: number;
   /** Our outgoing relay: acknowledgements and replies land here. */
@@ -51,7 +53,7 @@ export interface Stack {
 }
 
 /** NATS, the intake process (as in production) and the gateway, over a fresh test database. */
-export async function startStack(label: string, options: { escalation?: boolean } = {}): Promise<Stack> {
+export async function startStack(label: string, options: { escalation?: boolean; bodyLimit?: number; sla?: boolean } = {}): Promise<Stack> {
   const nats = await startTestNats();
   const mongoUrl = testMongoUrl(label);
   const [relay, intercom, smtpPort] = await Promise.all([startSmtpSink(), startFakeIntercom(), freePort()]);
@@ -70,9 +72,10 @@ export async function startStack(label: string, options: { escalation?: boolean 
   const escalation = options.escalation
     ? spawnService('escalation', { ...env, SLADESK_SMTP_URL: relay.url, SLADESK_ESCALATION_TICK_MS: '200' })
     : undefined;
-  await Promise.all([intake.ready, escalation?.ready]);
+  const sla = options.sla ? spawnService('sla', env) : undefined;
+  await Promise.all([intake.ready, escalation?.ready, sla?.ready]);
   const gateway = await startGateway(
-    loadConfig(GatewayEnv, { ...env, PORT: '0', LOG_LEVEL: 'silent', SLADESK_ADMIN_API_KEY: KEY, SLADESK_BODY_LIMIT: '65536' }, {}),
+    loadConfig(GatewayEnv, { ...env, PORT: '0', LOG_LEVEL: 'silent', SLADESK_ADMIN_API_KEY: KEY, SLADESK_BODY_LIMIT: String(options.bodyLimit ?? 65536) }, {}),
   );
   const bus = await NatsBus.connect(nats.url, 'test');
   const db = await mongoose.createConnection(mongoUrl).asPromise();
@@ -82,6 +85,7 @@ export async function startStack(label: string, options: { escalation?: boolean 
     db,
     intake,
     escalation,
+    sla,
     smtpPort,
     relay,
     intercom,
@@ -96,6 +100,7 @@ export async function startStack(label: string, options: { escalation?: boolean 
       await gateway.stop();
       await intake.kill();
       await escalation?.kill();
+      await sla?.kill();
       await bus.close();
       await db.dropDatabase();
       await db.close();

@@ -54,7 +54,17 @@ export const timelineEntrySchema = {
 };
 
 export const caseRecordSchema = {
-  allOf: [caseViewSchema, { type: 'object', properties: { timeline: { type: 'array', items: timelineEntrySchema } } }],
+  allOf: [
+    caseViewSchema,
+    {
+      type: 'object',
+      properties: {
+        timeline: { type: 'array', items: timelineEntrySchema, description: 'The latest entries, oldest of them first' },
+        timelineTotal: { type: 'integer', description: 'Entries in the whole timeline' },
+        timelineCursor: { ...str, description: 'Present when `timeline` is not the whole timeline: pass as `cursor` to the timeline' },
+      },
+    },
+  ],
 };
 
 export const caseChangeSchema = { type: 'object', properties: { case: caseViewSchema, entry: timelineEntrySchema } };
@@ -64,6 +74,7 @@ export const timelineSchema = {
   properties: {
     caseId: str,
     entries: { type: 'array', items: timelineEntrySchema },
+    nextCursor: { ...str, description: 'Pass as `cursor` for the next page; absent after the last entry' },
     verification: {
       type: 'object',
       properties: {

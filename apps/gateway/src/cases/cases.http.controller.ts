@@ -82,18 +82,23 @@ export class CasesHttpController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'The case record: contact, times of receipt, first response and resolution, description, analysis, and every step' })
+  @ApiOperation({
+    summary: 'The case record: contact, times of receipt, first response and resolution, description, analysis, and its latest steps',
+    description: '`timeline` holds the latest entries that fit one answer; when it is not the whole timeline, `timelineCursor` reads every step from the first on through `GET /v1/cases/{id}/timeline?cursor=`.',
+  })
   @ApiParam({ name: 'id' })
-  @ApiResponse({ status: 200, description: 'The case with its timeline', schema: caseRecordSchema })
+  @ApiResponse({ status: 200, description: 'The case with its latest timeline entries', schema: caseRecordSchema })
   @errorResponses(400, 401, 404, 503)
   get(@Param('id') id: string): Promise<CaseRecord> {
     return this.send(Rpc.CaseGet, { id });
   }
 
   @Get(':id/timeline')
-  @ApiOperation({ summary: 'The hash-chained timeline; verify=true recomputes the chain and says where it breaks' })
+  @ApiOperation({ summary: 'The hash-chained timeline, oldest first, a page at a time; verify=true recomputes the whole chain and says where it breaks' })
   @ApiParam({ name: 'id' })
   @ApiQuery({ name: 'verify', required: false })
+  @ApiQuery({ name: 'limit', required: false, description: '1–200 entries, default 100; a page also stops at about 512 KB' })
+  @ApiQuery({ name: 'cursor', required: false, description: 'nextCursor of the previous page, or timelineCursor of the case record' })
   @ApiResponse({ status: 200, description: 'The timeline', schema: timelineSchema })
   @errorResponses(400, 401, 404, 503)
   timeline(@Param('id') id: string, @Query() query: TimelineQuery): Promise<CaseTimeline> {

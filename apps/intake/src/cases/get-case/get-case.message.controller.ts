@@ -7,8 +7,8 @@ import { CaseRepository, notFound } from '../case.repository';
 import { toCaseView, toEntryView } from '../case.schema';
 import { entryBytes } from '../timeline/timeline.store';
 
-/** Bytes of latest timeline entries a record carries: with a description of up to 100,000 characters, it fits one NATS message. */
-const RECORD_TIMELINE_BYTES = 384 * 1024;
+/** A record answer stays under this many bytes, so it fits one NATS message (1 MiB by default). */
+const RECORD_BYTES = 880 * 1024;
 const RECORD_TIMELINE_ENTRIES = 20;
 
 @Controller()
@@ -20,17 +20,18 @@ export class GetCaseMessageController {
   async get(@Payload() q: GetCaseQuery): Promise<CaseRecord> {
     const found = await this.cases.findById(CROSS_ACCOUNT, q.id);
     if (!found) throw notFound(q.id);
-    // The latest entries of the tail that fit the budget, oldest of them first.
+    const view = toCaseView(found);
+    // The latest entries of the tail that fit beside the case itself, oldest of them first.
     const latest = [];
-    let bytes = 0;
+    let bytes = Buffer.byteLength(JSON.stringify(view));
     for (let i = found.timeline.length - 1; i >= 0 && latest.length < RECORD_TIMELINE_ENTRIES; i--) {
       bytes += entryBytes(found.timeline[i]);
-      if (latest.length > 0 && bytes > RECORD_TIMELINE_BYTES) break;
+      if (bytes > RECORD_BYTES) break;
       latest.unshift(found.timeline[i]);
     }
     const complete = latest.length === found.seq;
     return {
-      ...toCaseView(found),
+      ...view,
       timeline: latest.map(toEntryView),
       timelineTotal: found.seq,
       ...(complete ? {} : { timelineCursor: encodeSeqCursor(1) }),
