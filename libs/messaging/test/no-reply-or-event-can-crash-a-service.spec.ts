@@ -58,7 +58,7 @@ describe('JetStreamServer: no answer and no event can take the process down', ()
   it('reads an event carrying a field it does not know, without it, instead of dead-lettering it', async () => {
     const event = caseOpened({ caseId: 'newer-writer' });
     await bus.publishEnvelope({ ...event, payload: { ...event.payload, addedLater: { by: 'a newer intake' } } });
-    const got = await waitFor(() => seen.find((e) => e.eventId === event.eventId), 'the event handled');
+    const got = (await waitFor(() => seen.find((e) => e.eventId === event.eventId), 'the event handled'))!;
     expect(got.payload.caseId).toBe('newer-writer');
     expect(got.payload.addedLater).toBeUndefined();
     expect(await db.collection<DeadLetter>('dead_letters').findOne({ eventId: event.eventId })).toBeNull();

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { FilterQuery, Model } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
+import { Keys } from '../../common/keys';
 import { isDuplicateKey } from '../../common/request-hash';
 import { ReviewItem } from './review-item.schema';
 
@@ -10,21 +11,26 @@ export type NewReviewItem = Omit<ReviewItem, '_id' | 'status' | 'createdAt' | 'u
 
 @Injectable()
 export class ReviewQueueRepository {
-  constructor(@InjectModel(ReviewItem.name) private readonly model: Model<ReviewItem>) {}
+  constructor(
+    @InjectModel(ReviewItem.name) private readonly model: Model<ReviewItem>,
+    private readonly keys: Keys,
+  ) {}
 
-  /** Queues the message unless its source is queued already; returns the queued item either way. */
+  /**
+   * Queues the message unless its source is queued already; returns the queued item either way. The
+   * source's key document reserves the item id first (an `_id` lookup), so a redelivery finds it.
+   */
   async add(item: NewReviewItem): Promise<{ item: ReviewItem; created: boolean }> {
-    const earlier = await this.model.findOne({ sourceKey: item.sourceKey }).lean<ReviewItem>();
+    const { key } = await this.keys.claim('scope', `review|${item.sourceKey}`, { caseId: uuidv7() });
+    const id = key.caseId!;
+    const earlier = await this.model.findById(id).lean<ReviewItem>();
     if (earlier) return { item: earlier, created: false };
     try {
-      const created = await this.model.create({ ...item, _id: uuidv7(), status: 'pending' });
+      const created = await this.model.create({ ...item, _id: id, status: 'pending' });
       return { item: created.toObject(), created: true };
     } catch (e) {
       if (!isDuplicateKey(e)) throw e;
-      return {
-        item: (await this.model.findOne({ sourceKey: item.sourceKey }).lean<ReviewItem>())!,
-        created: false,
-      };
+      return { item: (await this.model.findById(id).lean<ReviewItem>())!, created: false };
     }
   }
 
