@@ -8,6 +8,11 @@
 // guarantees single-document atomicity and SLA Desk relies on it, so this launcher puts FerretDB behind
 // a small wire-protocol proxy that lets one write command run at a time (reads stay concurrent).
 // See proxy.go.
+//
+// FerretDB's SQLite backend never uses its _id index (see idindex.go), so this launcher adds one that
+// it does use, on every collection table. The build (ensureFerretdbBinary in libs/testing/src/infra.ts)
+// also patches FerretDB's source, so that a filter with _id and other fields still searches by _id
+// (FERRETDB_PATCHES there); built with a plain `go build`, the launcher works without that patch.
 package main
 
 import (
@@ -29,6 +34,8 @@ func main() {
 	handler := flag.String("handler", "sqlite", "backend: sqlite or postgresql")
 	sqliteDir := flag.String("sqlite-dir", ".data/ferretdb", "data folder for the sqlite backend")
 	pgURL := flag.String("postgresql-url", "postgres://127.0.0.1:5432/ferretdb", "PostgreSQL URL for the postgresql backend")
+	sqliteSync := flag.String("sqlite-synchronous", "", "SQLite synchronous pragma, full or normal (default: not set, FerretDB's default, which is SQLite's FULL)")
+	idIndex := flag.Bool("sqlite-id-index", true, "index _id with the expression FerretDB queries by (false only to reproduce or measure FerretDB's own behaviour)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
@@ -49,6 +56,7 @@ func main() {
 		Logger:   logger,
 		Handler:  *handler,
 	}
+	var ids *idIndexer
 	switch *handler {
 	case "sqlite":
 		dir, err := filepath.Abs(*sqliteDir)
@@ -60,6 +68,19 @@ func main() {
 			os.Exit(1)
 		}
 		cfg.SQLiteURL = "file:" + dir + "/"
+		switch *sqliteSync {
+		case "":
+		case "full", "normal":
+			// FerretDB adds its defaults (busy_timeout, journal_mode(wal), auto_vacuum) to these.
+			cfg.SQLiteURL += "?_pragma=synchronous(" + *sqliteSync + ")"
+		default:
+			fmt.Fprintf(os.Stderr, "sladesk-ferretdb: unknown -sqlite-synchronous %q (full or normal)\n", *sqliteSync)
+			os.Exit(2)
+		}
+		if *idIndex {
+			ids = newIDIndexer(dir, logger)
+			ids.indexAll() // before FerretDB opens the files
+		}
 	case "postgresql":
 		cfg.PostgreSQLURL = *pgURL
 	default:
@@ -81,7 +102,7 @@ func main() {
 	}
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
-	go serveProxy(ctx, ln, inner, logger)
+	go serveProxy(ctx, ln, inner, logger, ids)
 	fmt.Fprintf(os.Stderr, "sladesk-ferretdb listening on %s (%s backend, writes serialized)\n", *listen, *handler)
 	if err := <-done; err != nil && ctx.Err() == nil {
 		fmt.Fprintf(os.Stderr, "sladesk-ferretdb: %v\n", err)

@@ -9,21 +9,38 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 )
 
 // writeLock lets one write command at a time reach FerretDB, which makes every single-document
 // update atomic, as on MongoDB.
 var writeLock sync.Mutex
 
-// Commands that modify documents (the first key of an OP_MSG body names the command).
-var writeCommands = map[string]bool{
-	"insert": true, "update": true, "delete": true, "findAndModify": true, "findandmodify": true,
+type commandKind int
+
+const (
+	readCommand   commandKind = iota
+	writeCommand              // writes to (and may create) the collection named by its value
+	dropCommand               // drops the collection named by its value
+	dropDBCommand             // dropDatabase
+	renameCommand             // renameCollection
+)
+
+// Commands that run under writeLock (the first key of an OP_MSG body names the command). Those that
+// change which collections exist take it too, so the _id indexer's cache follows them.
+var lockedCommands = map[string]commandKind{
+	"insert": writeCommand, "update": writeCommand, "delete": writeCommand,
+	"findAndModify": writeCommand, "findandmodify": writeCommand,
+	"create": writeCommand, "createIndexes": writeCommand,
+	"drop": dropCommand, "dropDatabase": dropDBCommand, "renameCollection": renameCommand,
 }
 
 const (
-	opMsg          = 2013
-	flagMoreToCome = 1 << 1
-	maxMessage     = 48_000_000
+	opMsg               = 2013
+	flagChecksumPresent = 1 << 0
+	flagMoreToCome      = 1 << 1
+	maxMessage          = 48_000_000
 )
 
 func freeLoopbackAddr() (string, error) {
@@ -35,7 +52,9 @@ func freeLoopbackAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func serveProxy(ctx context.Context, ln net.Listener, upstream string, logger *slog.Logger) {
+// serveProxy relays connections to FerretDB; ids, when not nil, indexes _id of the collections that
+// write commands name.
+func serveProxy(ctx context.Context, ln net.Listener, upstream string, logger *slog.Logger, ids *idIndexer) {
 	go func() {
 		<-ctx.Done()
 		ln.Close()
@@ -49,13 +68,13 @@ func serveProxy(ctx context.Context, ln net.Listener, upstream string, logger *s
 			logger.Warn("accept failed", "error", err)
 			continue
 		}
-		go proxyConn(client, upstream, logger)
+		go proxyConn(client, upstream, logger, ids)
 	}
 }
 
 // proxyConn relays one client connection to its own upstream connection, request by response, as
 // MongoDB drivers speak (a request, then its reply; a reply flagged moreToCome is followed by more).
-func proxyConn(client net.Conn, upstream string, logger *slog.Logger) {
+func proxyConn(client net.Conn, upstream string, logger *slog.Logger, ids *idIndexer) {
 	defer client.Close()
 	var server net.Conn
 	var err error
@@ -78,12 +97,12 @@ func proxyConn(client net.Conn, upstream string, logger *slog.Logger) {
 			}
 			return
 		}
-		write := isWrite(req)
-		if write {
+		kind := commandOf(req)
+		if kind == readCommand {
+			err = relay(req, server, client, nil)
+		} else {
 			writeLock.Lock()
-		}
-		err = relay(req, server, client)
-		if write {
+			err = relay(req, server, client, func() { afterLocked(ids, kind, req) })
 			writeLock.Unlock()
 		}
 		if err != nil {
@@ -93,17 +112,44 @@ func proxyConn(client net.Conn, upstream string, logger *slog.Logger) {
 	}
 }
 
-func relay(req []byte, server, client net.Conn) error {
+// afterLocked keeps the _id indexes up to date after a command that ran under writeLock.
+func afterLocked(ids *idIndexer, kind commandKind, req []byte) {
+	if ids == nil {
+		return
+	}
+	name, db := namespace(req)
+	switch kind {
+	case writeCommand:
+		ids.ensure(db, name)
+	case dropCommand:
+		ids.forget(db, name)
+	case dropDBCommand:
+		ids.forget(db, "")
+	case renameCommand:
+		ids.forgetAll()
+	}
+}
+
+// relay sends a request and copies its reply back; beforeReply (if not nil) runs once FerretDB has
+// answered and before the client sees the answer.
+func relay(req []byte, server, client net.Conn, beforeReply func()) error {
 	if _, err := server.Write(req); err != nil {
 		return err
 	}
 	if opCode(req) == opMsg && flags(req)&flagMoreToCome != 0 {
+		if beforeReply != nil {
+			beforeReply() // FerretDB may not have run it yet; a later write looks again
+		}
 		return nil // the client expects no reply (unacknowledged write)
 	}
 	for {
 		res, err := readMessage(server)
 		if err != nil {
 			return err
+		}
+		if beforeReply != nil {
+			beforeReply()
+			beforeReply = nil
 		}
 		if _, err := client.Write(res); err != nil {
 			return err
@@ -140,21 +186,61 @@ func flags(msg []byte) uint32 {
 	return binary.LittleEndian.Uint32(msg[16:20])
 }
 
-// isWrite reads the command name: OP_MSG = header, flagBits, then a kind-0 section holding the
-// command document, whose first element's key is the command.
-func isWrite(msg []byte) bool {
-	if opCode(msg) != opMsg || len(msg) < 27 || msg[20] != 0 {
-		return false
+// body returns the command document of an OP_MSG: its kind-0 section (header, flagBits, then
+// sections: kind 0 is one BSON document, kind 1 a size-prefixed document sequence).
+func body(msg []byte) []byte {
+	if opCode(msg) != opMsg || len(msg) < 21 {
+		return nil
 	}
-	// msg[21:25] is the document length, msg[25] the first element's type, then its key (a C string).
-	key := msg[26:]
+	end := len(msg)
+	if flags(msg)&flagChecksumPresent != 0 {
+		end -= 4
+	}
+	for i := 20; i+5 <= end; {
+		n := int(binary.LittleEndian.Uint32(msg[i+1 : i+5]))
+		if n < 5 || i+1+n > end {
+			return nil
+		}
+		if msg[i] == 0 {
+			return msg[i+1 : i+1+n]
+		}
+		if msg[i] != 1 {
+			return nil
+		}
+		i += 1 + n
+	}
+	return nil
+}
+
+// commandOf reads the command name, the first element's key of the body, without decoding it.
+func commandOf(msg []byte) commandKind {
+	doc := body(msg)
+	if len(doc) < 6 {
+		return readCommand
+	}
+	// doc[0:4] is the document length, doc[4] the first element's type, then its key (a C string).
+	key := doc[5:]
 	for i, b := range key {
 		if b == 0 {
-			return writeCommands[string(key[:i])]
+			return lockedCommands[string(key[:i])]
 		}
 		if i > 64 {
 			break
 		}
 	}
-	return false
+	return readCommand
+}
+
+// namespace returns the command's value when it is a string (the collection, for the commands we
+// lock) and its $db.
+func namespace(msg []byte) (collection, db string) {
+	doc := bsoncore.Document(body(msg))
+	if len(doc) == 0 {
+		return "", ""
+	}
+	if first, err := doc.IndexErr(0); err == nil {
+		collection, _ = first.Value().StringValueOK()
+	}
+	db, _ = doc.Lookup("$db").StringValueOK()
+	return collection, db
 }

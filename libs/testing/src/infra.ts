@@ -5,7 +5,18 @@
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -117,27 +128,137 @@ function requireGo(what: string): string {
   return go;
 }
 
-/** Identifies the launcher's sources, so a changed launcher is rebuilt instead of taken from the cache. */
+/**
+ * Patches to FerretDB's own source, applied at build time without a copy of FerretDB in this
+ * repository: the build copies the FerretDB module from Go's module cache into its cache folder,
+ * patches the copy there and builds with `-modfile` (a generated go.mod that replaces FerretDB by that
+ * copy). `go build -overlay` would be lighter but refuses to replace files beneath GOMODCACHE. Each
+ * `find` must occur exactly `count` times; otherwise the build fails, so a FerretDB upgrade cannot
+ * silently drop a patch.
+ */
+export const FERRETDB_PATCHES: ReadonlyArray<{
+  file: string;
+  why: string;
+  find: string;
+  replace: string;
+  count: number;
+  append?: string;
+}> = [
+  {
+    file: 'internal/backends/sqlite/collection.go',
+    // FerretDB's TODO (https://github.com/FerretDB/FerretDB/issues/3235, "that logic should exist in one
+    // place") pushes `_id = ?` down to SQLite only when _id is the filter's sole key, so an
+    // optimistic-concurrency update such as {_id, seq} scans the whole table. Every handler (find,
+    // update, findAndModify, delete, count, distinct, aggregate) applies the whole filter again to the
+    // documents the backend returns, so narrowing the query to the _id equality is safe with any
+    // other keys. Query and Explain both carry the check, so explain shows the plan updates get.
+    why: 'push the _id equality down whatever other keys the filter has',
+    find: ['\tif params.Filter.Len() == 1 {', '\t\tv, _ := params.Filter.Get("_id")'].join('\n'),
+    replace: [
+      '\t// sladesk: _id pushdown whatever other keys the filter has (handlers re-apply the whole filter);',
+      '\t// Get panics on a duplicated key, hence the check.',
+      '\tif params.Filter.Len() > 0 && params.Filter.Has("_id") && !sladeskDuplicateKey(params.Filter) {',
+      '\t\tv, _ := params.Filter.Get("_id")',
+    ].join('\n'),
+    count: 2, // Query and Explain
+    append: [
+      '',
+      '// sladeskDuplicateKey reports whether a key occurs twice in d (added by the SLA Desk build).',
+      'func sladeskDuplicateKey(d *types.Document) bool {',
+      '\t_, dup := d.FindDuplicateKey()',
+      '\treturn dup',
+      '}',
+      '',
+    ].join('\n'),
+  },
+];
+
+const launcherDir = (): string => join(workspaceRoot(), 'tools', 'ferretdb');
+
+/**
+ * Identifies the launcher's sources and FerretDB patches, so a changed launcher is rebuilt instead of
+ * taken from the cache.
+ */
 function launcherRevision(): string {
-  const dir = join(workspaceRoot(), 'tools', 'ferretdb');
+  const dir = launcherDir();
   const hash = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', 'main.go', 'proxy.go']) hash.update(readFileSync(join(dir, f)));
+  const files = readdirSync(dir)
+    .filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go'))
+    .sort();
+  for (const f of files) hash.update(`${f}\0${readFileSync(join(dir, f), 'utf8')}\0`);
+  hash.update(JSON.stringify(FERRETDB_PATCHES));
   return hash.digest('hex').slice(0, 12);
+}
+
+/** Applies FERRETDB_PATCHES to `source` (the text of `file`); throws when a patch no longer fits. */
+export function patchFerretdbSource(file: string, source: string): string {
+  let text = source;
+  for (const p of FERRETDB_PATCHES.filter((x) => x.file === file)) {
+    const found = text.split(p.find).length - 1;
+    if (found !== p.count) {
+      throw new Error(
+        `FerretDB ${FERRETDB_VERSION} patch "${p.why}" expects its text ${p.count} time(s) in ${file}, found ${found}: ` +
+          'FerretDB changed; update FERRETDB_PATCHES in libs/testing/src/infra.ts (or drop the patch if FerretDB fixed it).',
+      );
+    }
+    text = text.split(p.find).join(p.replace) + (p.append ?? '');
+  }
+  return text;
+}
+
+/** Copies a folder (files writable, so the cache can be cleaned with `rm -r`). */
+function copyTree(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    if (e.isDirectory()) copyTree(join(from, e.name), join(to, e.name));
+    else if (e.isFile()) {
+      copyFileSync(join(from, e.name), join(to, e.name));
+      chmodSync(join(to, e.name), 0o644);
+    }
+  }
+}
+
+/**
+ * Prepares the patched FerretDB in `workDir` (ferretdb-src/, the module's files with FERRETDB_PATCHES
+ * applied) and a go.mod replacing FerretDB by it; returns that go.mod's path, for `go build -modfile`.
+ */
+async function writePatchedFerretdb(go: string, workDir: string): Promise<string> {
+  const opts = { cwd: launcherDir(), env: process.env, maxBuffer: 16 * 1024 * 1024 };
+  const { stdout } = await run(go, ['mod', 'download', '-json', 'github.com/FerretDB/FerretDB'], opts);
+  const moduleDir = (JSON.parse(stdout) as { Dir?: string }).Dir;
+  if (!moduleDir) throw new Error(`go mod download gave no folder for FerretDB: ${stdout}`);
+  const src = join(workDir, 'ferretdb-src');
+  copyTree(moduleDir, src);
+  for (const file of [...new Set(FERRETDB_PATCHES.map((p) => p.file))]) {
+    writeFileSync(join(src, file), patchFerretdbSource(file, readFileSync(join(moduleDir, file), 'utf8')));
+  }
+  const modfile = join(workDir, 'build.mod');
+  copyFileSync(join(launcherDir(), 'go.mod'), modfile);
+  copyFileSync(join(launcherDir(), 'go.sum'), join(workDir, 'build.sum')); // -modfile reads x.sum beside x.mod
+  await run(go, ['mod', 'edit', `-replace=github.com/FerretDB/FerretDB=${src}`, modfile], opts);
+  return modfile;
 }
 
 /** Path of our FerretDB binary, built from tools/ferretdb on first use (about 2 minutes on 2 cores). */
 export async function ensureFerretdbBinary(log: Log = () => undefined): Promise<string> {
-  const bin = join(cacheDir(), `ferretdb-${FERRETDB_VERSION}-${launcherRevision()}`, 'sladesk-ferretdb');
+  const dir = join(cacheDir(), `ferretdb-${FERRETDB_VERSION}-${launcherRevision()}`);
+  const bin = join(dir, 'sladesk-ferretdb');
   if (existsSync(bin)) return bin;
   const go = requireGo('FerretDB');
-  mkdirSync(dirname(bin), { recursive: true });
   log(`building FerretDB ${FERRETDB_VERSION} into ${bin} (first time only, ~2 min)…`);
   const started = Date.now();
-  await run(go, ['build', '-o', bin, '.'], {
-    cwd: join(workspaceRoot(), 'tools', 'ferretdb'),
+  // Each build works in its own folder (two test runs may build at once) and renames its binary into
+  // place, so an interrupted build never leaves one behind; the folder is kept when the build fails.
+  mkdirSync(dir, { recursive: true });
+  const workDir = mkdtempSync(join(dir, 'build-'));
+  const modfile = await writePatchedFerretdb(go, workDir);
+  await run(go, ['build', `-modfile=${modfile}`, '-o', join(workDir, 'sladesk-ferretdb'), '.'], {
+    cwd: launcherDir(),
     env: { ...process.env, CGO_ENABLED: '0' },
     maxBuffer: 64 * 1024 * 1024,
   });
+  renameSync(join(workDir, 'sladesk-ferretdb'), bin);
+  rmSync(workDir, { recursive: true, force: true });
   log(`FerretDB built in ${Math.round((Date.now() - started) / 1000)} s`);
   return bin;
 }
@@ -192,13 +313,24 @@ async function startServer(
   return managed(child, url(port), port);
 }
 
+export interface FerretdbStartOptions extends StartOptions {
+  /** SQLite's `synchronous` pragma; default: not set (FerretDB's default, SQLite's FULL). */
+  sqliteSynchronous?: 'full' | 'normal';
+  /** false: no _id expression index (tools/ferretdb/idindex.go), only to reproduce FerretDB's own plans. */
+  idIndex?: boolean;
+}
+
 /** Starts FerretDB on the SQLite backend with its data in `dataDir`. */
-export async function startFerretdb(opts: StartOptions): Promise<ManagedProcess> {
+export async function startFerretdb(opts: FerretdbStartOptions): Promise<ManagedProcess> {
   const bin = await ensureFerretdbBinary(opts.log);
+  const extra = [
+    ...(opts.sqliteSynchronous ? ['-sqlite-synchronous', opts.sqliteSynchronous] : []),
+    ...(opts.idIndex === false ? ['-sqlite-id-index=false'] : []),
+  ];
   return startServer(
     'FerretDB',
     bin,
-    (port) => ['-listen', `127.0.0.1:${port}`, '-sqlite-dir', opts.dataDir],
+    (port) => ['-listen', `127.0.0.1:${port}`, '-sqlite-dir', opts.dataDir, ...extra],
     opts,
     (port) => `mongodb://127.0.0.1:${port}`,
     30_000,
