@@ -18,6 +18,17 @@ export interface StreamSettings {
   maxAgeSeconds?: number;
   /** Window in which JetStream drops a re-published `Nats-Msg-Id`. */
   duplicateWindowSeconds?: number;
+  /** Copies of every stream in a NATS cluster (R3 on three nodes); default SLADESK_STREAM_REPLICAS, else 1. */
+  replicas?: number;
+}
+
+/** SLADESK_STREAM_REPLICAS: 1 on a single server, 3 on a three-node cluster (at most 5, JetStream's limit). */
+export function streamReplicas(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.SLADESK_STREAM_REPLICAS;
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error(`SLADESK_STREAM_REPLICAS must be an integer from 1 to 5, got "${raw}"`);
+  return n;
 }
 
 const encoder = new TextEncoder();
@@ -56,6 +67,7 @@ export class NatsBus {
         retention: RetentionPolicy.Limits,
         max_age: maxAge,
         duplicate_window: duplicateWindow,
+        num_replicas: settings.replicas ?? streamReplicas(),
       };
       try {
         await this.jsm.streams.info(name);

@@ -25,8 +25,13 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export const FERRETDB_VERSION = 'v1.24.2';
-/** Built only when no `nats-server` is installed; 2.10 is the oldest line with every feature we use. */
-export const NATS_SERVER_VERSION = 'v2.10.29';
+/**
+ * The nats-server we build from the Go module proxy and cache (NATS_SERVER_BIN wins). At least 2.12.3:
+ * Jepsen's 2025 analysis of 2.12.1 showed a crash losing acknowledged writes under the default fsync
+ * interval; our servers run with `sync_interval: always` (see natsServerConfig).
+ */
+export const NATS_SERVER_VERSION = 'v2.15.3';
+export const NATS_SERVER_MIN_VERSION = '2.12.3';
 export const cacheDir = (): string => process.env.SLADESK_CACHE_DIR ?? join(homedir(), '.cache', 'sladesk');
 
 export type Log = (line: string) => void;
@@ -263,23 +268,61 @@ export async function ensureFerretdbBinary(log: Log = () => undefined): Promise<
   return bin;
 }
 
-/** A `nats-server`: the installed one, else one built from the Go module proxy into the cache. */
+/**
+ * The `nats-server` to run: NATS_SERVER_BIN, else NATS_SERVER_VERSION built once from the Go module proxy
+ * into the cache (~1.5 min), else, only when that build fails, an installed `nats-server` (Debian's is
+ * 2.9, older than NATS_SERVER_MIN_VERSION: a warning says so).
+ */
 export async function ensureNatsServerBinary(log: Log = () => undefined): Promise<string> {
   const explicit = process.env.NATS_SERVER_BIN;
   if (explicit) return explicit;
-  const installed = which('nats-server');
-  if (installed) return installed;
   const dir = join(cacheDir(), `nats-server-${NATS_SERVER_VERSION}`);
   const bin = join(dir, 'nats-server');
   if (existsSync(bin)) return bin;
-  const go = requireGo('nats-server');
-  log(`building nats-server ${NATS_SERVER_VERSION} into ${dir} (first time only)…`);
-  await run(go, ['install', `github.com/nats-io/nats-server/v2@${NATS_SERVER_VERSION}`], {
-    env: { ...process.env, GOBIN: dir, CGO_ENABLED: '0' },
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return bin;
+  try {
+    const go = requireGo('nats-server');
+    log(`building nats-server ${NATS_SERVER_VERSION} into ${dir} (first time only, ~1.5 min)…`);
+    const started = Date.now();
+    // As for FerretDB: a build folder of its own, renamed into place, so two builds never collide.
+    mkdirSync(dir, { recursive: true });
+    const workDir = mkdtempSync(join(dir, 'build-'));
+    await run(go, ['install', `github.com/nats-io/nats-server/v2@${NATS_SERVER_VERSION}`], {
+      cwd: workDir,
+      env: { ...process.env, GOBIN: workDir, CGO_ENABLED: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    renameSync(join(workDir, 'nats-server'), bin);
+    rmSync(workDir, { recursive: true, force: true });
+    log(`nats-server built in ${Math.round((Date.now() - started) / 1000)} s`);
+    return bin;
+  } catch (e) {
+    const installed = which('nats-server');
+    if (!installed) throw e;
+    log(
+      `could not build nats-server ${NATS_SERVER_VERSION} (${(e as Error).message.split('\n')[0]}); using ${installed} instead. ` +
+        `Versions before ${NATS_SERVER_MIN_VERSION} may lose acknowledged JetStream writes on a crash.`,
+    );
+    return installed;
+  }
 }
+
+const natsVersions = new Map<string, string>();
+/** `2.15.3` for the binary at `bin` (asked once per binary). */
+export async function natsServerVersion(bin: string): Promise<string> {
+  let v = natsVersions.get(bin);
+  if (!v) {
+    const { stdout } = await run(bin, ['--version']);
+    v = /v?(\d+\.\d+\.\d+)/.exec(stdout)?.[1] ?? '0.0.0';
+    natsVersions.set(bin, v);
+  }
+  return v;
+}
+
+const versionAtLeast = (v: string, min: string): boolean => {
+  const [a, b] = [v, min].map((s) => s.split('.').map(Number));
+  for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  return true;
+};
 
 export interface StartOptions {
   dataDir: string;
@@ -337,15 +380,161 @@ export async function startFerretdb(opts: FerretdbStartOptions): Promise<Managed
   );
 }
 
-/** Starts a NATS server with JetStream (file storage in `dataDir`). */
-export async function startNatsServer(opts: StartOptions): Promise<ManagedProcess> {
+export interface NatsStartOptions extends StartOptions {
+  /** `server_name` (needed in a cluster; default: nats-<port>). */
+  serverName?: string;
+  /** HTTP monitoring port (/varz, /healthz); default none. */
+  httpPort?: number;
+  /** Join a cluster: this node's route port and every node's route port (its own may be included). */
+  cluster?: { name: string; port: number; routes: number[] };
+}
+
+/**
+ * The configuration file of one server: loopback only, JetStream on disk in `storeDir`, fsync after every
+ * write (`sync_interval: always`, which the CLI cannot set), optionally a cluster node. Servers before
+ * 2.10 do not know sync_interval; they get none (ensureNatsServerBinary warned about them).
+ */
+export function natsServerConfig(o: {
+  port: number;
+  storeDir: string;
+  serverName: string;
+  httpPort?: number;
+  cluster?: NatsStartOptions['cluster'];
+  syncAlways?: boolean;
+}): string {
+  const lines = [
+    '# Written by libs/testing/src/infra.ts (startNatsServer); regenerated at every start.',
+    `listen: 127.0.0.1:${o.port}`,
+    `server_name: ${JSON.stringify(o.serverName)}`,
+    `jetstream {\n  store_dir: ${JSON.stringify(o.storeDir)}${o.syncAlways === false ? '' : '\n  sync_interval: always'}\n}`,
+  ];
+  if (o.httpPort) lines.push(`http: 127.0.0.1:${o.httpPort}`);
+  if (o.cluster) {
+    const routes = o.cluster.routes.filter((p) => p !== o.cluster!.port).map((p) => `nats-route://127.0.0.1:${p}`);
+    lines.push(
+      `cluster {\n  name: ${JSON.stringify(o.cluster.name)}\n  listen: 127.0.0.1:${o.cluster.port}\n  routes: [${routes.join(', ')}]\n}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Starts a NATS server with JetStream (file storage in `dataDir`, fsync always) from a configuration
+ * file written into `dataDir`. Starting it again with the same `dataDir` and port resumes its streams.
+ */
+export async function startNatsServer(opts: NatsStartOptions): Promise<ManagedProcess> {
   const bin = await ensureNatsServerBinary(opts.log);
+  const syncAlways = versionAtLeast(await natsServerVersion(bin), '2.10.0');
+  const conf = join(opts.dataDir, 'nats-server.conf');
   return startServer(
     'nats-server',
     bin,
-    (port) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', opts.dataDir],
+    (port) => {
+      const text = natsServerConfig({
+        port,
+        storeDir: opts.dataDir,
+        serverName: opts.serverName ?? `nats-${port}`,
+        httpPort: opts.httpPort,
+        cluster: opts.cluster,
+        syncAlways,
+      });
+      writeFileSync(conf, text);
+      return ['-c', conf];
+    },
     opts,
     (port) => `nats://127.0.0.1:${port}`,
     15_000,
   );
+}
+
+export interface NatsClusterNode {
+  name: string;
+  port: number;
+  clusterPort: number;
+  httpPort: number;
+  dataDir: string;
+  url: string;
+  /** The running process, undefined while the node is down. */
+  process?: ManagedProcess;
+}
+
+export interface NatsCluster {
+  /** Every node's client URL, comma-separated (what NATS_URL takes). */
+  url: string;
+  nodes: NatsClusterNode[];
+  /** SIGKILLs node i. */
+  kill(i: number): Promise<void>;
+  /** Starts node i again (same ports and data), resolving once it is healthy. */
+  start(i: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Resolves once the node's /healthz says JetStream is up and current (meta leader known, streams caught up). */
+export async function waitForNatsHealthy(httpPort: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${httpPort}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+      last = `${res.status} ${await res.text()}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`nats-server on monitoring port ${httpPort} not healthy within ${timeoutMs} ms: ${last}`);
+}
+
+/**
+ * A JetStream cluster of `size` nodes (default 3) on loopback ports, each with its data in
+ * `<dataDir>/<name>`; resolves once every node reports healthy. Streams get their replicas from
+ * whoever creates them (SLADESK_STREAM_REPLICAS for the services).
+ */
+export async function startNatsCluster(opts: { dataDir: string; size?: number; name?: string; log?: Log; output?: NodeJS.WritableStream }): Promise<NatsCluster> {
+  const size = opts.size ?? 3;
+  const name = opts.name ?? 'sladesk';
+  const nodes: NatsClusterNode[] = [];
+  for (let i = 0; i < size; i++) {
+    const [port, clusterPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    const nodeName = `${name}-n${i + 1}`;
+    nodes.push({ name: nodeName, port, clusterPort, httpPort, dataDir: join(opts.dataDir, nodeName), url: `nats://127.0.0.1:${port}` });
+  }
+  const routes = nodes.map((n) => n.clusterPort);
+  const start = async (i: number) => {
+    const n = nodes[i];
+    n.process = await startNatsServer({
+      dataDir: n.dataDir,
+      port: n.port,
+      serverName: n.name,
+      httpPort: n.httpPort,
+      cluster: { name, port: n.clusterPort, routes },
+      log: opts.log,
+      output: opts.output,
+    });
+  };
+  const cluster: NatsCluster = {
+    url: nodes.map((n) => n.url).join(','),
+    nodes,
+    async kill(i) {
+      await nodes[i].process?.kill();
+      nodes[i].process = undefined;
+    },
+    async start(i) {
+      await start(i);
+      await waitForNatsHealthy(nodes[i].httpPort, 60_000);
+    },
+    async stop() {
+      await Promise.all(nodes.map((n) => n.process?.stop()));
+      for (const n of nodes) n.process = undefined;
+    },
+  };
+  try {
+    await Promise.all(nodes.map((_, i) => start(i)));
+    await Promise.all(nodes.map((n) => waitForNatsHealthy(n.httpPort, 60_000)));
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+  return cluster;
 }

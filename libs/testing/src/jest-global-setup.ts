@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManagedProcess, startFerretdb, workspaceRoot } from './infra';
+import { ensureNatsServerBinary, ManagedProcess, startFerretdb, workspaceRoot } from './infra';
 
 declare global {
   var __SLADESK_FERRETDB__: ManagedProcess | undefined;
@@ -16,6 +16,8 @@ export default async function globalSetup(): Promise<void> {
   if (!process.env.SLADESK_SKIP_BUILD) {
     execFileSync(process.execPath, [join(workspaceRoot(), 'tools', 'scripts', 'build.mjs')], { stdio: 'inherit' });
   }
+  // Built once (and cached) here rather than inside the first test file's hook timeout.
+  await ensureNatsServerBinary((line) => console.log(line));
   if (!process.env.MONGO_URL) {
     const server = await startFerretdb({ dataDir: mkdtempSync(join(tmpdir(), 'sladesk-ferretdb-')) });
     globalThis.__SLADESK_FERRETDB__ = server;
