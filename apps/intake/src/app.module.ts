@@ -28,6 +28,7 @@ import { CaseRepository } from './cases/case.repository';
 import { Case, CaseSchema, Counter, CounterSchema, TimelineBucket, TimelineBucketSchema } from './cases/case.schema';
 import { TimelineStore } from './cases/timeline/timeline.store';
 import { Key, Keys, KeySchema } from './common/keys';
+import { KeysBackfill } from './common/keys-backfill';
 import { DeliveryLogEntry, DeliveryLogEntrySchema } from './channels/delivery/delivery.schema';
 import { ChangeStatusMessageController } from './cases/change-status/change-status.message.controller';
 import { ChangeStatusService } from './cases/change-status/change-status.service';
@@ -143,6 +144,7 @@ export class IntakeModule implements OnModuleInit {
           }),
         },
         Keys,
+        KeysBackfill,
         TimelineStore,
         CaseRepository,
         AccountRepository,

@@ -71,7 +71,7 @@ export class TimelineStore {
   async entry(c: Case, seq: number): Promise<TimelineEntry | undefined> {
     const inTail = c.timeline.find((e) => e.seq === seq);
     if (inTail) return inTail;
-    const ref = c.timelineBuckets.find((b) => b.from <= seq && seq <= b.to);
+    const ref = (c.timelineBuckets ?? []).find((b) => b.from <= seq && seq <= b.to);
     if (!ref) return undefined;
     return (await this.bucket(ref)).find((e) => e.seq === seq);
   }
@@ -101,12 +101,12 @@ export class TimelineStore {
 
   /** Every entry in order, one bucket at a time (chain verification). */
   async *all(c: Case): AsyncGenerator<TimelineEntry> {
-    for (const ref of [...c.timelineBuckets].sort((a, b) => a.from - b.from)) yield* await this.bucket(ref);
+    for (const ref of [...(c.timelineBuckets ?? [])].sort((a, b) => a.from - b.from)) yield* await this.bucket(ref);
     yield* c.timeline;
   }
 
   private async chunkAt(c: Case, seq: number): Promise<TimelineEntry[]> {
-    const ref = c.timelineBuckets.find((b) => b.from <= seq && seq <= b.to);
+    const ref = (c.timelineBuckets ?? []).find((b) => b.from <= seq && seq <= b.to);
     return ref ? this.bucket(ref) : c.timeline;
   }
 
