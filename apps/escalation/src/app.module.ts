@@ -1,12 +1,13 @@
 import { healthController, loggerModule, MessagingModule, mongoHealthCheck, mongoModule, OutboxRelay, ServiceRuntime } from '@sladesk/messaging';
 import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { getModelToken, MongooseModule } from '@nestjs/mongoose';
-import { ScheduleModule } from '@nestjs/schedule';
 import { Model, Schema } from 'mongoose';
 import { createTransport } from 'nodemailer';
 import { CaseEventsMessageController } from './cases/case-events.message.controller';
+import { CaseProjection } from './cases/case-projection.service';
 import { CaseState, CaseStateSchema } from './cases/case-state.schema';
 import { EscalationRulesService } from './cases/escalation-rules.service';
+import { UnresolvedClock } from './cases/unresolved-clock';
 import { EscalationEnv } from './config';
 import { DirAccount, DirAccountSchema, DirStaff, DirStaffSchema } from './directory/directory.schema';
 import { DirectoryService } from './directory/directory.service';
@@ -15,6 +16,9 @@ import { EscalationService } from './escalations/escalation.service';
 import { EscalationsMessageController } from './escalations/escalations.message.controller';
 import { RoutingService } from './escalations/routing.service';
 import { Incident, IncidentSchema } from './incidents/incident.schema';
+import { DUE_BUCKETS, DueIndexes, EscDueBucketSchema } from './keyed/due-indexes';
+import { ID_SETS, IdSets, IdSetSchema } from './keyed/id-sets';
+import { RepairService } from './keyed/repair.service';
 import { IncidentService } from './incidents/incident.service';
 import { IncidentsMessageController } from './incidents/incidents.message.controller';
 import { Notification, NotificationSchema } from './notifications/notification.schema';
@@ -39,7 +43,6 @@ export class EscalationModule implements OnModuleInit {
         MessagingModule.forRuntime(runtime),
         loggerModule('escalation', config.LOG_LEVEL),
         mongoModule(config),
-        ScheduleModule.forRoot(),
         MongooseModule.forFeature([
           { name: DirAccount.name, schema: DirAccountSchema },
           { name: DirStaff.name, schema: DirStaffSchema },
@@ -49,6 +52,8 @@ export class EscalationModule implements OnModuleInit {
           { name: Notification.name, schema: NotificationSchema },
           { name: Incident.name, schema: IncidentSchema },
           { name: 'RoundRobin', schema: CounterSchema },
+          { name: ID_SETS, schema: IdSetSchema },
+          { name: DUE_BUCKETS, schema: EscDueBucketSchema },
         ]),
       ],
       controllers: [healthController('escalation'), CaseEventsMessageController, EscalationsMessageController, IncidentsMessageController],
@@ -61,13 +66,18 @@ export class EscalationModule implements OnModuleInit {
           inject: [getModelToken(Escalation.name), getModelToken(Notification.name), getModelToken(Incident.name)],
           useFactory: (...models: Model<never>[]) => models,
         },
+        IdSets,
+        DueIndexes,
         DirectoryService,
         PolicyService,
+        UnresolvedClock,
+        CaseProjection,
         RoutingService,
         NotificationService,
         EscalationService,
         EscalationRulesService,
         IncidentService,
+        RepairService,
         TickerService,
       ],
     };

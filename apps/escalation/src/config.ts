@@ -28,6 +28,13 @@ export class EscalationEnv extends ServiceEnv {
   @Type(() => Number) @IsInt() @Min(50)
   SLADESK_ESCALATION_TICK_MS: number = 1000;
 
+  /**
+   * How often the background repair re-indexes overdue items the due-time indexes missed (it reads
+   * whole collections on FerretDB, so it is kept rare).
+   */
+  @Type(() => Number) @IsInt() @Min(1000)
+  SLADESK_ESCALATION_REPAIR_MS: number = 900_000;
+
   /** Delivery attempts before a notification is marked failed. */
   @Type(() => Number) @IsInt() @Min(1)
   SLADESK_NOTIFY_MAX_ATTEMPTS: number = 5;

@@ -1,52 +1,60 @@
+import { SingleFlight } from '@sladesk/messaging';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import { EscalationRulesService } from './cases/escalation-rules.service';
 import { EscalationEnv } from './config';
 import { EscalationService } from './escalations/escalation.service';
+import { RepairService } from './keyed/repair.service';
 import { NotificationService } from './notifications/notification.service';
 
 /**
  * The clock of the escalation service: sends due notifications, acts on unacknowledged escalations
- * and on cases unresolved for too long. Everything it acts on is in MongoDB with its due time, and
- * each action is claimed by a conditional update, so a restart or a second instance loses and
- * duplicates nothing.
+ * and on cases unresolved for too long. It finds them in due-time indexes read by `_id` (a few reads
+ * per pass whatever the size of the collections), and each action is claimed by a conditional
+ * update, so a restart or a second instance loses and duplicates nothing. A much slower background
+ * pass (RepairService, every SLADESK_ESCALATION_REPAIR_MS) re-indexes anything overdue the indexes missed.
  */
 @Injectable()
 export class TickerService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TickerService.name);
-  private running?: Promise<void>;
+  private readonly ticks: SingleFlight;
+  private readonly repairs: SingleFlight;
 
   constructor(
-    private readonly config: EscalationEnv,
-    private readonly scheduler: SchedulerRegistry,
+    config: EscalationEnv,
     private readonly notifications: NotificationService,
     private readonly escalations: EscalationService,
     private readonly rules: EscalationRulesService,
-  ) {}
+    private readonly repair: RepairService,
+  ) {
+    this.ticks = new SingleFlight(() => this.tick(), { name: 'escalation tick', intervalMs: config.SLADESK_ESCALATION_TICK_MS, logger: this.logger });
+    // Not at start (SingleFlight's first pass): a service that restarts often must not scan each time.
+    let started = false;
+    const repairPass = () => (started ? this.repair.run() : Promise.resolve((started = true)));
+    this.repairs = new SingleFlight(repairPass, { name: 'escalation repair', intervalMs: config.SLADESK_ESCALATION_REPAIR_MS, logger: this.logger });
+  }
 
   onApplicationBootstrap(): void {
-    const timer = setInterval(() => void this.tick(), this.config.SLADESK_ESCALATION_TICK_MS);
-    this.scheduler.addInterval('escalation-tick', timer);
+    this.ticks.start();
+    this.repairs.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.scheduler.doesExist('interval', 'escalation-tick')) this.scheduler.deleteInterval('escalation-tick');
-    await this.running;
+    await Promise.all([this.ticks.stop(), this.repairs.stop()]);
   }
 
-  /** One pass; passes never overlap. */
-  tick(): Promise<void> {
-    this.running ??= (async () => {
+  /** One pass over the three indexes; one failing does not hold up the others. */
+  async tick(now = new Date()): Promise<void> {
+    const steps: [string, () => Promise<unknown>][] = [
+      ['acknowledgement timeouts', () => this.escalations.handleAckTimeouts(now)],
+      ['unresolved cases', () => this.rules.handleUnresolved(now)],
+      ['due notifications', () => this.notifications.dispatchDue(now)],
+    ];
+    for (const [what, step] of steps) {
       try {
-        await this.escalations.handleAckTimeouts();
-        await this.rules.handleUnresolved();
-        await this.notifications.dispatchDue();
+        await step();
       } catch (e) {
-        this.logger.warn(`tick failed, will retry: ${(e as Error).message}`);
-      } finally {
-        this.running = undefined;
+        this.logger.warn(`${what} failed, will retry: ${(e as Error).message}`);
       }
-    })();
-    return this.running;
+    }
   }
 }

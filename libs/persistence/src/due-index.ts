@@ -33,16 +33,23 @@ export interface DueIndexOptions {
   maxBucketsPerCall?: number;
 }
 
-/** One id that is due, and the bucket that holds it (pass it back to `done`). */
+/** One id that is due, when it was scheduled, and the bucket that holds it (pass it back to `done`). */
 export interface DueEntry {
   id: string;
   dueAt: Date;
+  scheduledAt: Date;
   bucket: string;
+}
+
+/** Stored per id: due time and scheduling time (ms). */
+interface Slot {
+  d: number;
+  s: number;
 }
 
 interface BucketDoc {
   _id: string;
-  ids?: Record<string, number>;
+  ids?: Record<string, Slot>;
   at?: number;
 }
 
@@ -53,14 +60,16 @@ const PARALLEL_READS = 16;
  * (FerretDB), reading what is due costs a few `findById`s whatever the size of the collections it
  * points into.
  *
- * Documents: one per time bucket, `_id = <name>|<bucket start ISO>`, holding `ids: { <id>: dueAtMs }`,
+ * Documents: one per time bucket, `_id = <name>|<bucket start ISO>`, holding `ids: { <id>: { d: dueAtMs,
+ * s: scheduledAtMs } }`,
  * and a low-water mark `<name>|lwm` below which every bucket is empty. `due(now)` reads the buckets
  * from the mark up to now by `_id` and moves the mark past the leading ones that are over and empty.
  *
  * The index is a hint, the documents it points at are the truth: write the entry before (or in the
- * same logical step as) the state that needs it, and let the consumer drop an entry whose document no
- * longer needs action. Several instances may read the same entries; their claims (conditional updates)
- * decide who acts. `done` removes an entry only if it still has the due time that was read, so a
+ * same logical step as) the state that needs it, and let the consumer drop an entry whose document
+ * does not need action — once the entry is `settled`: a younger one may point at a document its
+ * writer has not written yet. Several instances may read the same entries; their claims (conditional
+ * updates) decide who acts. `done` removes an entry only if it is still the one that was read, so a
  * re-schedule into the same bucket is never lost.
  */
 export class DueIndex {
@@ -84,14 +93,15 @@ export class DueIndex {
   async schedule(id: string, dueAt: Date, now = new Date()): Promise<void> {
     // Long overdue: into a bucket the low-water mark cannot have passed yet (see `graceMs`).
     const at = Math.max(dueAt.getTime(), now.getTime() - this.graceMs / 2);
-    await this.upsert(this.key(this.bucketOf(at)), { $set: { [`ids.${encodeFieldKey(id)}`]: dueAt.getTime() } });
+    const slot: Slot = { d: dueAt.getTime(), s: now.getTime() };
+    await this.upsert(this.key(this.bucketOf(at)), { $set: { [`ids.${encodeFieldKey(id)}`]: slot } });
   }
 
   /** Best effort: removes the entry of `id` at `dueAt` (a stale entry is dropped by its consumer anyway). */
   async cancel(id: string, dueAt: Date): Promise<void> {
     const field = `ids.${encodeFieldKey(id)}`;
     await this.collection.updateOne(
-      { _id: this.key(this.bucketOf(dueAt.getTime())), [field]: dueAt.getTime() } as object,
+      { _id: this.key(this.bucketOf(dueAt.getTime())), [`${field}.d`]: dueAt.getTime() } as object,
       { $unset: { [field]: '' } },
     );
   }
@@ -99,7 +109,19 @@ export class DueIndex {
   /** The entry was handled (or found stale): remove it, unless it was re-scheduled meanwhile. */
   async done(entry: DueEntry): Promise<void> {
     const field = `ids.${encodeFieldKey(entry.id)}`;
-    await this.collection.updateOne({ _id: entry.bucket, [field]: entry.dueAt.getTime() } as object, { $unset: { [field]: '' } });
+    await this.collection.updateOne(
+      { _id: entry.bucket, [`${field}.d`]: entry.dueAt.getTime(), [`${field}.s`]: entry.scheduledAt.getTime() } as object,
+      { $unset: { [field]: '' } },
+    );
+  }
+
+  /**
+   * Whether an entry is old enough that its writer has surely written the state it was scheduled for
+   * (default: a minute after scheduling). Drop a settled entry whose document needs nothing; keep a
+   * younger one for the next pass.
+   */
+  static settled(entry: DueEntry, now = new Date(), afterMs = 60_000): boolean {
+    return now.getTime() - entry.scheduledAt.getTime() >= afterMs;
   }
 
   /** Up to `limit` entries due at or before `now`, oldest buckets first. */
@@ -127,7 +149,9 @@ export class DueIndex {
           return;
         }
         leading = false;
-        for (const [k, ms] of ids) if (ms <= t) out.push({ id: decodeFieldKey(k), dueAt: new Date(ms), bucket: this.key(start) });
+        for (const [k, slot] of ids) {
+          if (slot.d <= t) out.push({ id: decodeFieldKey(k), dueAt: new Date(slot.d), scheduledAt: new Date(slot.s), bucket: this.key(start) });
+        }
       });
     }
     if (advanceTo > mark) {

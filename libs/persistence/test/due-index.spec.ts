@@ -1,21 +1,21 @@
-import { DueIndex, DueBucketSchema, decodeFieldKey, encodeFieldKey, openConnection } from '../src';
+import { DueIndex, decodeFieldKey, encodeFieldKey, openConnection } from '../src';
 import { testMongoUrl } from '@sladesk/testing';
-import { Connection, Model } from 'mongoose';
+import { Collection, Connection } from 'mongoose';
 
 const MIN = 60_000;
 const at = (iso: string) => new Date(iso);
 
 describe(DueIndex.name, () => {
   let conn: Connection;
-  let model: Model<unknown>;
+  let collection: Collection;
   let n = 0;
   const fresh = (over: Partial<ConstructorParameters<typeof DueIndex>[1]> = {}) =>
-    new DueIndex(model.collection, { name: `t${++n}`, ...over });
-  const docs = (name: string) => model.collection.find({ _id: { $regex: `^${name}\\|` } } as object).toArray();
+    new DueIndex(collection, { name: `t${++n}`, ...over });
+  const docs = (name: string) => collection.find({ _id: { $regex: `^${name}\\|` } } as object).toArray();
 
   beforeAll(async () => {
     conn = await openConnection({ url: testMongoUrl('due_index') });
-    model = conn.model('DueBucket', DueBucketSchema, 'due');
+    collection = conn.collection('due');
   });
 
   afterAll(async () => {
@@ -49,6 +49,16 @@ describe(DueIndex.name, () => {
     await index.schedule('n', at('2026-03-02T11:00:05Z'), now); // a retry, same minute
     await index.done(entry);
     expect(await index.due(at('2026-03-02T11:00:06Z'))).toEqual([expect.objectContaining({ id: 'n', dueAt: at('2026-03-02T11:00:05Z') })]);
+  });
+
+  it('says when an entry is settled: old enough that its writer has written what it points at', async () => {
+    const index = fresh();
+    const scheduled = at('2026-03-02T11:30:00Z');
+    await index.schedule('s', scheduled, scheduled);
+    const [entry] = await index.due(at('2026-03-02T11:30:01Z'));
+    expect(entry.scheduledAt).toEqual(scheduled);
+    expect(DueIndex.settled(entry, at('2026-03-02T11:30:30Z'))).toBe(false);
+    expect(DueIndex.settled(entry, at('2026-03-02T11:31:00Z'))).toBe(true);
   });
 
   it('cancels an entry', async () => {
@@ -104,7 +114,7 @@ describe(DueIndex.name, () => {
 
   it('gives two readers the same entries (their claims decide), and loses none under concurrent schedules', async () => {
     const a = fresh();
-    const b = new DueIndex(model.collection, { name: `t${n}` });
+    const b = new DueIndex(collection, { name: `t${n}` });
     const now = at('2026-03-02T16:00:00Z');
     await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).schedule(`k${i}`, new Date(now.getTime() + (i % 3) * 20_000), now)));
     const later = new Date(now.getTime() + 2 * MIN);

@@ -12,24 +12,18 @@ import {
   SlaWarningPayload,
   StaffPayload,
 } from '@sladesk/contracts';
-import { applyOnce } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { Model } from 'mongoose';
 import { DirectoryService } from '../directory/directory.service';
-import { EscalationService } from '../escalations/escalation.service';
-import { CaseState } from './case-state.schema';
+import { factOfAssigned, factOfOpened, factOfReclassified, factOfReopened, factOfResolved, factOfStatus } from './case-facts';
 import { EscalationRulesService } from './escalation-rules.service';
 
-/** Translates the events escalation listens to into rule and read-model calls. */
+/** Translates the events escalation listens to into facts for the rules and the directory. */
 @Controller()
 export class CaseEventsMessageController {
   constructor(
     private readonly rules: EscalationRulesService,
     private readonly directory: DirectoryService,
-    private readonly escalations: EscalationService,
-    @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
   ) {}
 
   @EventPattern(Events.AccountCreated)
@@ -54,30 +48,32 @@ export class CaseEventsMessageController {
 
   @EventPattern(Events.CaseOpened)
   caseOpened(@Payload() e: EventEnvelope<CaseOpenedPayload>) {
-    return this.rules.caseOpened(e);
+    return this.rules.onCaseFact(e.payload.caseId, factOfOpened(e));
   }
 
   @EventPattern(Events.CaseReclassified)
   caseReclassified(@Payload() e: EventEnvelope<CaseReclassifiedPayload>) {
-    return this.rules.caseReclassified(e);
+    return this.rules.onCaseFact(e.payload.caseId, factOfReclassified(e));
   }
 
   @EventPattern(Events.CaseReopened)
   caseReopened(@Payload() e: EventEnvelope<CaseReopenedPayload>) {
-    return this.rules.caseReopened(e);
+    return this.rules.onCaseFact(e.payload.caseId, factOfReopened(e));
   }
 
   @EventPattern(Events.CaseStatusChanged)
-  async caseStatusChanged(@Payload() e: EventEnvelope<CaseStatusChangedPayload>) {
-    await this.rules.known(e.payload.caseId);
-    await applyOnce(this.cases, e.payload.caseId, e.eventId, { $set: { status: e.payload.to } });
+  caseStatusChanged(@Payload() e: EventEnvelope<CaseStatusChangedPayload>) {
+    return this.rules.onCaseFact(e.payload.caseId, factOfStatus(e));
   }
 
   @EventPattern(Events.CaseAssigned)
-  async caseAssigned(@Payload() e: EventEnvelope<CaseAssignedPayload>) {
-    await this.rules.known(e.payload.caseId);
-    const update = e.payload.assigneeId ? { $set: { assigneeId: e.payload.assigneeId } } : { $unset: { assigneeId: 1 } };
-    await applyOnce(this.cases, e.payload.caseId, e.eventId, update);
+  caseAssigned(@Payload() e: EventEnvelope<CaseAssignedPayload>) {
+    return this.rules.onCaseFact(e.payload.caseId, factOfAssigned(e));
+  }
+
+  @EventPattern(Events.CaseResolved)
+  caseResolved(@Payload() e: EventEnvelope<CaseResolvedPayload>) {
+    return this.rules.onCaseFact(e.payload.caseId, factOfResolved(e));
   }
 
   @EventPattern(Events.SlaWarning)
@@ -88,12 +84,5 @@ export class CaseEventsMessageController {
   @EventPattern(Events.SlaBreached)
   slaBreached(@Payload() e: EventEnvelope<SlaBreachedPayload>) {
     return this.rules.slaBreached(e);
-  }
-
-  @EventPattern(Events.CaseResolved)
-  async caseResolved(@Payload() e: EventEnvelope<CaseResolvedPayload>) {
-    await this.rules.known(e.payload.caseId);
-    await applyOnce(this.cases, e.payload.caseId, e.eventId, { $set: { status: 'resolved' }, $unset: { unresolvedDueAt: 1 } });
-    await this.escalations.closeForCase(e.payload.caseId);
   }
 }

@@ -1,137 +1,138 @@
-import {
-  CaseOpenedPayload,
-  CaseReclassifiedPayload,
-  CaseReopenedPayload,
-  EventEnvelope,
-  SlaBreachedPayload,
-  SlaClockEventPayload,
-  SlaWarningPayload,
-} from '@sladesk/contracts';
-import {
-  addBusinessSeconds,
-  CompiledCalendar,
-  compileCalendar,
-  defaultContractCalendarSpec,
-  parseIsoDuration,
-  twentyFourSevenSpec,
-} from '@sladesk/business-time';
-import { applyOnce } from '@sladesk/persistence';
-import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import mongoose, { Model } from 'mongoose';
+import { EventEnvelope, SlaBreachedPayload, SlaClockEventPayload, SlaWarningPayload } from '@sladesk/contracts';
+import { DueIndex } from '@sladesk/persistence';
+import { Injectable, Logger } from '@nestjs/common';
 import { DirectoryService } from '../directory/directory.service';
 import { EscalationService } from '../escalations/escalation.service';
+import { NEXT_LEVEL } from '../escalations/routing.service';
+import { DueIndexes } from '../keyed/due-indexes';
+import { IdSets } from '../keyed/id-sets';
 import { NotificationService } from '../notifications/notification.service';
-import { EffectivePolicy } from '../policies/policy.schema';
 import { PolicyService } from '../policies/policy.service';
-import { CaseState } from './case-state.schema';
+import { after, CaseFact, CaseFacts, isDone, orderOf, orderOfEvent, ownerOf } from './case-facts';
+import { CaseProjection, repeatSet } from './case-projection.service';
+import { toFacts } from './case-state.schema';
+import { Received, repeatedCases } from './repeat-category';
 
-/** A rule that needs a case we have not heard of yet throws, so the event is redelivered later. */
-export class CaseNotYetKnown extends Error {}
+const DAY_MS = 86_400_000;
 
 /**
  * The contract's escalation process, rule by rule: new case → the CSM (Tier 1); technical → Tier 2;
- * SLA breach → one level up; persistent (reopened, repeated, unresolved) and platform-wide → executives.
+ * SLA breach → one level up; persistent (reopened, repeated, unresolved) → executives. Case facts
+ * may arrive in any order: each is merged first, and a rule acts on the merged case once the facts
+ * it needs are known (Tier 1 and technical routing when `case.opened` is), never on a resolved case.
  */
 @Injectable()
 export class EscalationRulesService {
-  /** "Unresolved for too long" counts the default contract's support hours, or all hours. */
-  private readonly calendars: Record<'support_hours' | 'always', CompiledCalendar> = {
-    support_hours: compileCalendar(defaultContractCalendarSpec()),
-    always: compileCalendar(twentyFourSevenSpec()),
-  };
+  private readonly logger = new Logger(EscalationRulesService.name);
 
   constructor(
-    @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
+    private readonly cases: CaseProjection,
     private readonly escalations: EscalationService,
     private readonly policies: PolicyService,
     private readonly notifications: NotificationService,
     private readonly directory: DirectoryService,
+    private readonly sets: IdSets,
+    private readonly due: DueIndexes,
   ) {}
 
-  async caseOpened(e: EventEnvelope<CaseOpenedPayload>): Promise<void> {
-    const p = e.payload;
-    const policy = await this.policies.effective(p.accountId);
-    const openedAt = new Date(p.receivedAt);
-    const unresolvedDueAt = this.unresolvedDue(policy, openedAt);
-    await applyOnce(this.cases, p.caseId, e.eventId, {
-      $setOnInsert: { accountId: p.accountId, openedAt, level: 'tier1', reopenCount: 0 },
-      $set: { category: p.category, severity: p.severity, status: 'new', unresolvedDueAt },
-    });
-    const critical = p.severity === 'critical';
+  /** Every case fact: merged into the case, then the rules it may have made true (idempotent, so on redelivery too). */
+  async onCaseFact(caseId: string, fact: CaseFact): Promise<void> {
+    const { state } = await this.cases.apply(caseId, fact);
+    await this.cases.syncSets(caseId);
+    const s = toFacts(state);
+    if (isDone(s)) return this.escalations.closeForCase(caseId);
+    if (fact.kind === 'opened') {
+      await this.newCase(caseId, s, orderOf(0, fact.id));
+      await this.technical(caseId, s);
+      await this.repeatedCategory(caseId, s);
+    } else if (fact.kind === 'reclassified' && s.opened) {
+      await this.technical(caseId, s);
+      await this.repeatedCategory(caseId, s);
+    } else if (fact.kind === 'reopened') {
+      await this.reopened(caseId, s);
+    }
+  }
+
+  /** Tier 1: the account's CSM takes the new case. */
+  private async newCase(caseId: string, s: CaseFacts, opened: string): Promise<void> {
+    const o = s.opened!;
     await this.escalations.escalate({
-      key: `new:${p.caseId}`,
+      key: `new:${caseId}`,
       level: 'tier1',
       reason: 'new_case',
-      detail: `New ${p.severity} ${p.category} case #${p.number} from ${p.accountId} via ${p.channel}.`,
-      caseId: p.caseId,
-      accountId: p.accountId,
-      critical,
+      detail: `New ${s.severity} ${s.category} case #${o.number} from ${s.accountId} via ${o.channel}.`,
+      caseId,
+      accountId: s.accountId,
+      critical: s.severity === 'critical',
+      after: after(opened, 'new'),
     });
-    if (p.category === 'technical' && policy.technicalToTier2) {
-      await this.escalations.escalate({
-        key: `technical:${p.caseId}`,
-        level: 'tier2',
-        reason: 'technical',
-        detail: `Technical case #${p.number}: Tier 2 investigates.`,
-        caseId: p.caseId,
-        accountId: p.accountId,
-        critical,
-      });
-    }
-    await this.checkRepeatedCategory(p.caseId, p.accountId, p.category, openedAt, critical);
   }
 
-  async caseReclassified(e: EventEnvelope<CaseReclassifiedPayload>): Promise<void> {
-    const p = e.payload;
-    const state = await this.known(p.caseId);
-    await applyOnce(this.cases, p.caseId, e.eventId, { $set: { severity: p.severity, category: p.category } });
-    const policy = await this.policies.effective(p.accountId);
-    const critical = p.severity === 'critical';
-    if (p.category === 'technical' && p.previousCategory !== 'technical' && policy.technicalToTier2) {
-      await this.escalations.escalate({
-        key: `technical:${p.caseId}`,
-        level: 'tier2',
-        reason: 'technical',
-        detail: `Case reclassified as technical (${p.reason}): Tier 2 investigates.`,
-        caseId: p.caseId,
-        accountId: p.accountId,
-        critical,
-      });
-    }
-    if (p.category !== p.previousCategory) {
-      await this.checkRepeatedCategory(p.caseId, p.accountId, p.category, state.openedAt, critical);
-    }
+  /** Technical (at opening or once reclassified as such): Tier 2 investigates. */
+  private async technical(caseId: string, s: CaseFacts): Promise<void> {
+    if (s.category !== 'technical') return;
+    const policy = await this.policies.effective(s.accountId);
+    if (!policy.technicalToTier2) return;
+    await this.escalations.escalate({
+      key: `technical:${caseId}`,
+      level: 'tier2',
+      reason: 'technical',
+      detail: `Technical case #${s.opened!.number}: Tier 2 investigates.`,
+      caseId,
+      accountId: s.accountId,
+      critical: s.severity === 'critical',
+      after: after(s.orders.classification, 'technical'),
+    });
   }
 
-  async caseReopened(e: EventEnvelope<CaseReopenedPayload>): Promise<void> {
-    const p = e.payload;
-    const state = await this.known(p.caseId);
-    const policy = await this.policies.effective(p.accountId);
-    const unresolvedDueAt = this.unresolvedDue(policy, new Date(p.at));
-    await applyOnce(this.cases, p.caseId, e.eventId, {
-      $set: { status: 'open', reopenCount: Math.max(p.reopenCount, state.reopenCount), unresolvedDueAt },
+  private async reopened(caseId: string, s: CaseFacts): Promise<void> {
+    const policy = await this.policies.effective(s.accountId);
+    if (s.reopenCount < policy.reopenedAtLeast) return;
+    await this.escalations.escalate({
+      key: `reopened:${caseId}`,
+      level: 'executive',
+      reason: 'persistent_reopened',
+      detail: `Case reopened ${s.reopenCount} times: a persistent issue.`,
+      caseId,
+      accountId: s.accountId,
+      critical: s.severity === 'critical',
     });
-    if (p.reopenCount >= policy.reopenedAtLeast) {
+  }
+
+  /**
+   * Persistent: the Nth case of one account and category within the window engages executives. The
+   * cases are read from one set per day (≤ 31 reads by `_id` for a new case); see `repeatedCases`.
+   */
+  private async repeatedCategory(caseId: string, s: CaseFacts): Promise<void> {
+    if (!s.accountId || !s.category || !s.opened) return;
+    const policy = await this.policies.effective(s.accountId);
+    const windowMs = policy.repeatWindowDays * DAY_MS;
+    const me: Received = { id: caseId, at: s.opened.receivedAt };
+    const to = Math.min(me.at + windowMs, Date.now());
+    const days: string[] = [];
+    for (let d = Math.floor((me.at - windowMs) / DAY_MS) * DAY_MS; d <= to; d += DAY_MS) days.push(repeatSet(s.accountId, s.category, d));
+    const received = (await this.sets.readMany(days)).flatMap((set) => [...set.members].map(([id, at]) => ({ id, at })));
+    for (const hit of repeatedCases(received, me, windowMs, policy.repeatCategoryCases)) {
+      const other = hit.id === caseId ? s : toFacts(await this.cases.get(hit.id));
       await this.escalations.escalate({
-        key: `reopened:${p.caseId}`,
+        key: `repeat:${hit.id}:${s.category}`,
         level: 'executive',
-        reason: 'persistent_reopened',
-        detail: `Case reopened ${p.reopenCount} times: a persistent issue.`,
-        caseId: p.caseId,
-        accountId: p.accountId,
-        critical: state.severity === 'critical',
+        reason: 'persistent_repeat_category',
+        detail: `${hit.count} ${s.category} cases from ${s.accountId} within ${policy.repeatWindowDays} days: a persistent issue.`,
+        caseId: hit.id,
+        accountId: s.accountId,
+        critical: other.severity === 'critical',
       });
     }
   }
 
-  /** SLA warning: the case's assignee (or, unassigned, the account's CSM) is told how much goal time is left. */
+  /** SLA warning: the case's owner (or, unassigned, the account's CSM) is told how much goal time is left. */
   async slaWarning(e: EventEnvelope<SlaWarningPayload>): Promise<void> {
     const p = e.payload;
-    const state = await this.known(p.caseId);
+    const s = toFacts(await this.cases.get(p.caseId));
     const policy = await this.policies.effective(p.accountId);
-    if (!policy.warningNotifiesAssignee || state.status === 'resolved' || state.status === 'closed') return;
-    const ownerId = state.assigneeId ?? (await this.directory.account(p.accountId))?.csmId;
+    if (!policy.warningNotifiesAssignee || isDone(s)) return;
+    const ownerId = ownerOf(s) ?? (await this.directory.account(p.accountId))?.csmId;
     const to = ownerId ? await this.directory.member(ownerId) : null;
     if (!to) return;
     await this.notifications.notify({
@@ -144,74 +145,51 @@ export class EscalationRulesService {
     });
   }
 
-  /** SLA breached: the case goes one level above where it is now. */
+  /** SLA breached: the case goes one level above where it is now (the sla service knows the case even if we do not yet). */
   async slaBreached(e: EventEnvelope<SlaBreachedPayload>): Promise<void> {
     const p = e.payload;
-    const state = await this.known(p.caseId);
+    const s = toFacts(await this.cases.get(p.caseId));
     const policy = await this.policies.effective(p.accountId);
-    if (!policy.breachEscalates || state.status === 'resolved' || state.status === 'closed') return;
+    if (!policy.breachEscalates || isDone(s)) return;
     await this.escalations.escalate({
       key: `breach:${e.eventId}`,
-      level: await this.escalations.nextLevelFor(p.caseId),
+      level: NEXT_LEVEL[s.level] ?? 'executive',
       reason: 'sla_breach',
       detail: `${describeClock(p)} goal breached (${p.goal.clause}); due ${p.dueAt ?? p.at}.`,
       caseId: p.caseId,
       accountId: p.accountId,
       critical: p.severity === 'critical',
+      after: after(orderOfEvent(e), 'breach'),
     });
   }
 
-  /** Persistent: the Nth case of one account and category within the window engages executives. */
-  private async checkRepeatedCategory(caseId: string, accountId: string, category: string, at: Date, critical: boolean): Promise<void> {
-    const policy = await this.policies.effective(accountId);
-    const since = new Date(at.getTime() - policy.repeatWindowDays * 86_400_000);
-    const count = await this.cases.countDocuments({
-      accountId,
-      category,
-      openedAt: mongoose.trusted({ $gte: since, $lte: at }),
-    });
-    if (count >= policy.repeatCategoryCases) {
-      await this.escalations.escalate({
-        key: `repeat:${caseId}:${category}`,
-        level: 'executive',
-        reason: 'persistent_repeat_category',
-        detail: `${count} ${category} cases from ${accountId} within ${policy.repeatWindowDays} days: a persistent issue.`,
-        caseId,
-        accountId,
-        critical,
-      });
+  /** Persistent: cases unresolved past the policy's business duration, found by due time (by `_id`). */
+  async handleUnresolved(now = new Date(), limit = 100): Promise<number> {
+    const entries = await this.due.unresolved.due(now, limit);
+    for (const entry of entries) {
+      try {
+        const c = await this.cases.get(entry.id);
+        if (!c?.unresolvedDueAt && !(c && isDone(c)) && !DueIndex.settled(entry, now)) continue; // not written yet: next pass
+        // Resolved, fired already, or re-armed for later (its new entry is already there): nothing to do.
+        if (c?.unresolvedDueAt && c.unresolvedDueAt <= now && !isDone(c)) {
+          await this.escalations.escalate({
+            key: `unresolved:${c._id}:${c.reopenCount}`,
+            level: 'executive',
+            reason: 'persistent_unresolved',
+            detail: `Case unresolved since ${(c.unresolvedSince ?? c.openedAt ?? c.unresolvedDueAt).toISOString()}: a persistent issue.`,
+            caseId: c._id,
+            accountId: c.accountId,
+            critical: c.severity === 'critical',
+          });
+          await this.cases.disarmUnresolved(c._id, c.unresolvedDueAt);
+        }
+      } catch (e) {
+        this.logger.warn(`unresolved rule for case ${entry.id} failed, will retry: ${(e as Error).message}`);
+        await this.due.unresolved.schedule(entry.id, new Date(now.getTime() + 5_000), now);
+      }
+      await this.due.unresolved.done(entry);
     }
-  }
-
-  /** Persistent: cases unresolved past the policy's business duration. */
-  async handleUnresolved(now = new Date()): Promise<number> {
-    const due = await this.cases
-      .find({ unresolvedDueAt: mongoose.trusted({ $lte: now }), status: mongoose.trusted({ $nin: ['resolved', 'closed'] }) })
-      .limit(100)
-      .lean<CaseState[]>();
-    for (const c of due) {
-      await this.escalations.escalate({
-        key: `unresolved:${c._id}:${c.reopenCount}`,
-        level: 'executive',
-        reason: 'persistent_unresolved',
-        detail: `Case unresolved since ${c.openedAt.toISOString()}: a persistent issue.`,
-        caseId: c._id,
-        accountId: c.accountId,
-        critical: c.severity === 'critical',
-      });
-      await this.cases.updateOne({ _id: c._id, unresolvedDueAt: c.unresolvedDueAt }, { $unset: { unresolvedDueAt: 1 } });
-    }
-    return due.length;
-  }
-
-  private unresolvedDue(policy: EffectivePolicy, from: Date): Date {
-    return addBusinessSeconds(this.calendars[policy.unresolvedHours], from, parseIsoDuration(policy.unresolvedAfter));
-  }
-
-  async known(caseId: string): Promise<CaseState> {
-    const state = await this.cases.findById(caseId).lean<CaseState>();
-    if (!state) throw new CaseNotYetKnown(`case ${caseId} not known yet (its case.opened event has not arrived)`);
-    return state;
+    return entries.length;
   }
 }
 

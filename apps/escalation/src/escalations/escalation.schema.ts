@@ -20,6 +20,8 @@ export class Escalation implements WithOutbox {
   @Prop({ type: Date, index: true }) ackDueAt?: Date;
   @Prop({ type: Date }) acknowledgedAt?: Date;
   @Prop({ type: String }) acknowledgedBy?: string;
+  /** Where its effect on the case stands among the case's facts (see case-facts.ts `Order`). */
+  @Prop({ type: String }) order?: string;
   /** Whether this escalation's notifications bypass working hours. */
   @Prop({ default: false }) critical!: boolean;
   @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];

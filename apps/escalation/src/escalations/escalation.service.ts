@@ -11,20 +11,23 @@ import {
 } from '@sladesk/contracts';
 import { parseIsoDuration } from '@sladesk/business-time';
 import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
-import { applyOnce } from '@sladesk/persistence';
+import { DueEntry, DueIndex, isDuplicateKey } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
-import { CaseState } from '../cases/case-state.schema';
+import { isDone, mayRequestOwner, Order, orderOf } from '../cases/case-facts';
+import { CaseProjection } from '../cases/case-projection.service';
+import { toFacts } from '../cases/case-state.schema';
 import { DirectoryService } from '../directory/directory.service';
+import { DueIndexes } from '../keyed/due-indexes';
 import { NotificationService, stableId } from '../notifications/notification.service';
 import { EffectivePolicy } from '../policies/policy.schema';
 import { PolicyService } from '../policies/policy.service';
 import { Escalation, toEscalationView } from './escalation.schema';
 import { NEXT_LEVEL, RoutingService } from './routing.service';
 
-const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
-const RANK: Record<EscalationLevel, number> = { tier1: 1, tier2: 2, executive: 3 };
+/** An acknowledgement timeout whose handling failed is looked at again this much later. */
+const RETRY_MS = 5_000;
 
 export interface EscalateInput {
   /** What caused it (e.g. `breach:<eventId>`): the same cause never escalates twice. */
@@ -36,6 +39,8 @@ export interface EscalateInput {
   incidentId?: string;
   accountId?: string;
   critical?: boolean;
+  /** Where its effect on the case stands among the case's facts: right after the fact that caused it; default now. */
+  after?: Order;
 }
 
 @Injectable()
@@ -44,7 +49,8 @@ export class EscalationService {
 
   constructor(
     @InjectModel(Escalation.name) private readonly model: Model<Escalation>,
-    @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
+    private readonly cases: CaseProjection,
+    private readonly due: DueIndexes,
     private readonly routing: RoutingService,
     private readonly policies: PolicyService,
     private readonly notifications: NotificationService,
@@ -55,13 +61,23 @@ export class EscalationService {
   /**
    * Escalates once per cause: records the escalation (with its event), moves the case to the level,
    * and notifies the recipients. Safe to call again with the same key after a crash at any point.
+   * A case already resolved (or closed) is not escalated: `null`.
    */
-  async escalate(input: EscalateInput, now = new Date()): Promise<Escalation> {
+  async escalate(input: EscalateInput, now = new Date()): Promise<Escalation | null> {
     const id = stableId('esc', input.key);
     let esc = await this.model.findById(id).lean<Escalation>();
     if (!esc) {
+      const state = input.caseId ? await this.cases.get(input.caseId) : null;
+      if (state && isDone(state)) return null;
+      // Recorded on the case first: a resolution arriving meanwhile finds it and closes it.
+      if (input.caseId) await this.cases.addEscalation(input.caseId, input.accountId, id);
       const policy = await this.policies.effective(input.accountId);
-      const route = await this.routing.route(input.level, input.accountId, policy);
+      const route = await this.routing.route(input.level, input.accountId, policy, input.caseId);
+      const order = input.after ?? orderOf(now.getTime(), id, 2);
+      // Ask for an owner only if no assignment later in the case's history overrides this one.
+      const assignee = route.assignee && (!state || mayRequestOwner(toFacts(state), order)) ? route.assignee : undefined;
+      const ackDueAt = route.recipients.length ? this.ackDue(policy, input.level, now) : undefined;
+      if (ackDueAt) await this.due.acks.schedule(id, ackDueAt, now);
       const doc = {
         _id: id,
         caseId: input.caseId,
@@ -71,11 +87,12 @@ export class EscalationService {
         reason: input.reason,
         detail: input.detail,
         state: 'open' as const,
-        assigneeId: route.assignee?._id,
+        assigneeId: assignee?._id,
         recipients: route.recipients.map((r) => r._id),
         repeats: 0,
+        order,
         critical: input.critical ?? false,
-        ackDueAt: route.recipients.length ? this.ackDue(policy, input.level, now) : undefined,
+        ackDueAt,
         outbox: [
           outboxEvent(EscalationEvents.Escalated, {
             escalationId: id,
@@ -85,7 +102,7 @@ export class EscalationService {
             level: input.level,
             reason: input.reason,
             detail: input.detail,
-            ...(route.assignee ? { assigneeId: route.assignee._id } : {}),
+            ...(assignee ? { assigneeId: assignee._id } : {}),
             recipients: route.recipients.map((r) => r._id),
             repeat: 0,
             at: now.toISOString(),
@@ -101,20 +118,30 @@ export class EscalationService {
       }
     }
     this.relay.published(this.model, id);
+    if (esc.caseId && esc.state === 'open') {
+      // Resolved while we were at it: closed at once, nobody chased.
+      const state = await this.cases.get(esc.caseId);
+      if (state && isDone(state)) {
+        await this.close(esc._id);
+        return { ...esc, state: 'closed' };
+      }
+    }
     await this.followUp(esc, 0, now);
     return esc;
   }
 
-  /** The effects after recording: case level and assignee, notifications. Idempotent. */
+  /** The effects after recording: the case's level and requested owner, notifications. Idempotent. */
   private async followUp(esc: Escalation, repeat: number, now: Date): Promise<void> {
     if (esc.caseId && repeat === 0) {
-      const set: Record<string, unknown> = {};
-      const state = await this.cases.findById(esc.caseId, { level: 1 }).lean<CaseState>();
-      if (state && RANK[esc.level] >= RANK[state.level]) set.level = esc.level;
-      if (esc.assigneeId) set.assigneeId = esc.assigneeId;
-      if (state && Object.keys(set).length) {
-        await applyOnce(this.cases, esc.caseId, `${esc._id}:level`, { $set: set });
-      }
+      await this.cases.apply(esc.caseId, {
+        kind: 'escalated',
+        id: `${esc._id}:level`,
+        accountId: esc.accountId,
+        order: esc.order ?? orderOf(new Date(esc.createdAt ?? now).getTime(), esc._id, 2),
+        level: esc.level,
+        ...(esc.assigneeId ? { requestedAssigneeId: esc.assigneeId } : {}),
+      });
+      await this.cases.syncSets(esc.caseId);
     }
     for (const staffId of esc.recipients) {
       const to = await this.directory.member(staffId);
@@ -157,12 +184,6 @@ export class EscalationService {
     return new Date(now.getTime() + parseIsoDuration(policy.ackTimeouts[level]) * 1000);
   }
 
-  /** One level above the case's current one (executive stays executive). */
-  async nextLevelFor(caseId: string): Promise<EscalationLevel> {
-    const state = await this.cases.findById(caseId, { level: 1 }).lean<CaseState>();
-    return NEXT_LEVEL[state?.level ?? 'tier1'] ?? 'executive';
-  }
-
   async acknowledge(cmd: AckEscalationCommand, now = new Date()): Promise<EscalationView> {
     const esc = await this.model.findById(cmd.id).lean<Escalation>();
     if (!esc) throw new AppError('ESCALATION.NOT_FOUND', `Escalation ${cmd.id} does not exist`);
@@ -198,82 +219,100 @@ export class EscalationService {
   }
 
   /**
-   * Acknowledgement timeouts: an open escalation past its due time is repeated (bounded by the
-   * policy), then superseded by one at the next level. Each step is claimed with a conditional update,
-   * so two instances never act on the same timeout.
+   * Acknowledgement timeouts, found by due time (by `_id`): an open escalation past its due time is
+   * repeated (bounded by the policy), then superseded by one at the next level. Each step is claimed
+   * with a conditional update, so two instances never act on the same timeout.
    */
-  async handleAckTimeouts(now = new Date()): Promise<number> {
-    const due = await this.model
-      .find({ state: 'open', ackDueAt: mongoose.trusted({ $lte: now }) }, { outbox: 0 })
-      .limit(100)
-      .lean<Escalation[]>();
-    let handled = 0;
-    for (const esc of due) {
-      const policy = await this.policies.effective(esc.accountId);
-      if (esc.repeats < policy.maxRepeats) {
-        const repeat = esc.repeats + 1;
-        const claimed = await this.model.findOneAndUpdate(
-          { _id: esc._id, state: 'open', repeats: esc.repeats },
-          {
-            $set: { repeats: repeat, ackDueAt: this.ackDue(policy, esc.level, now) },
-            $push: {
-              outbox: outboxEvent(EscalationEvents.Escalated, {
-                escalationId: esc._id,
-                ...(esc.caseId ? { caseId: esc.caseId } : {}),
-                ...(esc.incidentId ? { incidentId: esc.incidentId } : {}),
-                ...(esc.accountId ? { accountId: esc.accountId } : {}),
-                level: esc.level,
-                reason: esc.reason,
-                detail: esc.detail,
-                ...(esc.assigneeId ? { assigneeId: esc.assigneeId } : {}),
-                recipients: esc.recipients,
-                repeat,
-                at: now.toISOString(),
-              }),
-            },
-          },
-          { new: true },
-        );
-        if (claimed) {
-          this.relay.published(this.model, esc._id);
-          await this.followUp(claimed.toObject(), repeat, now);
-        }
-      } else {
-        const next = NEXT_LEVEL[esc.level];
-        const claimed = await this.model.findOneAndUpdate(
-          { _id: esc._id, state: 'open', repeats: esc.repeats },
-          { $set: { state: next ? 'superseded' : 'exhausted' }, $unset: { ackDueAt: 1 } },
-          { new: true },
-        );
-        if (claimed && next) {
-          await this.escalate(
-            {
-              key: `${esc._id}:unacknowledged`,
-              level: next,
-              reason: esc.reason,
-              detail: `Not acknowledged at ${esc.level} after ${esc.repeats + 1} notifications. ${esc.detail}`,
-              caseId: esc.caseId,
-              incidentId: esc.incidentId,
-              accountId: esc.accountId,
-              critical: esc.critical,
-            },
-            now,
-          );
-        }
+  async handleAckTimeouts(now = new Date(), limit = 100): Promise<number> {
+    const entries = await this.due.acks.due(now, limit);
+    for (const entry of entries) {
+      try {
+        if (!(await this.onAckDue(entry, now))) continue; // not written yet: look again next pass
+      } catch (e) {
+        this.logger.warn(`acknowledgement timeout of ${entry.id} failed, will retry: ${(e as Error).message}`);
+        await this.due.acks.schedule(entry.id, new Date(now.getTime() + RETRY_MS), now);
       }
-      handled += 1;
+      await this.due.acks.done(entry);
     }
-    return handled;
+    return entries.length;
   }
 
-  /** A resolved case needs no more chasing: its open escalations close. */
+  /** Acts on one due entry; false when it must be looked at again (its escalation is not written yet). */
+  private async onAckDue(entry: DueEntry, now: Date): Promise<boolean> {
+    const esc = await this.model.findById(entry.id, { outbox: 0 }).lean<Escalation>();
+    if (!esc) return DueIndex.settled(entry, now);
+    // Acknowledged, closed, moved on, or re-armed for later (its new entry is already there): nothing to do.
+    if (esc.state !== 'open' || !esc.ackDueAt || esc.ackDueAt > now) return true;
+    const policy = await this.policies.effective(esc.accountId);
+    if (esc.repeats < policy.maxRepeats) {
+      const repeat = esc.repeats + 1;
+      const ackDueAt = this.ackDue(policy, esc.level, now);
+      await this.due.acks.schedule(esc._id, ackDueAt, now);
+      const claimed = await this.model.findOneAndUpdate(
+        { _id: esc._id, state: 'open', repeats: esc.repeats },
+        {
+          $set: { repeats: repeat, ackDueAt },
+          $push: {
+            outbox: outboxEvent(EscalationEvents.Escalated, {
+              escalationId: esc._id,
+              ...(esc.caseId ? { caseId: esc.caseId } : {}),
+              ...(esc.incidentId ? { incidentId: esc.incidentId } : {}),
+              ...(esc.accountId ? { accountId: esc.accountId } : {}),
+              level: esc.level,
+              reason: esc.reason,
+              detail: esc.detail,
+              ...(esc.assigneeId ? { assigneeId: esc.assigneeId } : {}),
+              recipients: esc.recipients,
+              repeat,
+              at: now.toISOString(),
+            }),
+          },
+        },
+        { new: true },
+      );
+      if (claimed) {
+        this.relay.published(this.model, esc._id);
+        await this.followUp(claimed.toObject(), repeat, now);
+      }
+    } else {
+      const next = NEXT_LEVEL[esc.level];
+      const claimed = await this.model.findOneAndUpdate(
+        { _id: esc._id, state: 'open', repeats: esc.repeats },
+        { $set: { state: next ? 'superseded' : 'exhausted' }, $unset: { ackDueAt: 1 } },
+        { new: true },
+      );
+      if (claimed && next) {
+        await this.escalate(
+          {
+            key: `${esc._id}:unacknowledged`,
+            level: next,
+            reason: esc.reason,
+            detail: `Not acknowledged at ${esc.level} after ${esc.repeats + 1} notifications. ${esc.detail}`,
+            caseId: esc.caseId,
+            incidentId: esc.incidentId,
+            accountId: esc.accountId,
+            critical: esc.critical,
+          },
+          now,
+        );
+      }
+    }
+    return true;
+  }
+
+  /** A resolved (or closed) case needs no more chasing: its open escalations close, each by `_id`. */
   async closeForCase(caseId: string): Promise<void> {
-    await this.model.updateMany({ caseId, state: 'open' }, { $set: { state: 'closed' }, $unset: { ackDueAt: 1 } });
+    const state = await this.cases.get(caseId);
+    await Promise.all((state?.escalationIds ?? []).map((id) => this.close(id)));
+  }
+
+  private async close(id: string): Promise<void> {
+    await this.model.updateOne({ _id: id, state: 'open' }, { $set: { state: 'closed' }, $unset: { ackDueAt: 1 } });
   }
 
   async createManual(req: CreateEscalationRequest, now = new Date()): Promise<EscalationView> {
-    const state = await this.cases.findById(req.caseId).lean<CaseState>();
-    if (!state) throw new AppError('CASE.NOT_FOUND', `Case ${req.caseId} is not known to the escalation service`);
+    const state = await this.cases.get(req.caseId);
+    if (!state?.accountId) throw new AppError('CASE.NOT_FOUND', `Case ${req.caseId} is not known to the escalation service`);
     const level = req.level ?? NEXT_LEVEL[state.level] ?? 'executive';
     const esc = await this.escalate(
       {
@@ -287,6 +326,7 @@ export class EscalationService {
       },
       now,
     );
+    if (!esc) throw new AppError('CASE.INVALID_TRANSITION', `Case ${req.caseId} is ${state.status}: nothing to escalate`);
     return toEscalationView(esc);
   }
 
@@ -298,25 +338,43 @@ export class EscalationService {
 
   async list(q: ListEscalationsQuery): Promise<Page<EscalationView>> {
     const limit = q.limit ?? 50;
-    const filter: Record<string, unknown> = {};
-    for (const k of ['caseId', 'accountId', 'level', 'state', 'reason'] as const) if (q[k]) filter[k] = q[k];
-    if (q.cursor) {
-      const [at, id] = Buffer.from(q.cursor, 'base64url').toString().split('|');
-      if (!id || Number.isNaN(Date.parse(at))) throw new AppError('PAGINATION.BAD_CURSOR', 'cursor is not one this API returned');
-      filter.$or = mongoose.trusted([
-        { createdAt: { $lt: new Date(at) } },
-        { createdAt: new Date(at), _id: { $lt: id } },
-      ]);
-    }
-    const rows = await this.model
-      .find(filter, { outbox: 0 })
-      .sort({ createdAt: -1, _id: -1 })
-      .limit(limit + 1)
-      .lean<Escalation[]>();
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const rows = q.caseId ? await this.ofCase(q, after, limit) : await this.query(q, after, limit);
     const items = rows.slice(0, limit).map(toEscalationView);
     const last = items[items.length - 1];
     return rows.length > limit
       ? { items, nextCursor: Buffer.from(`${last.createdAt}|${last.id}`).toString('base64url') }
       : { items };
   }
+
+  /** One case's escalations, by `_id` from the case (the common question, answered without a query). */
+  private async ofCase(q: ListEscalationsQuery, after: { at: Date; id: string } | undefined, limit: number): Promise<Escalation[]> {
+    const ids = (await this.cases.get(q.caseId!))?.escalationIds ?? [];
+    const docs = await Promise.all(ids.map((id) => this.model.findById(id, { outbox: 0 }).lean<Escalation>()));
+    return docs
+      .filter((e): e is Escalation => !!e && (['accountId', 'level', 'state', 'reason'] as const).every((k) => !q[k] || e[k] === q[k]))
+      .filter((e) => !after || e.createdAt < after.at || (e.createdAt.getTime() === after.at.getTime() && e._id < after.id))
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? 1 : -1))
+      .slice(0, limit + 1);
+  }
+
+  /** Any other filter is a query: served by MongoDB's indexes; on FerretDB it reads the collection. */
+  private query(q: ListEscalationsQuery, after: { at: Date; id: string } | undefined, limit: number): Promise<Escalation[]> {
+    const filter: Record<string, unknown> = {};
+    for (const k of ['accountId', 'level', 'state', 'reason'] as const) if (q[k]) filter[k] = q[k];
+    if (after) {
+      filter.$or = mongoose.trusted([{ createdAt: { $lt: after.at } }, { createdAt: after.at, _id: { $lt: after.id } }]);
+    }
+    return this.model
+      .find(filter, { outbox: 0 })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(limit + 1)
+      .lean<Escalation[]>();
+  }
+}
+
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  if (!id || Number.isNaN(Date.parse(at))) throw new AppError('PAGINATION.BAD_CURSOR', 'cursor is not one this API returned');
+  return { at: new Date(at), id };
 }

@@ -13,6 +13,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
+import { CaseProjection } from '../cases/case-projection.service';
 import { CaseState } from '../cases/case-state.schema';
 import { DirectoryService } from '../directory/directory.service';
 import { EscalationService } from '../escalations/escalation.service';
@@ -29,7 +30,7 @@ import { Incident, toIncidentView } from './incident.schema';
 export class IncidentService {
   constructor(
     @InjectModel(Incident.name) private readonly model: Model<Incident>,
-    @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
+    private readonly cases: CaseProjection,
     @InjectModel('RoundRobin') private readonly counters: Model<{ _id: string; n: number }>,
     private readonly policies: PolicyService,
     private readonly escalations: EscalationService,
@@ -184,10 +185,12 @@ export class IncidentService {
 
   private async accountsOf(caseIds: string[]): Promise<string[]> {
     if (!caseIds.length) return [];
-    const states = await this.cases.find({ _id: mongoose.trusted({ $in: caseIds }) }, { accountId: 1 }).lean<CaseState[]>();
-    const missing = caseIds.filter((id) => !states.some((s) => s._id === id));
+    // One read by _id per case, 32 at a time: FerretDB scans the collection for `$in`.
+    const states: (CaseState | null)[] = [];
+    for (let i = 0; i < caseIds.length; i += 32) states.push(...(await Promise.all(caseIds.slice(i, i + 32).map((id) => this.cases.get(id)))));
+    const missing = caseIds.filter((_id, i) => !states[i]?.accountId);
     if (missing.length) throw new AppError('CASE.NOT_FOUND', `Unknown case(s): ${missing.join(', ')}`, { missing });
-    return [...new Set(states.map((s) => s.accountId))];
+    return [...new Set(states.map((s) => s!.accountId!))];
   }
 
   async get(id: string): Promise<IncidentView> {

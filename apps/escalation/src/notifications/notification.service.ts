@@ -1,5 +1,6 @@
 import { EscalationEvents, ListNotificationsQuery, NotificationView, Page } from '@sladesk/contracts';
 import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
+import { DueEntry, DueIndex, isDuplicateKey } from '@sladesk/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
@@ -7,11 +8,15 @@ import { createHash } from 'node:crypto';
 import { Transporter } from 'nodemailer';
 import { EscalationEnv } from '../config';
 import { DirStaff } from '../directory/directory.schema';
+import { CaseProjection } from '../cases/case-projection.service';
+import { DueIndexes } from '../keyed/due-indexes';
 import { Notification, toNotificationView } from './notification.schema';
 import { WorkingHours } from './working-hours';
 
 export const MAILER = Symbol('MAILER');
-const isDuplicateKey = (e: unknown) => (e as { code?: number }).code === 11000;
+const BATCH = 50;
+/** A dispatcher owns a claimed notification this long (then another may retry it). */
+const LEASE_MS = 60_000;
 export const stableId = (prefix: string, ...parts: string[]) =>
   `${prefix}_${createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 22)}`;
 
@@ -41,15 +46,22 @@ export class NotificationService {
     @Inject(MAILER) private readonly mailer: Transporter,
     private readonly config: EscalationEnv,
     private readonly relay: OutboxRelay,
+    private readonly due: DueIndexes,
+    private readonly cases: CaseProjection,
   ) {
     this.hours = new WorkingHours(config.SLADESK_STAFF_TIMEZONE, config.SLADESK_STAFF_HOURS);
   }
 
   async notify(input: NotifyInput, now = new Date()): Promise<void> {
     const sendAfter = input.critical ? now : this.hours.nextWorkingInstant(now, input.to.timeZone, input.to.workingHours);
+    const id = stableId('ntf', input.key);
+    if (await this.model.exists({ _id: id })) return;
+    // Both before the notification: a crash leaves a stale entry, never a lost one.
+    await this.due.notifications.schedule(id, sendAfter, now);
+    if (input.caseId) await this.cases.addNotification(input.caseId, id);
     try {
       await this.model.create({
-        _id: stableId('ntf', input.key),
+        _id: id,
         caseId: input.caseId,
         escalationId: input.escalationId,
         incidentId: input.incidentId,
@@ -66,23 +78,53 @@ export class NotificationService {
     }
   }
 
-  /** Sends every notification that is due, one claim at a time; returns how many were attempted. */
+  /** Sends every notification that is due (found by due time, by `_id`); returns how many were attempted. */
   async dispatchDue(now = new Date()): Promise<number> {
     let attempted = 0;
     for (;;) {
-      const claimUntil = new Date(now.getTime() + 60_000);
-      const n = await this.model
-        .findOneAndUpdate(
-          { state: 'pending', sendAfter: mongoose.trusted({ $lte: now }), leaseUntil: mongoose.trusted({ $lte: now }) },
-          { $set: { leaseUntil: claimUntil } },
-          { sort: { sendAfter: 1 }, new: true },
-        )
-        .lean<Notification>();
-      if (!n) return attempted;
-      attempted += 1;
-      await this.deliver(n, claimUntil);
+      const entries = await this.due.notifications.due(now, BATCH);
+      let kept = 0;
+      for (const entry of entries) {
+        try {
+          const outcome = await this.dispatch(entry, now);
+          if (outcome === 'kept') kept += 1;
+          if (outcome === 'attempted') attempted += 1;
+        } catch (e) {
+          this.logger.warn(`notification ${entry.id} not dispatched, will retry: ${(e as Error).message}`);
+          await this.due.notifications.schedule(entry.id, new Date(Date.now() + this.config.SLADESK_NOTIFY_RETRY_MS));
+          await this.due.notifications.done(entry);
+        }
+      }
+      // A full batch may have more behind it, unless all of it is waiting for its writer.
+      if (entries.length < BATCH || kept === entries.length) return attempted;
       now = new Date();
     }
+  }
+
+  /** Claims and delivers one due notification; an entry whose notification needs nothing now is dropped. */
+  private async dispatch(entry: DueEntry, now: Date): Promise<'attempted' | 'dropped' | 'kept'> {
+    const claimUntil = new Date(now.getTime() + LEASE_MS);
+    const n = await this.model
+      .findOneAndUpdate(
+        { _id: entry.id, state: 'pending', sendAfter: mongoose.trusted({ $lte: now }), leaseUntil: mongoose.trusted({ $lte: now }) },
+        { $set: { leaseUntil: claimUntil } },
+        { new: true },
+      )
+      .lean<Notification>();
+    if (!n) {
+      const current = await this.model.findById(entry.id, { state: 1, sendAfter: 1, leaseUntil: 1 }).lean<Notification>();
+      if (!current && !DueIndex.settled(entry, now)) return 'kept'; // its writer is about to create it: look again next pass
+      if (current?.state === 'pending') {
+        // Leased by another dispatcher (which may crash) or due later: make sure it is looked at again then.
+        const next = Math.max(current.sendAfter.getTime(), current.leaseUntil.getTime());
+        await this.due.notifications.schedule(entry.id, new Date(next), now);
+      }
+      await this.due.notifications.done(entry);
+      return 'dropped';
+    }
+    await this.deliver(n, claimUntil);
+    await this.due.notifications.done(entry);
+    return 'attempted';
   }
 
   private async deliver(n: Notification, lease: Date): Promise<void> {
@@ -119,6 +161,7 @@ export class NotificationService {
       const at = new Date();
       const retryAt = new Date(at.getTime() + this.config.SLADESK_NOTIFY_RETRY_MS * 2 ** (attempts - 1));
       this.logger.warn(`notification ${n._id} attempt ${attempts} failed${final ? ' (giving up)' : ''}: ${error}`);
+      if (!final) await this.due.notifications.schedule(n._id, retryAt, at);
       await this.model.updateOne(
         { _id: n._id, leaseUntil: lease },
         {
@@ -132,15 +175,33 @@ export class NotificationService {
 
   async list(q: ListNotificationsQuery): Promise<Page<NotificationView>> {
     const limit = q.limit ?? 50;
-    const filter: Record<string, unknown> = {};
-    if (q.caseId) filter.caseId = q.caseId;
-    if (q.escalationId) filter.escalationId = q.escalationId;
-    if (q.state) filter.state = q.state;
-    if (q.cursor) filter._id = mongoose.trusted({ $gt: Buffer.from(q.cursor, 'base64url').toString() });
-    const rows = await this.model.find(filter, { outbox: 0 }).sort({ _id: 1 }).limit(limit + 1).lean<Notification[]>();
+    const after = q.cursor ? Buffer.from(q.cursor, 'base64url').toString() : undefined;
+    const rows = q.caseId ? await this.ofCase(q, after, limit) : await this.query(q, after, limit);
     const items = rows.slice(0, limit).map(toNotificationView);
     return rows.length > limit
       ? { items, nextCursor: Buffer.from(items[items.length - 1].id).toString('base64url') }
       : { items };
+  }
+
+  /** One case's notifications, by `_id` from the case. */
+  private async ofCase(q: ListNotificationsQuery, after: string | undefined, limit: number): Promise<Notification[]> {
+    const ids = ((await this.cases.get(q.caseId!))?.notificationIds ?? []).filter((id) => !after || id > after).sort();
+    const rows: Notification[] = [];
+    for (let i = 0; i < ids.length && rows.length <= limit; i += 32) {
+      const docs = await Promise.all(ids.slice(i, i + 32).map((id) => this.model.findById(id, { outbox: 0 }).lean<Notification>()));
+      for (const n of docs) {
+        if (n && (!q.escalationId || n.escalationId === q.escalationId) && (!q.state || n.state === q.state)) rows.push(n);
+      }
+    }
+    return rows.slice(0, limit + 1);
+  }
+
+  /** Any other filter is a query: served by MongoDB's indexes; on FerretDB it reads the collection. */
+  private query(q: ListNotificationsQuery, after: string | undefined, limit: number): Promise<Notification[]> {
+    const filter: Record<string, unknown> = {};
+    if (q.escalationId) filter.escalationId = q.escalationId;
+    if (q.state) filter.state = q.state;
+    if (after) filter._id = mongoose.trusted({ $gt: after });
+    return this.model.find(filter, { outbox: 0 }).sort({ _id: 1 }).limit(limit + 1).lean<Notification[]>();
   }
 }

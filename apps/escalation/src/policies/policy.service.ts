@@ -1,7 +1,7 @@
 import { EscalationPolicyRequest, EscalationPolicyView } from '@sladesk/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import mongoose, { Model } from 'mongoose';
+import { Model } from 'mongoose';
 import { CONTRACT_DEFAULTS, EffectivePolicy, EscalationPolicy } from './policy.schema';
 
 const policyId = (accountId?: string) => (accountId ? `account:${accountId}` : 'default');
@@ -24,10 +24,10 @@ export class PolicyService {
 
   /** The rules in force for an account: contract defaults ← default policy ← account override. */
   async effective(accountId?: string): Promise<EffectivePolicy> {
-    const docs = await this.model
-      .find({ _id: mongoose.trusted({ $in: accountId ? ['default', policyId(accountId)] : ['default'] }) })
-      .lean<EscalationPolicy[]>();
-    const byId = new Map(docs.map((d) => [d._id, d.rules]));
+    // By _id, one read each: FerretDB scans the collection for `$in`.
+    const ids = accountId ? ['default', policyId(accountId)] : ['default'];
+    const docs = await Promise.all(ids.map((id) => this.model.findById(id).lean<EscalationPolicy>()));
+    const byId = new Map(docs.filter((d) => d !== null).map((d) => [d._id, d.rules]));
     const merged = { ...CONTRACT_DEFAULTS, ...(byId.get('default') ?? {}), ...(accountId ? (byId.get(policyId(accountId)) ?? {}) : {}) };
     merged.ackTimeouts = { ...CONTRACT_DEFAULTS.ackTimeouts, ...(merged.ackTimeouts ?? {}) };
     return merged;

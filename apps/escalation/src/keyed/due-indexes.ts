@@ -1,0 +1,24 @@
+import { DueBucketSchema, DueIndex } from '@sladesk/persistence';
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+
+export const DUE_BUCKETS = 'EscDueBucket';
+export const EscDueBucketSchema = DueBucketSchema.clone().set('collection', 'esc_due');
+
+/**
+ * What the ticker acts on, by due time (see DueIndex): acknowledgement timeouts of escalations,
+ * "unresolved for too long" of cases, notifications to send. One collection, three indexes.
+ */
+@Injectable()
+export class DueIndexes {
+  readonly acks: DueIndex;
+  readonly unresolved: DueIndex;
+  readonly notifications: DueIndex;
+
+  constructor(@InjectModel(DUE_BUCKETS) model: Model<unknown>) {
+    this.acks = new DueIndex(model.collection, { name: 'ack' });
+    this.unresolved = new DueIndex(model.collection, { name: 'unresolved' });
+    this.notifications = new DueIndex(model.collection, { name: 'notify' });
+  }
+}

@@ -1,0 +1,48 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import mongoose, { Model } from 'mongoose';
+import { CaseState } from '../cases/case-state.schema';
+import { DirectoryService } from '../directory/directory.service';
+import { Escalation } from '../escalations/escalation.schema';
+import { Notification } from '../notifications/notification.schema';
+import { DueIndexes } from './due-indexes';
+
+/**
+ * The only automatic queries of this service that read whole collections on FerretDB (on MongoDB
+ * they use the declared indexes), run in the background every `SLADESK_ESCALATION_REPAIR_MS`
+ * (default 15 min): anything overdue that the due-time indexes do not hold (data from before they
+ * existed, or an entry lost to a bug) is scheduled again, and the role sets are rebuilt from the
+ * staff copies. Scheduling twice is harmless: the handlers check the document before acting.
+ */
+@Injectable()
+export class RepairService {
+  private readonly logger = new Logger(RepairService.name);
+
+  constructor(
+    @InjectModel(Escalation.name) private readonly escalations: Model<Escalation>,
+    @InjectModel(Notification.name) private readonly notifications: Model<Notification>,
+    @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
+    private readonly directory: DirectoryService,
+    private readonly due: DueIndexes,
+  ) {}
+
+  async run(now = new Date()): Promise<number> {
+    const lte = mongoose.trusted({ $lte: now });
+    let n = 0;
+    for await (const e of this.escalations.find({ state: 'open', ackDueAt: lte }, { ackDueAt: 1 }).lean<Escalation[]>().cursor()) {
+      await this.due.acks.schedule(e._id, e.ackDueAt!, now);
+      n += 1;
+    }
+    for await (const x of this.notifications.find({ state: 'pending', sendAfter: lte }, { sendAfter: 1 }).lean<Notification[]>().cursor()) {
+      await this.due.notifications.schedule(x._id, x.sendAfter, now);
+      n += 1;
+    }
+    for await (const c of this.cases.find({ unresolvedDueAt: lte }, { unresolvedDueAt: 1 }).lean<CaseState[]>().cursor()) {
+      await this.due.unresolved.schedule(c._id, c.unresolvedDueAt!, now);
+      n += 1;
+    }
+    await this.directory.rebuildRoleSets();
+    if (n) this.logger.log(`re-indexed ${n} overdue item(s)`);
+    return n;
+  }
+}
