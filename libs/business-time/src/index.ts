@@ -25,11 +25,14 @@ export type { CompileOptions } from './compile';
 
 export {
   addBusinessSeconds,
+  addBusinessMilliseconds,
   businessSecondsBetween,
+  businessMillisecondsBetween,
   isOpen,
   nextOpen,
   nextClose,
   nextBusinessDayStart,
+  startOfNextBusinessDay,
   openIntervals,
   addBusinessSecondsEpoch,
   businessSecondsBetweenEpoch,

@@ -1,6 +1,8 @@
 import {
+  addBusinessMilliseconds,
   addBusinessSeconds,
   BusinessTimeError,
+  businessMillisecondsBetween,
   businessSecondsBetween,
   compileCalendar,
   defaultContractCalendarSpec,
@@ -11,6 +13,7 @@ import {
   nextOpen,
   openIntervals,
   parseIsoDuration,
+  startOfNextBusinessDay,
   twentyFourSevenSpec,
   unionOf,
   type CalendarSpec,
@@ -364,15 +367,78 @@ describe('calendar features', () => {
     expect(nyDay('2025-12-31')).toBe(13 * H);
   });
 
-  it('sub-second inputs are truncated; windows may have seconds', () => {
+  it('instants keep their milliseconds (a deadline is never earlier than its start allows); windows may have seconds', () => {
     const cal = compileCalendar(daily('09:00:30', '17:00:15', 'UTC'));
     expect(nextOpen(cal, utc('2025-05-05T08:00:00Z')).toISOString()).toBe('2025-05-05T09:00:30.000Z');
+    expect(nextOpen(cal, utc('2025-05-05T10:00:00.250Z')).toISOString()).toBe('2025-05-05T10:00:00.250Z');
     expect(addBusinessSeconds(cal, utc('2025-05-05T10:00:00.999Z'), 1).toISOString()).toBe(
-      '2025-05-05T10:00:01.000Z',
+      '2025-05-05T10:00:01.999Z',
+    );
+    // 0.9 s before closing + 10 s: 0.9 s today, 9.1 s after the next opening
+    expect(addBusinessSeconds(cal, utc('2025-05-05T17:00:14.100Z'), 10).toISOString()).toBe(
+      '2025-05-06T09:00:39.100Z',
+    );
+    // exactly to the closing time, and back
+    expect(addBusinessSeconds(cal, utc('2025-05-05T17:00:04.500Z'), 10).toISOString()).toBe(
+      '2025-05-05T17:00:14.500Z',
+    );
+    expect(addBusinessMilliseconds(cal, utc('2025-05-05T17:00:14.100Z'), 900).toISOString()).toBe(
+      '2025-05-05T17:00:15.000Z',
+    );
+    expect(addBusinessSeconds(cal, utc('2025-05-06T09:00:39.100Z'), -10).toISOString()).toBe(
+      '2025-05-05T17:00:14.100Z',
+    );
+    // closed time has no milliseconds to count: a start at 08:00:00.700 counts from the opening
+    expect(addBusinessSeconds(cal, utc('2025-05-05T08:00:00.700Z'), 1).toISOString()).toBe(
+      '2025-05-05T09:00:31.000Z',
     );
     expect(businessSecondsBetween(cal, utc('2025-05-05T00:00:00Z'), utc('2025-05-06T00:00:00Z'))).toBe(
       8 * H - 15,
     );
+    expect(
+      businessMillisecondsBetween(cal, utc('2025-05-05T17:00:14.100Z'), utc('2025-05-06T09:00:39.100Z')),
+    ).toBe(10_000);
+    // whole seconds, truncated toward zero
+    expect(
+      businessSecondsBetween(cal, utc('2025-05-05T10:00:00.100Z'), utc('2025-05-05T10:00:02.000Z')),
+    ).toBe(1);
+    expect(
+      businessSecondsBetween(cal, utc('2025-05-05T10:00:02.000Z'), utc('2025-05-05T10:00:00.100Z')),
+    ).toBe(-1);
+    expect(
+      openIntervals(cal, utc('2025-05-05T17:00:14.250Z'), utc('2025-05-06T09:00:30.500Z')).map(([a, b]) => [
+        a.toISOString(),
+        b.toISOString(),
+      ]),
+    ).toEqual([
+      ['2025-05-05T17:00:14.250Z', '2025-05-05T17:00:15.000Z'],
+      ['2025-05-06T09:00:30.000Z', '2025-05-06T09:00:30.500Z'],
+    ]);
+  });
+});
+
+describe('the start of the next business day (goal anchor, default contract)', () => {
+  const cal = compileCalendar(defaultContractCalendarSpec());
+  const et = (local: string) => utc(`${local}-05:00`).toISOString();
+  const anchor = (local: string) => startOfNextBusinessDay(cal, utc(`${local}-05:00`)).toISOString();
+
+  it("is the next opening outside support hours and the next business day's opening inside them", () => {
+    expect(anchor('2025-11-17T07:00:00')).toBe(et('2025-11-17T08:00:00')); // Monday before opening
+    expect(anchor('2025-11-16T23:00:00')).toBe(et('2025-11-17T08:00:00')); // Sunday night
+    expect(anchor('2025-11-15T12:00:00')).toBe(et('2025-11-17T08:00:00')); // Saturday
+    expect(anchor('2025-11-17T10:00:00')).toBe(et('2025-11-18T08:00:00')); // Monday inside hours
+    expect(anchor('2025-11-17T08:00:00')).toBe(et('2025-11-18T08:00:00')); // at the opening: inside
+    expect(anchor('2025-11-17T21:00:00')).toBe(et('2025-11-18T08:00:00')); // at the closing (18:00 PT): outside
+    expect(anchor('2025-11-26T20:59:59')).toBe(et('2025-11-28T08:00:00')); // the Wednesday before Thanksgiving
+    expect(anchor('2025-11-27T09:00:00')).toBe(et('2025-11-28T08:00:00')); // Thanksgiving Day itself
+  });
+
+  it('with a goal of PT2H: Mon 07:00 → Mon 10:00, Sun 23:00 → Mon 10:00, Mon 10:00 → Tue 10:00', () => {
+    const due = (local: string) =>
+      addBusinessSeconds(cal, startOfNextBusinessDay(cal, utc(`${local}-05:00`)), 2 * H).toISOString();
+    expect(due('2025-11-17T07:00:00')).toBe(et('2025-11-17T10:00:00'));
+    expect(due('2025-11-16T23:00:00')).toBe(et('2025-11-17T10:00:00'));
+    expect(due('2025-11-17T10:00:00')).toBe(et('2025-11-18T10:00:00'));
   });
 });
 

@@ -1,14 +1,18 @@
 /** Algebraic invariants on random calendars over several years (lazy range extension included). */
 import fc from 'fast-check';
 import {
+  addBusinessMilliseconds,
   addBusinessSeconds,
   BusinessTimeError,
+  businessMillisecondsBetween,
   businessSecondsBetween,
   compileCalendar,
   defaultContractCalendarSpec,
   isOpen,
+  nextBusinessDayStart,
   nextClose,
   nextOpen,
+  startOfNextBusinessDay,
   type CalendarSpec,
   type CompiledCalendar,
 } from '../src';
@@ -31,7 +35,12 @@ function tolerant(f: () => void): void {
   } catch (e) {
     if (
       e instanceof BusinessTimeError &&
-      ['CALENDAR.END_BEFORE_START', 'CALENDAR.EMPTY', 'CALENDAR.NEVER_CLOSES', 'CALENDAR.OUT_OF_RANGE'].includes(e.code)
+      [
+        'CALENDAR.END_BEFORE_START',
+        'CALENDAR.EMPTY',
+        'CALENDAR.NEVER_CLOSES',
+        'CALENDAR.OUT_OF_RANGE',
+      ].includes(e.code)
     ) {
       return;
     }
@@ -43,6 +52,8 @@ const instant = fc.oneof(
   fc.integer({ min: T0 + 30 * DAY, max: T1 - 200 * DAY }),
   fc.integer({ min: (T0 + 30 * DAY) / 60, max: (T1 - 200 * DAY) / 60 }).map((m) => m * 60),
 );
+/** Epoch milliseconds, most of them not on a whole second. */
+const instantMs = fc.integer({ min: (T0 + 30 * DAY) * 1000, max: (T1 - 200 * DAY) * 1000 });
 const amount = fc.oneof(fc.integer({ min: 1, max: 8 * 3600 }), fc.integer({ min: 1, max: 60 * DAY }));
 
 const specs = calendarSpecArb(Math.floor(T0 / DAY), Math.floor(T1 / DAY));
@@ -171,6 +182,94 @@ describe('invariants on random calendars', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('a deadline is never early: from an instant with milliseconds, exactly s × 1000 business ms later', () => {
+    fc.assert(
+      fc.property(
+        specs,
+        instantMs,
+        amount,
+        fc.integer({ min: 1, max: 999 }),
+        instantMs,
+        fc.integer({ min: 0, max: 2 * DAY * 1000 }),
+        (spec, t, amt, extra, p0, plen) => {
+          const cal = compileOrSkip(spec);
+          if (!cal) return;
+          tolerant(() => {
+            const r = addBusinessSeconds(cal, new Date(t), amt);
+            expect(businessMillisecondsBetween(cal, new Date(t), r)).toBe(amt * 1000);
+            expect(businessSecondsBetween(cal, new Date(t), r)).toBe(amt);
+            // the start's second cut off would be earlier, never later
+            const cut = addBusinessSeconds(cal, new Date(Math.floor(t / 1000) * 1000), amt);
+            expect(r.getTime()).toBeGreaterThanOrEqual(cut.getTime());
+            expect(businessMillisecondsBetween(cal, cut, r)).toBe(isOpen(cal, new Date(t)) ? t % 1000 : 0);
+            // milliseconds as amounts, and back
+            const rm = addBusinessMilliseconds(cal, new Date(t), amt * 1000 + extra);
+            expect(businessMillisecondsBetween(cal, new Date(t), rm)).toBe(amt * 1000 + extra);
+            expect(rm.getTime()).toBeGreaterThan(r.getTime());
+            const back = addBusinessMilliseconds(cal, rm, -(amt * 1000 + extra));
+            expect(businessMillisecondsBetween(cal, back, rm)).toBe(amt * 1000 + extra);
+            // the latest such instant: t itself when open, else the opening after t
+            expect(back.getTime()).toBe(isOpen(cal, new Date(t)) ? t : nextOpen(cal, new Date(t)).getTime());
+            // a pause with milliseconds removes exactly its business milliseconds
+            const pause: [Date, Date] = [new Date(p0), new Date(p0 + plen)];
+            const rp = addBusinessSeconds(cal, new Date(t), amt, { exclude: [pause] });
+            expect(businessMillisecondsBetween(cal, new Date(t), rp, { exclude: [pause] })).toBe(amt * 1000);
+            const lo = Math.max(t, p0);
+            const hi = Math.min(rp.getTime(), p0 + plen);
+            const inside = lo < hi ? businessMillisecondsBetween(cal, new Date(lo), new Date(hi)) : 0;
+            expect(businessMillisecondsBetween(cal, new Date(t), rp)).toBe(amt * 1000 + inside);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('businessMillisecondsBetween is antisymmetric and additive at any millisecond', () => {
+    fc.assert(
+      fc.property(specs, instantMs, instantMs, instantMs, (spec, a, b, c) => {
+        const cal = compileOrSkip(spec);
+        if (!cal) return;
+        tolerant(() => {
+          const [A, B, C] = [new Date(a), new Date(b), new Date(c)];
+          const ab = businessMillisecondsBetween(cal, A, B);
+          expect(businessMillisecondsBetween(cal, B, A) + ab).toBe(0);
+          expect(ab + businessMillisecondsBetween(cal, B, C)).toBe(businessMillisecondsBetween(cal, A, C));
+          expect(Math.abs(ab)).toBeLessThanOrEqual(Math.abs(b - a));
+          expect(businessSecondsBetween(cal, A, B)).toBe(Math.trunc(ab / 1000) || 0);
+        });
+      }),
+      { numRuns: 250 },
+    );
+  });
+
+  it("the start of the next business day: one answer per closed period, the next day's opening inside hours", () => {
+    fc.assert(
+      fc.property(specs, instantMs, fc.double({ min: 0, max: 1, noNaN: true }), (spec, t, frac) => {
+        const cal = compileOrSkip(spec);
+        if (!cal) return;
+        tolerant(() => {
+          const T = new Date(t);
+          const a = startOfNextBusinessDay(cal, T);
+          expect(isOpen(cal, a)).toBe(true);
+          if (isOpen(cal, T)) {
+            expect(a.getTime()).toBe(nextBusinessDayStart(cal, T).getTime());
+            expect(a.getTime()).toBeGreaterThan(t);
+          } else {
+            const opening = nextOpen(cal, T);
+            expect(a.getTime()).toBe(opening.getTime());
+            expect(businessMillisecondsBetween(cal, T, a)).toBe(0);
+            // any other instant of the same closed period
+            const other = new Date(t + Math.floor(frac * (opening.getTime() - t - 1)));
+            expect(isOpen(cal, other)).toBe(false);
+            expect(startOfNextBusinessDay(cal, other).getTime()).toBe(a.getTime());
+          }
+        });
+      }),
+      { numRuns: 250 },
     );
   });
 

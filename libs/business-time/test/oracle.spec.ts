@@ -1,18 +1,22 @@
 /**
  * Property tests against the brute-force oracle (./oracle.ts), over periods that contain the DST changes of
  * America/New_York, America/Los_Angeles, Europe/Berlin and Australia/Lord_Howe (30-minute DST) in 2025,
- * Asia/Kolkata (+05:30) and Thanksgiving.
+ * Asia/Kolkata (+05:30) and Thanksgiving. Query instants are whole minutes, whole seconds or any millisecond:
+ * an instant with milliseconds is answered exactly (a deadline counted from …:24.9 is not one from …:24).
  */
 import fc from 'fast-check';
 import {
+  addBusinessMilliseconds,
   addBusinessSeconds,
   BusinessTimeError,
+  businessMillisecondsBetween,
   businessSecondsBetween,
   compileCalendar,
   isOpen,
   nextBusinessDayStart,
   nextClose,
   nextOpen,
+  startOfNextBusinessDay,
   type CalendarSpec,
   type CompiledCalendar,
 } from '../src';
@@ -41,7 +45,7 @@ function timeline(p: Period): Timeline {
 }
 
 const d = (t: number) => new Date(t * 1000);
-const sec = (x: Date) => x.getTime() / 1000;
+const ms = (t: number) => new Date(t);
 
 function refZoneOf(cal: CompiledCalendar): string {
   return cal.referenceZone;
@@ -65,7 +69,8 @@ afterAll(() => {
 const isErr = (x: unknown): x is { code: string } =>
   typeof x === 'object' && x !== null && 'code' in x && !(x instanceof Date);
 
-function check(period: Period, spec: CalendarSpec, queries: Array<[number, number, number]>): void {
+/** Queries: [t (epoch ms), amount (whole seconds), t2 (epoch ms), amount (ms)]. */
+function check(period: Period, spec: CalendarSpec, queries: Array<[number, number, number, number]>): void {
   const tl = timeline(period);
   // the compiler generates windows for these dates (see compile.ts); the oracle must judge the same ones
   const maxK = 2;
@@ -112,16 +117,16 @@ function check(period: Period, spec: CalendarSpec, queries: Array<[number, numbe
       return; // beyond what the oracle can see
     }
     stats.compared++;
-    const g = got instanceof Date ? sec(got) : got;
+    const g = got instanceof Date ? got.getTime() : got;
     if (g !== want) {
-      throw new Error(
-        `${what}: library ${typeof g === 'number' && g > 1e9 ? d(g).toISOString() : String(g)} ≠ oracle ${typeof want === 'number' && want > 1e9 ? d(want).toISOString() : String(want)}\nspec ${JSON.stringify(spec)}`,
-      );
+      const show = (x: unknown) =>
+        got instanceof Date && typeof x === 'number' ? ms(x).toISOString() : String(x);
+      throw new Error(`${what}: library ${show(g)} ≠ oracle ${show(want)}\nspec ${JSON.stringify(spec)}`);
     }
   };
-  for (const [t, s, t2] of queries) {
-    const T = d(t);
-    const label = (q: string) => `${q} @ ${T.toISOString()} (s=${s}, t2=${d(t2).toISOString()})`;
+  for (const [t, s, t2, sMs] of queries) {
+    const T = ms(t);
+    const label = (q: string) => `${q} @ ${T.toISOString()} (s=${s}, ms=${sMs}, t2=${ms(t2).toISOString()})`;
     expectSame(
       label('isOpen'),
       attempt(() => isOpen(cal, T)),
@@ -137,25 +142,46 @@ function check(period: Period, spec: CalendarSpec, queries: Array<[number, numbe
       attempt(() => nextClose(cal, T)),
       o.nextClose(t),
     );
+    const between = o.between(t, t2);
+    expectSame(
+      label('between (ms)'),
+      attempt(() => businessMillisecondsBetween(cal, T, ms(t2))),
+      between,
+    );
     expectSame(
       label('between'),
-      attempt(() => businessSecondsBetween(cal, T, d(t2))),
-      o.between(t, t2),
+      attempt(() => businessSecondsBetween(cal, T, ms(t2))),
+      Math.trunc(between / 1000) || 0,
     );
     expectSame(
       label('add'),
       attempt(() => addBusinessSeconds(cal, T, s)),
-      o.add(t, s),
+      o.add(t, s * 1000),
     );
     expectSame(
       label('subtract'),
       attempt(() => addBusinessSeconds(cal, T, -s)),
-      o.add(t, -s),
+      o.add(t, -s * 1000),
+    );
+    expectSame(
+      label('add (ms)'),
+      attempt(() => addBusinessMilliseconds(cal, T, sMs)),
+      o.add(t, sMs),
+    );
+    expectSame(
+      label('subtract (ms)'),
+      attempt(() => addBusinessMilliseconds(cal, T, -sMs)),
+      o.add(t, -sMs),
     );
     expectSame(
       label('nextBusinessDayStart'),
       attempt(() => nextBusinessDayStart(cal, T)),
       o.nextBusinessDayStart(t),
+    );
+    expectSame(
+      label('startOfNextBusinessDay'),
+      attempt(() => startOfNextBusinessDay(cal, T)),
+      o.startOfNextBusinessDay(t),
     );
   }
 }
@@ -167,14 +193,17 @@ describe('compiled calendars agree with the brute-force minute-walking oracle', 
       const d1 = Math.floor(period.p1 / DAY);
       const lo = period.p0 + 2 * DAY;
       const hi = period.p1 - 2 * DAY;
+      // epoch ms: whole seconds, whole minutes, or any millisecond
       const instant = fc.oneof(
-        fc.integer({ min: lo, max: hi }),
-        fc.integer({ min: lo / 60, max: hi / 60 }).map((m) => m * 60),
+        fc.integer({ min: lo, max: hi }).map((x) => x * 1000),
+        fc.integer({ min: lo / 60, max: hi / 60 }).map((m) => m * 60_000),
+        fc.integer({ min: lo * 1000, max: hi * 1000 }),
       );
       const query = fc.tuple(
         instant,
         fc.oneof(fc.integer({ min: 1, max: 4 * 3600 }), fc.integer({ min: 1, max: 3 * DAY })),
         instant,
+        fc.oneof(fc.integer({ min: 1, max: 4 * 3600_000 }), fc.integer({ min: 1, max: 2500 })),
       );
       fc.assert(
         fc.property(

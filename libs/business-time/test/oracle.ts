@@ -14,6 +14,7 @@ const { floor, max, min } = Math; // global lookups are slow inside jest's vm sa
 const DateUTC = Date.UTC;
 
 export const MIN = 60;
+const MIN_MS = MIN * 1000;
 export const DAY = 86400;
 const WD = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
 
@@ -227,11 +228,15 @@ export function oracleCalendar(tl: Timeline, spec: CalendarSpec, days: [number, 
   return { open: r.bits, days: dayList, endBeforeStart: r.bad };
 }
 
-/** Queries answered by walking minute by minute. Instants are epoch seconds; undefined = beyond the timeline. */
+/**
+ * Queries answered by walking minute by minute. Instants and amounts are epoch MILLISECONDS (integers, so the
+ * arithmetic is exact); undefined = beyond the timeline.
+ */
 export class OracleQueries {
   /** Minutes [lo, hi) are trusted: windows of dates outside the evaluated ones cannot reach them. */
   private readonly lo: number;
   private readonly hi: number;
+  private readonly t0: number;
   constructor(
     readonly tl: Timeline,
     readonly cal: OracleCalendar,
@@ -239,10 +244,15 @@ export class OracleQueries {
   ) {
     this.lo = 4 * 1440;
     this.hi = tl.minutes - 1440;
+    this.t0 = tl.t0 * 1000;
   }
 
   private idx(t: number): number {
-    return floor((t - this.tl.t0) / MIN);
+    return floor((t - this.t0) / MIN_MS);
+  }
+
+  private minute(m: number): number {
+    return this.t0 + m * MIN_MS;
   }
 
   isOpen(t: number): boolean {
@@ -254,8 +264,8 @@ export class OracleQueries {
     let total = 0;
     for (let m = this.idx(a); m <= this.idx(b) && m < this.cal.open.length; m++) {
       if (!this.cal.open[m]) continue;
-      const s = max(a, this.tl.t0 + m * MIN);
-      const e = min(b, this.tl.t0 + (m + 1) * MIN);
+      const s = max(a, this.minute(m));
+      const e = min(b, this.minute(m + 1));
       if (e > s) total += e - s;
     }
     return total;
@@ -268,7 +278,7 @@ export class OracleQueries {
       let rem = s;
       let pos = t;
       for (let m = this.idx(t); m < this.hi; m++) {
-        const end = this.tl.t0 + (m + 1) * MIN;
+        const end = this.minute(m + 1);
         if (open[m]) {
           const avail = end - pos;
           if (avail >= rem) return pos + rem;
@@ -280,9 +290,9 @@ export class OracleQueries {
     }
     let rem = -s;
     let pos = t;
-    // the minute containing t - 1 second is the first one before t
+    // the minute containing t - 1 ms is the first one before t
     for (let m = this.idx(t - 1); m >= this.lo; m--) {
-      const start = this.tl.t0 + m * MIN;
+      const start = this.minute(m);
       if (open[m]) {
         const avail = pos - start;
         // latest instant: B grows right after it (it is inside or at the start of an open minute)
@@ -296,7 +306,7 @@ export class OracleQueries {
 
   nextOpen(t: number): number | undefined {
     for (let m = this.idx(t); m < this.hi; m++) {
-      if (this.cal.open[m]) return max(t, this.tl.t0 + m * MIN);
+      if (this.cal.open[m]) return max(t, this.minute(m));
     }
     return undefined;
   }
@@ -305,15 +315,20 @@ export class OracleQueries {
     let m = this.idx(t);
     while (m < this.hi && !this.cal.open[m]) m++;
     while (m < this.hi && this.cal.open[m]) m++;
-    return m < this.hi ? this.tl.t0 + m * MIN : undefined;
+    return m < this.hi ? this.minute(m) : undefined;
   }
 
   nextBusinessDayStart(t: number): number | undefined {
-    const day = floor(wallAt(this.refZone, t) / DAY);
+    const day = floor(wallAt(this.refZone, floor(t / 1000)) / DAY);
     for (const [d, m] of this.cal.days) {
-      const at = this.tl.t0 + m * MIN;
+      const at = this.minute(m);
       if (d > day && at > t) return m < this.hi - 3 * 1440 ? at : undefined;
     }
     return undefined;
+  }
+
+  /** The contract's goal anchor, literally: the next opening when closed, the next business day's when open. */
+  startOfNextBusinessDay(t: number): number | undefined {
+    return this.isOpen(t) ? this.nextBusinessDayStart(t) : this.nextOpen(t);
   }
 }

@@ -3,7 +3,10 @@
  * Benchmark of @sladesk/business-time against dayjs-business-time and moment-business-time (run on demand,
  * not a test). Usage, from the repository root:
  *
- *   node tools/bench/business-time/run.cjs [--quick] [--json]
+ *   node tools/bench/business-time/run.cjs [--quick] [--json] [--against <git ref>]
+ *
+ * --against <ref> also builds libs/business-time/src as it is at that commit and times both builds side by
+ * side in the same process (before/after figures for a change of hot code, from one run).
  *
  * It transpiles libs/business-time/src with @swc/core into a temporary folder, checks that the peers give the
  * same answers as ours on a one-zone calendar (Mon–Fri 09:00–17:00 UTC with US federal holidays, where they
@@ -21,27 +24,42 @@ const ROOT = path.resolve(__dirname, '../../..');
 const SRC = path.join(ROOT, 'libs/business-time/src');
 const QUICK = process.argv.includes('--quick');
 const JSON_OUT = process.argv.includes('--json');
+const AGAINST = process.argv.includes('--against')
+  ? process.argv[process.argv.indexOf('--against') + 1]
+  : undefined;
 
 // ---------------------------------------------------------------------------------------------- build
-function build() {
+function build(src = SRC, label = 'tree') {
   const swc = require(path.join(ROOT, 'node_modules/@swc/core'));
-  const out = path.join(os.tmpdir(), `sladesk-business-time-bench-${process.pid}`);
+  const out = path.join(os.tmpdir(), `sladesk-business-time-bench-${process.pid}-${label}`);
   const walk = (dir) =>
     fs
       .readdirSync(dir, { withFileTypes: true })
       .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  for (const file of walk(SRC).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))) {
+  for (const file of walk(src).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))) {
     const { code } = swc.transformFileSync(file, {
       jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
       module: { type: 'commonjs' },
       sourceMaps: false,
     });
-    const dest = path.join(out, path.relative(SRC, file)).replace(/\.ts$/, '.js');
+    const dest = path.join(out, path.relative(src, file)).replace(/\.ts$/, '.js');
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.writeFileSync(dest, code);
   }
   process.on('exit', () => fs.rmSync(out, { recursive: true, force: true }));
   return out;
+}
+
+/** libs/business-time/src as it is at a git ref, built like the working tree. */
+function buildAt(ref) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sladesk-business-time-ref-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const tar = spawnSync('git', ['-C', ROOT, 'archive', ref, 'libs/business-time/src'], {
+    maxBuffer: 1 << 28,
+  });
+  if (tar.status !== 0) throw new Error(`git archive ${ref}: ${tar.stderr}`);
+  spawnSync('tar', ['-x', '-C', dir], { input: tar.stdout });
+  return build(path.join(dir, 'libs/business-time/src'), 'ref');
 }
 
 // ---------------------------------------------------------------------------------------------- helpers
@@ -188,7 +206,7 @@ function main() {
   }
 
   // 3. our raw throughput on the default contract (two zones, holiday rules), random starts over 10 years
-  const def = bt.compileCalendar(bt.defaultContractCalendarSpec());
+  let def = bt.compileCalendar(bt.defaultContractCalendarSpec());
   const rnd2 = prng(7);
   const t10 = Date.parse('2026-01-01T00:00:00Z');
   const N = 4096;
@@ -197,22 +215,57 @@ function main() {
     () => new Date(t10 + Math.floor(rnd2() * 10 * 365 * 86400) * 1000),
   );
   const eStarts = dStarts.map((d) => d.getTime() / 1000);
+  const msStarts = dStarts.map((d) => new Date(d.getTime() + Math.floor(rnd2() * 1000)));
   const amounts = Array.from({ length: N }, () => 60 * Math.floor(1 + rnd2() * 9600));
-  const thr = {
+  const throughputOf = (lib) => ({
     addDate: opsPerSec(
-      (i) => bt.addBusinessSeconds(def, dStarts[i & (N - 1)], amounts[i & (N - 1)]).getTime(),
+      (i) => lib.addBusinessSeconds(def, dStarts[i & (N - 1)], amounts[i & (N - 1)]).getTime(),
+      ms,
+    ),
+    addDateMs: opsPerSec(
+      (i) => lib.addBusinessSeconds(def, msStarts[i & (N - 1)], amounts[i & (N - 1)]).getTime(),
       ms,
     ),
     addEpoch: opsPerSec(
-      (i) => bt.addBusinessSecondsEpoch(def, eStarts[i & (N - 1)], amounts[i & (N - 1)]),
+      (i) => lib.addBusinessSecondsEpoch(def, eStarts[i & (N - 1)], amounts[i & (N - 1)]),
       ms,
     ),
     between: opsPerSec(
-      (i) => bt.businessSecondsBetween(def, dStarts[i & (N - 1)], dStarts[(i + 1) & (N - 1)]),
+      (i) => lib.businessSecondsBetween(def, dStarts[i & (N - 1)], dStarts[(i + 1) & (N - 1)]),
       ms,
     ),
-    isOpen: opsPerSec((i) => (bt.isOpen(def, dStarts[i & (N - 1)]) ? 1 : 0), ms),
-  };
+    betweenMs: opsPerSec(
+      (i) => lib.businessSecondsBetween(def, msStarts[i & (N - 1)], msStarts[(i + 1) & (N - 1)]),
+      ms,
+    ),
+    isOpen: opsPerSec((i) => (lib.isOpen(def, dStarts[i & (N - 1)]) ? 1 : 0), ms),
+  });
+  const thr = throughputOf(bt);
+  // the same, on the build of another commit, alternating so that both see the same load
+  let against;
+  if (AGAINST) {
+    const old = require(buildAt(AGAINST));
+    const defOld = old.compileCalendar(old.defaultContractCalendarSpec());
+    const swap = (lib, cal) => {
+      const keep = def;
+      def = cal;
+      try {
+        return throughputOf(lib);
+      } finally {
+        def = keep;
+      }
+    };
+    const runs = { tree: [thr], ref: [] };
+    for (let k = 0; k < (QUICK ? 1 : 3); k++) {
+      runs.ref.push(swap(old, defOld));
+      runs.tree.push(throughputOf(bt));
+    }
+    const median = (xs, key) => xs.map((x) => x[key]).sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    against = { ref: AGAINST, rows: {} };
+    for (const key of Object.keys(thr)) {
+      against.rows[key] = { tree: median(runs.tree, key), ref: median(runs.ref, key) };
+    }
+  }
 
   // 4. compile 10 years of the default calendar
   const compileFrom = new Date('2026-01-01T00:00:00Z');
@@ -252,6 +305,7 @@ function main() {
     agreement,
     rows,
     throughput: thr,
+    against,
     compile: { warm: compileWarm, coldTables: compileColdTables, freshProcess: freshMedian },
   };
   if (JSON_OUT) {
@@ -290,8 +344,10 @@ function main() {
   lines.push(
     `| addBusinessSeconds (Date in/out), random start in 10 years, +1…9,600 min | ${fmtOps(thr.addDate)} |`,
   );
+  lines.push(`| addBusinessSeconds, starts with milliseconds | ${fmtOps(thr.addDateMs)} |`);
   lines.push(`| addBusinessSecondsEpoch (epoch seconds) | ${fmtOps(thr.addEpoch)} |`);
   lines.push(`| businessSecondsBetween | ${fmtOps(thr.between)} |`);
+  lines.push(`| businessSecondsBetween, instants with milliseconds | ${fmtOps(thr.betweenMs)} |`);
   lines.push(`| isOpen | ${fmtOps(thr.isOpen)} |`);
   lines.push('');
   lines.push('| compile default contract, 10 years (2026–2035) | time |');
@@ -301,6 +357,26 @@ function main() {
   lines.push(
     `| first compile in a fresh process (median of ${fresh.length}; + ${freshMedian.icu.toFixed(1)} ms one-time Intl start-up) | ${freshMedian.first.toFixed(2)} ms |`,
   );
+  if (against) {
+    const names = {
+      addDate: 'addBusinessSeconds (Date, whole-second starts)',
+      addDateMs: 'addBusinessSeconds (Date, starts with milliseconds)',
+      addEpoch: 'addBusinessSecondsEpoch',
+      between: 'businessSecondsBetween (whole seconds)',
+      betweenMs: 'businessSecondsBetween (with milliseconds)',
+      isOpen: 'isOpen',
+    };
+    lines.push('');
+    lines.push(
+      `| default contract, this tree vs ${against.ref} (same process, alternating, median of ${QUICK ? 2 : 4} / ${QUICK ? 1 : 3}) | this tree | ${against.ref} | ratio |`,
+    );
+    lines.push('| --- | ---: | ---: | ---: |');
+    for (const [key, r] of Object.entries(against.rows)) {
+      lines.push(
+        `| ${names[key]} | ${fmtOps(r.tree)} | ${fmtOps(r.ref)} | ${(r.tree / r.ref).toFixed(2)}× |`,
+      );
+    }
+  }
   console.log(lines.join('\n'));
 }
 
