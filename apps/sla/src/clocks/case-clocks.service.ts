@@ -20,7 +20,7 @@ import { SlaRegistry } from '../policies/sla-registry';
 import { TimerEntry } from '../timers/timer-store';
 import { CaseIndex } from './case-index';
 import { CaseLogStore } from './case-log.store';
-import { CaseHistory, Cycle, Derived, elapsedAt, evaluate, Evaluated, EvaluatedTransition, isInsideHours, LogEntry, Stage } from './clock-engine';
+import { businessSecondsOf, CaseHistory, Cycle, Derived, elapsedMsAt, evaluate, Evaluated, EvaluatedTransition, isInsideHours, LogEntry, Stage } from './clock-engine';
 import { KeyedMutex } from './keyed-mutex';
 
 /** Stores timers and tells the wheels (the one implementation is SlaTimers). */
@@ -94,8 +94,12 @@ export class CaseClocksService {
     });
   }
 
-  /** A stage's timer is due: emit its warning or breach once, if it is still the current version. */
-  async fire(timer: TimerEntry): Promise<void> {
+  /**
+   * A stage's timer is due: emit its warning or breach once, if it is still the current version. A timer
+   * that comes before its stage's due time (stored with an earlier due, e.g. by a build that cut instants
+   * to the second) is put back at the due time: a clock never fires early.
+   */
+  async fire(timer: TimerEntry, now: () => number = Date.now): Promise<void> {
     const { caseId, stageKey } = parseTimerId(timer.id);
     const eventId = `${timer.id}:${timer.v}`;
     await this.mutex.run(caseId, async () => {
@@ -104,6 +108,10 @@ export class CaseClocksService {
       // superseded (paused, re-timed, met) or already fired: the newer version has its own timer
       if (!current?.stage || current.version !== timer.v || h.has(eventId)) return;
       const stage = current.stage;
+      if (now() < stage.due) {
+        await this.timers.schedule([{ id: timer.id, v: timer.v, due: stage.due }]);
+        return;
+      }
       if (!(await this.outbox.wasEmitted(eventId))) {
         const d = h.derived;
         const cycle = d.cycles.find((c) => c.key === stage.cycleKey)!;
@@ -171,7 +179,6 @@ export class CaseClocksService {
 }
 
 function clockPayload(caseId: string, accountId: string, ev: Evaluated, at: number): SlaClockEventPayload {
-  const elapsed = elapsedAt(ev, at);
   return {
     caseId,
     accountId,
@@ -181,14 +188,12 @@ function clockPayload(caseId: string, accountId: string, ev: Evaluated, at: numb
     goal: ev.goal,
     ...(ev.dueAt !== null ? { dueAt: iso(ev.dueAt) } : {}),
     at: iso(at),
-    elapsedBusinessSeconds: elapsed,
-    remainingBusinessSeconds: Math.max(0, ev.budget - elapsed),
-    overdueBusinessSeconds: Math.max(0, elapsed - ev.budget),
+    ...businessSecondsOf(elapsedMsAt(ev, at), ev.budgetMs),
   };
 }
 
 function clockView(c: Cycle, d: Derived, ev: Evaluated, now: number): SlaClockView {
-  const elapsed = elapsedAt(ev, now);
+  const elapsed = elapsedMsAt(ev, now);
   const end = c.stoppedAt ?? now;
   return {
     clock: c.clock,
@@ -198,11 +203,9 @@ function clockView(c: Cycle, d: Derived, ev: Evaluated, now: number): SlaClockVi
     startedAt: iso(c.start),
     dueAt: ev.dueAt === null ? null : iso(ev.dueAt),
     warningAt: ev.warnAt === null ? null : iso(ev.warnAt),
-    ...(c.stoppedAt !== undefined ? { stoppedAt: iso(c.stoppedAt), withinGoal: elapsed <= ev.budget } : {}),
-    elapsedBusinessSeconds: elapsed,
-    remainingBusinessSeconds: Math.max(0, ev.budget - elapsed),
-    overdueBusinessSeconds: Math.max(0, elapsed - ev.budget),
-    breached: c.stoppedAt !== undefined ? elapsed > ev.budget : elapsed >= ev.budget,
+    ...(c.stoppedAt !== undefined ? { stoppedAt: iso(c.stoppedAt), withinGoal: elapsed <= ev.budgetMs } : {}),
+    ...businessSecondsOf(elapsed, ev.budgetMs),
+    breached: c.stoppedAt !== undefined ? elapsed > ev.budgetMs : elapsed >= ev.budgetMs,
     ...(c.fired.warning ? { warnedAt: iso(c.fired.warning.at) } : {}),
     ...(c.fired.breach ? { breachedAt: iso(c.fired.breach.at) } : {}),
     pauses: c.exclusions.map((x) => {

@@ -1,7 +1,7 @@
 import { compileCalendar } from '@sladesk/business-time';
 import { Severity, SlaGoalTable } from '@sladesk/contracts';
 import { DEFAULT_GOALS, defaultCalendarSpec, emergencyCalendarSpec } from '../policies/default-contract';
-import { CalendarLookup, CaseHistory, derive, evaluate, LogEntry, pendingStages, PolicySnapshot, transitions } from './clock-engine';
+import { businessSecondsOf, CalendarLookup, CaseHistory, derive, evaluate, LogEntry, pendingStages, PolicySnapshot, transitions } from './clock-engine';
 
 const business = compileCalendar(defaultCalendarSpec());
 const emergency = compileCalendar(emergencyCalendarSpec());
@@ -58,6 +58,53 @@ describe('SLA clocks on the default contract', () => {
   it('gives a low-severity case 2 business hours after the start of the next business day', () => {
     expect(clock([opened('2025-11-17T10:00:00-05:00', 'low')], 'first_response.1').due).toBe(new Date('2025-11-18T10:00:00-05:00').toISOString());
     expect(clock([opened('2025-11-14T17:30:00-08:00', 'low')], 'first_response.1').due).toBe(new Date('2025-11-17T10:00:00-05:00').toISOString());
+  });
+
+  it('counts "the start of the next business day" from the next opening when a low case arrives outside the hours', () => {
+    const due = (at: string) => clock([opened(at, 'low')], 'first_response.1').due;
+    const mondayTen = new Date('2025-11-17T10:00:00-05:00').toISOString();
+    expect(due('2025-11-17T07:00:00-05:00')).toBe(mondayTen); // Monday before opening
+    expect(due('2025-11-16T23:00:00-05:00')).toBe(mondayTen); // Sunday night: same closed period, same due time
+    expect(due('2025-11-14T21:00:00-05:00')).toBe(mondayTen); // Friday at the closing (18:00 PT)
+    expect(due('2025-11-17T08:00:00-05:00')).toBe(new Date('2025-11-18T10:00:00-05:00').toISOString()); // at the opening: inside
+    const ev = clock([opened('2025-11-17T07:00:00-05:00', 'low')], 'first_response.1').ev;
+    expect(ev.goal).toMatchObject({ duration: 'PT2H', from: 'next_business_day', businessSeconds: 7200 });
+  });
+});
+
+describe('milliseconds', () => {
+  const p = policy(tenSeconds());
+
+  it('never cuts the start: received at …:24.9 with PT10S is due at …:34.9, warned at …:32.9', () => {
+    const h = new CaseHistory(calendars);
+    h.push(opened('2026-01-05T10:00:24.900Z', 'high', p));
+    const stages = Object.fromEntries(h.pending().map(({ stage }) => [stage.key, new Date(stage.due).toISOString()]));
+    expect(stages['first_response.1.breach']).toBe('2026-01-05T10:00:34.900Z');
+    expect(stages['first_response.1.warning']).toBe('2026-01-05T10:00:32.900Z');
+    const { ev } = clock([opened('2026-01-05T10:00:24.900Z', 'high', p)], 'first_response.1');
+    expect(ev.budgetMs).toBe(10_000);
+    expect(ev.goal.businessSeconds).toBe(10);
+  });
+
+  it('keeps the milliseconds of pauses, and of a business-hours start for next_business_day goals', () => {
+    const log = [
+      opened('2026-01-05T10:00:00.300Z', 'high', p),
+      fact('status', '2026-01-05T10:00:02.700Z', { status: 'waiting_on_customer' }),
+      fact('customer_replied', '2026-01-05T10:00:05.950Z'),
+    ];
+    // 2.4 s before the pause, 3.25 s paused: due 10 s + 3.25 s after the start
+    expect(clock(log, 'first_response.1').due).toBe('2026-01-05T10:00:13.550Z');
+    // low, inside the hours at 10:00:00.400 ET: due Tuesday 10:00:00.000 ET, not a fraction earlier
+    const { ev, due } = clock([opened('2025-11-17T10:00:00.400-05:00', 'low')], 'first_response.1');
+    expect(due).toBe(new Date('2025-11-18T10:00:00-05:00').toISOString());
+    expect(ev.budgetMs).toBe(13 * 3600_000 - 400);
+    expect(ev.goal.businessSeconds).toBe(13 * 3600);
+  });
+
+  it('reports whole seconds: remaining and overdue round up, so "0 overdue" means within the goal', () => {
+    expect(businessSecondsOf(9_700, 10_000)).toEqual({ elapsedBusinessSeconds: 9, remainingBusinessSeconds: 1, overdueBusinessSeconds: 0 });
+    expect(businessSecondsOf(10_000, 10_000)).toEqual({ elapsedBusinessSeconds: 10, remainingBusinessSeconds: 0, overdueBusinessSeconds: 0 });
+    expect(businessSecondsOf(10_001, 10_000)).toEqual({ elapsedBusinessSeconds: 10, remainingBusinessSeconds: 0, overdueBusinessSeconds: 1 });
   });
 });
 

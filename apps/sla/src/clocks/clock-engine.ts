@@ -10,15 +10,19 @@
  * Timers: each running clock has a warning and a breach *stage*. A stage's version is the position in the
  * log of the last fact whose arrival changed that stage's due time; `<timerId>:<version>` is the id of the
  * event a stage fires, so the same stage fired twice (two instances, a restart) is one event.
+ *
+ * Precision: instants are epoch milliseconds and business time is counted in milliseconds (the calendar's
+ * boundaries are whole seconds, a fact's instant is not), so no due time is earlier than its goal allows: a
+ * case received at …:24.9 with a goal of PT10S is due at …:34.9, never at …:34.
  */
 import {
-  addBusinessSeconds,
-  businessSecondsBetween,
+  addBusinessMilliseconds,
+  businessMillisecondsBetween,
   CompiledCalendar,
   isOpen,
-  nextBusinessDayStart,
   parseIsoDuration,
   Pause,
+  startOfNextBusinessDay,
 } from '@sladesk/business-time';
 import { CaseStatus, Severity, SlaClock, SlaGoalDto, SlaGoalKey, SlaGoalSpec, SlaGoalTable } from '@sladesk/contracts';
 
@@ -56,7 +60,7 @@ export interface LogEntry {
   byContact?: boolean;
   /** opened, policy */
   policy?: PolicySnapshot;
-  /** fired: the stage key and its threshold in business seconds when it fired */
+  /** fired: the stage key and its threshold in business seconds when it fired (a fraction = milliseconds) */
   stage?: string;
   seconds?: number;
 }
@@ -116,7 +120,6 @@ const GOAL_KEY: Record<SlaClock, SlaGoalKey> = {
 };
 
 const DONE_STATUSES: readonly CaseStatus[] = ['resolved', 'closed'];
-const sec = (ms: number) => Math.floor(ms / 1000) * 1000;
 
 /** Folds the facts, sorted by their own time, into the clocks' cycles. */
 export function derive(log: readonly LogEntry[]): Derived {
@@ -129,9 +132,9 @@ export function derive(log: readonly LogEntry[]): Derived {
     }
   });
   const opened = unique.find((x) => x.e.k === 'opened')?.e;
-  const floor = opened ? sec(opened.at) : -Infinity;
+  const floor = opened ? opened.at : -Infinity;
   // A fact dated before the case was received counts from the reception (clock skew between systems).
-  const when = (e: LogEntry) => (e.k === 'opened' ? floor : Math.max(sec(e.at), floor));
+  const when = (e: LogEntry) => (e.k === 'opened' ? floor : Math.max(e.at, floor));
   unique.sort((a, b) => when(a.e) - when(b.e) || RANK[a.e.k] - RANK[b.e.k] || a.i - b.i);
 
   const s: Derived = { opened: false, severity: 'normal', status: 'new', paused: false, resolved: false, cycles: [] };
@@ -264,9 +267,10 @@ export interface Evaluated {
   policy: PolicySnapshot;
   goal: SlaGoalDto;
   calendar: CompiledCalendar;
-  /** The goal in business seconds from the start. */
-  budget: number;
-  warnSeconds: number | null;
+  /** The goal in business milliseconds from the start (for `next_business_day`, the time to that start included). */
+  budgetMs: number;
+  /** The warning threshold in business milliseconds from the start (a whole number of seconds), or null. */
+  warnMs: number | null;
   warningThreshold: number;
   /** Epoch ms; null while paused with goal time left. */
   dueAt: number | null;
@@ -285,21 +289,33 @@ const pausesOf = (c: Cycle, until: number): Pause[] =>
     .filter((x) => x.from < until)
     .map((x) => [new Date(x.from), new Date(Math.min(x.to ?? until, until))] as const);
 
-/** Business seconds the cycle has consumed at instant t (pauses and, when stopped, the stop excluded). */
-export function elapsedAt(ev: Pick<Evaluated, 'cycle' | 'calendar'>, t: number): number {
+/** Business milliseconds the cycle has consumed at instant t (pauses and, when stopped, the stop excluded). */
+export function elapsedMsAt(ev: Pick<Evaluated, 'cycle' | 'calendar'>, t: number): number {
   const c = ev.cycle;
   const end = Math.min(t, c.stoppedAt ?? t);
   if (end <= c.start) return 0;
   const exclude = pausesOf(c, end);
-  return businessSecondsBetween(ev.calendar, new Date(c.start), new Date(end), exclude.length ? { exclude } : undefined);
+  return businessMillisecondsBetween(ev.calendar, new Date(c.start), new Date(end), exclude.length ? { exclude } : undefined);
 }
 
-/** The instant the cycle has consumed `seconds` business seconds, or null if a pause stops it before. */
-function instantOf(ev: Pick<Evaluated, 'cycle' | 'calendar'>, seconds: number): number | null {
+/**
+ * Whole business seconds for display: elapsed rounded down, remaining and overdue rounded up, so a clock
+ * shows 0 remaining only once its goal is used up and 0 overdue only while it is within its goal.
+ */
+export function businessSecondsOf(elapsedMs: number, budgetMs: number) {
+  return {
+    elapsedBusinessSeconds: Math.floor(elapsedMs / 1000),
+    remainingBusinessSeconds: Math.ceil(Math.max(0, budgetMs - elapsedMs) / 1000),
+    overdueBusinessSeconds: Math.ceil(Math.max(0, elapsedMs - budgetMs) / 1000),
+  };
+}
+
+/** The instant the cycle has consumed `ms` business milliseconds, or null if a pause stops it before. */
+function instantOf(ev: Pick<Evaluated, 'cycle' | 'calendar'>, ms: number): number | null {
   const c = ev.cycle;
   const openPause = c.exclusions.find((x) => x.to === undefined);
   const closed = c.exclusions.filter((x) => x.to !== undefined).map((x) => [new Date(x.from), new Date(x.to!)] as const);
-  const at = addBusinessSeconds(ev.calendar, new Date(c.start), seconds, closed.length ? { exclude: closed } : undefined).getTime();
+  const at = addBusinessMilliseconds(ev.calendar, new Date(c.start), ms, closed.length ? { exclude: closed } : undefined).getTime();
   if (openPause && at > openPause.from) return null;
   return at;
 }
@@ -312,9 +328,12 @@ export function evaluate(c: Cycle, d: Derived, calendars: CalendarLookup): Evalu
   const spec = policy.goals[severity][key];
   const ref = spec.hours === 'emergency' ? policy.emergencyCalendar : policy.calendar;
   const calendar = calendars(ref);
-  let budget = parseIsoDuration(spec.duration);
+  let budgetMs = parseIsoDuration(spec.duration) * 1000;
   if (spec.from === 'next_business_day') {
-    budget += businessSecondsBetween(calendar, new Date(c.start), nextBusinessDayStart(calendar, new Date(c.start)));
+    // "the start of the next business day": the next opening when the clock starts outside the hours (so
+    // every inquiry of one closed period gets one due time), the next business day's opening inside them
+    const start = new Date(c.start);
+    budgetMs += businessMillisecondsBetween(calendar, start, startOfNextBusinessDay(calendar, start));
   }
   const goal: SlaGoalDto = {
     clause: goalClause(policy, severity, key, spec, ref),
@@ -325,9 +344,10 @@ export function evaluate(c: Cycle, d: Derived, calendars: CalendarLookup): Evalu
     hours: spec.hours,
     calendarId: ref.id,
     calendarVersion: ref.version,
-    businessSeconds: budget,
+    businessSeconds: Math.ceil(budgetMs / 1000),
   };
-  const warnSeconds = Math.ceil(budget * policy.warningThreshold);
+  const warn = Math.ceil((budgetMs * policy.warningThreshold) / 1000) * 1000;
+  const warnMs = warn > 0 && warn < budgetMs ? warn : null;
   const base = { cycle: c, calendar };
   const state = c.stoppedAt !== undefined ? 'met' : c.exclusions.some((x) => x.to === undefined) ? 'paused' : 'running';
   return {
@@ -336,11 +356,11 @@ export function evaluate(c: Cycle, d: Derived, calendars: CalendarLookup): Evalu
     policy,
     goal,
     calendar,
-    budget,
-    warnSeconds: warnSeconds > 0 && warnSeconds < budget ? warnSeconds : null,
+    budgetMs,
+    warnMs,
     warningThreshold: policy.warningThreshold,
-    dueAt: instantOf(base, budget),
-    warnAt: warnSeconds > 0 && warnSeconds < budget ? instantOf(base, warnSeconds) : null,
+    dueAt: instantOf(base, budgetMs),
+    warnAt: warnMs === null ? null : instantOf(base, warnMs),
     state,
   };
 }
@@ -357,7 +377,7 @@ export interface Stage {
   cycleKey: string;
   kind: StageKind;
   due: number;
-  /** The stage's threshold in business seconds (warning: threshold × goal; breach: the goal). */
+  /** The stage's threshold in business seconds (warning: threshold × goal; breach: the goal; a fraction = ms). */
   seconds: number;
 }
 
@@ -368,14 +388,15 @@ export function pendingStages(d: Derived, calendars: CalendarLookup): Map<string
     if (c.stoppedAt !== undefined) continue;
     const ev = evaluate(c, d, calendars);
     if (!ev) continue;
-    const add = (kind: StageKind, due: number | null, seconds: number | null) => {
-      if (due === null || seconds === null) return;
+    const add = (kind: StageKind, due: number | null, ms: number | null) => {
+      if (due === null || ms === null) return;
+      const seconds = ms / 1000;
       const fired = c.fired[kind];
       if (fired && fired.seconds >= seconds) return;
       out.set(`${c.key}.${kind}`, { key: `${c.key}.${kind}`, cycleKey: c.key, kind, due, seconds });
     };
-    add('warning', ev.warnAt, ev.warnSeconds);
-    add('breach', ev.dueAt, ev.budget);
+    add('warning', ev.warnAt, ev.warnMs);
+    add('breach', ev.dueAt, ev.budgetMs);
   }
   return out;
 }
