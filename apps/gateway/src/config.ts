@@ -20,4 +20,8 @@ export class GatewayEnv extends ServiceEnv {
   /** How long the gateway waits for a service to answer, in ms. */
   @Type(() => Number) @IsInt() @Min(100)
   SLADESK_RPC_TIMEOUT_MS: number = 10_000;
+
+  /** On stop, how long requests in flight may take before their connections are closed, in ms. */
+  @Type(() => Number) @IsInt() @Min(0)
+  SLADESK_SHUTDOWN_GRACE_MS: number = 15_000;
 }

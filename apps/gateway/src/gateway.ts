@@ -68,7 +68,14 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
     url,
     stop: () =>
       (stopping ??= (async () => {
-        await app.close();
+        // Idle keep-alive connections close at once; a request still in flight (or a client that
+        // never finishes sending one) gets the grace, then its connection is closed.
+        const force = setTimeout(() => fastify.server.closeAllConnections(), config.SLADESK_SHUTDOWN_GRACE_MS);
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(force);
+        }
         await bus.close();
       })()),
   };
