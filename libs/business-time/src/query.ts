@@ -59,6 +59,9 @@ function emptyError(cal: CompiledCalendar, direction: 'after' | 'before', t: num
 function addIn(cal: CompiledCalendar, t: number, s: number, u: number): number {
   if (s === 0) return t;
   if (t < cal.from * u || t > cal.to * u) cal.cover(floor(t / u), ceil(t / u));
+  // The searches compare whole-second arrays with T = ⌊t/u⌋ and target/u: for integers k, k ≤ t/u ⇔ k ≤ T,
+  // and k < target/u ⇔ k·u < target (a quotient's rounding error, < 1e-5, cannot cross a multiple of 1/u).
+  const T = floor(t / u);
   if (s > 0) {
     for (;;) {
       const st = cal.starts;
@@ -68,7 +71,7 @@ function addIn(cal: CompiledCalendar, t: number, s: number, u: number): number {
       let hi = n;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (st[mid]! * u <= t) lo = mid + 1;
+        if (st[mid]! <= T) lo = mid + 1;
         else hi = mid;
       }
       const i = lo - 1;
@@ -78,29 +81,30 @@ function addIn(cal: CompiledCalendar, t: number, s: number, u: number): number {
         base = t < e ? cum[i]! * u + (t - st[i]! * u) : cum[i + 1]! * u;
       }
       const target = base + s;
-      if (target <= cum[n]! * u) {
+      const q = target / u;
+      if (q <= cum[n]!) {
         let j = i < 0 ? 0 : i;
-        if (cum[j + 1]! * u < target) {
+        if (cum[j + 1]! < q) {
           // first m in (j, n] with cum[m] >= target
           lo = j + 1;
           hi = n;
           while (lo < hi) {
             const mid = (lo + hi) >>> 1;
-            if (cum[mid]! * u < target) lo = mid + 1;
+            if (cum[mid]! < q) lo = mid + 1;
             else hi = mid;
           }
           j = lo - 1;
         }
         return st[j]! * u + (target - cum[j]! * u);
       }
-      if (cal.tailEmpty()) throw emptyError(cal, 'after', floor(t / u));
+      if (cal.tailEmpty()) throw emptyError(cal, 'after', T);
       cal.growForward();
     }
   }
   for (;;) {
     const st = cal.starts;
     const cum = cal.cum;
-    const i = cal.indexAtOrBefore(floor(t / u));
+    const i = cal.indexAtOrBefore(T);
     let base = 0;
     if (i >= 0) {
       const e = cal.ends[i]! * u;
@@ -109,17 +113,18 @@ function addIn(cal: CompiledCalendar, t: number, s: number, u: number): number {
     const target = base + s;
     if (target >= 0) {
       // first m in [0, i + 1] with cum[m] > target; j = m - 1
+      const q = target / u;
       let lo = 0;
       let hi = i + 1;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (cum[mid]! * u <= target) lo = mid + 1;
+        if (cum[mid]! <= q) lo = mid + 1;
         else hi = mid;
       }
       const j = lo - 1;
       return st[j]! * u + (target - cum[j]! * u);
     }
-    if (cal.headEmpty()) throw emptyError(cal, 'before', floor(t / u));
+    if (cal.headEmpty()) throw emptyError(cal, 'before', T);
     cal.growBackward();
   }
 }

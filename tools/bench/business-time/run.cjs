@@ -6,7 +6,8 @@
  *   node tools/bench/business-time/run.cjs [--quick] [--json] [--against <git ref>]
  *
  * --against <ref> also builds libs/business-time/src as it is at that commit and times both builds side by
- * side in the same process (before/after figures for a change of hot code, from one run).
+ * side in the same process, alternating `--rounds N` times (default 3; medians), for before/after figures of a
+ * change of hot code from one run.
  *
  * It transpiles libs/business-time/src with @swc/core into a temporary folder, checks that the peers give the
  * same answers as ours on a one-zone calendar (Mon–Fri 09:00–17:00 UTC with US federal holidays, where they
@@ -24,6 +25,11 @@ const ROOT = path.resolve(__dirname, '../../..');
 const SRC = path.join(ROOT, 'libs/business-time/src');
 const QUICK = process.argv.includes('--quick');
 const JSON_OUT = process.argv.includes('--json');
+const ROUNDS = process.argv.includes('--rounds')
+  ? Number(process.argv[process.argv.indexOf('--rounds') + 1])
+  : QUICK
+    ? 1
+    : 3;
 const AGAINST = process.argv.includes('--against')
   ? process.argv[process.argv.indexOf('--against') + 1]
   : undefined;
@@ -256,7 +262,7 @@ function main() {
       }
     };
     const runs = { tree: [thr], ref: [] };
-    for (let k = 0; k < (QUICK ? 1 : 3); k++) {
+    for (let k = 0; k < ROUNDS; k++) {
       runs.ref.push(swap(old, defOld));
       runs.tree.push(throughputOf(bt));
     }
@@ -368,7 +374,7 @@ function main() {
     };
     lines.push('');
     lines.push(
-      `| default contract, this tree vs ${against.ref} (same process, alternating, median of ${QUICK ? 2 : 4} / ${QUICK ? 1 : 3}) | this tree | ${against.ref} | ratio |`,
+      `| default contract, this tree vs ${against.ref} (same process, alternating, median of ${ROUNDS + 1} / ${ROUNDS}) | this tree | ${against.ref} | ratio |`,
     );
     lines.push('| --- | ---: | ---: | ---: |');
     for (const [key, r] of Object.entries(against.rows)) {
