@@ -7,7 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { Histogram } from 'prom-client';
 import { GatewayModule } from './app.module';
 import { GatewayEnv } from './config';
-import { fastifyErrorHandler } from './http/errors';
+import { clientErrorHandler, fastifyErrorHandler } from './http/errors';
 import { buildAsyncApi } from './http/asyncapi';
 import { buildOpenApi } from './http/openapi';
 
@@ -29,7 +29,13 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
     relay: new OutboxRelay(bus, metrics),
     startedAt: new Date(),
   };
-  const adapter = new FastifyAdapter({ bodyLimit: config.SLADESK_BODY_LIMIT, trustProxy: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.SLADESK_BODY_LIMIT,
+    trustProxy: true,
+    // Errors the router and Node's parser answer themselves get our shape and codes too.
+    frameworkErrors: fastifyErrorHandler,
+    clientErrorHandler,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(runtime, config), adapter, {
     bufferLogs: true,
   });

@@ -6,6 +6,10 @@ export const ErrorCodes = {
   'VALIDATION.FAILED': 400,
   'REQUEST.MALFORMED': 400,
   'REQUEST.TOO_LARGE': 413,
+  /** The request's headers exceed what the server accepts. */
+  'REQUEST.HEADERS_TOO_LARGE': 431,
+  /** The client did not send the whole request in time. */
+  'REQUEST.TIMEOUT': 408,
   'AUTH.MISSING_KEY': 401,
   'AUTH.INVALID_KEY': 401,
   'ROUTE.NOT_FOUND': 404,
@@ -23,11 +27,15 @@ export const ErrorCodes = {
   'STAFF.ALREADY_EXISTS': 409,
   'STAFF.ROLE_MISSING': 422,
   'CASE.INVALID_TRANSITION': 409,
+  /** `receivedAt` later than now plus the allowed clock skew (details: receivedAt, latestAccepted). */
+  'CASE.RECEIVED_IN_FUTURE': 400,
   'RESOURCE.CONCURRENT_UPDATE': 409,
   'CHANNEL.BAD_SIGNATURE': 401,
   'CHANNEL.NOT_CONFIGURED': 503,
   'REVIEW.NOT_FOUND': 404,
   'REVIEW.ALREADY_DECIDED': 409,
+  /** The message gives no email address for its sender: accepting it needs `contact`. */
+  'REVIEW.CONTACT_REQUIRED': 422,
   'ESCALATION.NOT_FOUND': 404,
   'ESCALATION.NOT_OPEN': 409,
   'ESCALATION.NOT_A_RECIPIENT': 403,

@@ -3,3 +3,4 @@ export * from './apply-once';
 export * from './scoped-repository';
 export * from './duplicate-key';
 export * from './due-index';
+export * from './cursor';

@@ -2,6 +2,8 @@ import { AppError, ErrorBody, ErrorCode, httpStatusOf } from '@sladesk/contracts
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 const logger = new Logger('HttpErrors');
 
@@ -11,32 +13,45 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'REQUEST.MALFORMED',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'REQUEST.MALFORMED',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'REQUEST.MALFORMED',
+  FST_ERR_BAD_URL: 'REQUEST.MALFORMED',
+  FST_ERR_INVALID_URL: 'REQUEST.MALFORMED',
+  FST_ERR_VALIDATION: 'VALIDATION.FAILED',
   FST_ERR_NOT_FOUND: 'ROUTE.NOT_FOUND',
 };
 
+/** Codes for what carries only an HTTP status (Nest's HttpExceptions, Fastify errors not listed above). */
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   400: 'REQUEST.MALFORMED',
   401: 'AUTH.MISSING_KEY',
   404: 'ROUTE.NOT_FOUND',
+  408: 'REQUEST.TIMEOUT',
   413: 'REQUEST.TOO_LARGE',
+  431: 'REQUEST.HEADERS_TOO_LARGE',
+};
+
+const statusOf = (e: unknown): number | undefined => {
+  if (e instanceof HttpException) return e.getStatus();
+  const status = (e as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
 };
 
 /**
  * Maps anything thrown while serving a request to `{ code, message, details? }` with the status its
- * code prescribes. Unexpected errors answer 500 with only an `errorId` that points at the log line.
+ * code prescribes. Every refusal of the request (any 4xx) carries one of our codes; unexpected errors
+ * answer 500 with only an `errorId` that points at the log line.
  */
 export function toErrorResponse(e: unknown): { status: number; body: ErrorBody } {
   if (e instanceof AppError) return { status: httpStatusOf(e.code), body: withErrorId(e) };
-  const fe = e as Partial<FastifyError>;
-  if (fe?.code && FASTIFY_CODES[fe.code]) {
-    const code = FASTIFY_CODES[fe.code];
-    return { status: httpStatusOf(code), body: { code, message: fe.message ?? code } };
+  const fe = e as Partial<FastifyError> | null;
+  // An id longer than the router takes (100 characters) is an invalid id, as a shorter bad one is.
+  if (fe?.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    const problem = { path: 'path', problems: ['a path parameter must be at most 100 characters'] };
+    return { status: httpStatusOf('VALIDATION.FAILED'), body: { code: 'VALIDATION.FAILED', message: 'invalid path', details: [problem] } };
   }
-  if (e instanceof HttpException) {
-    const status = e.getStatus();
-    const code = HTTP_STATUS_CODES[status];
-    if (code) return { status, body: { code, message: e.message } };
-  }
+  const status = statusOf(e);
+  const known = (fe?.code && FASTIFY_CODES[fe.code]) || (status !== undefined && HTTP_STATUS_CODES[status]);
+  const code: ErrorCode | undefined = known || (status !== undefined && status >= 400 && status < 500 ? 'REQUEST.MALFORMED' : undefined);
+  if (code) return { status: httpStatusOf(code), body: { code, message: (e as Error).message || code } };
   const errorId = randomUUID();
   logger.error(`unexpected error ${errorId}: ${(e as Error)?.stack ?? String(e)}`);
   return { status: 500, body: { code: 'INTERNAL', message: 'Internal error', errorId } };
@@ -56,8 +71,26 @@ export class HttpErrorFilter implements ExceptionFilter {
   }
 }
 
-/** Fastify's own errors (body parsing, unknown routes) get the same shape. */
+/** Fastify's own errors (body parsing, unknown routes, bad URLs, over-long path parameters) get the same shape. */
 export function fastifyErrorHandler(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toErrorResponse(error);
   void reply.status(status).send(body);
+}
+
+/**
+ * What Node's HTTP parser refuses before there is a request (malformed HTTP, headers too large, a
+ * client too slow to send its request): answered on the socket in the same shape, then closed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code: ErrorCode =
+    error.code === 'HPE_HEADER_OVERFLOW' ? 'REQUEST.HEADERS_TOO_LARGE' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST.TIMEOUT' : 'REQUEST.MALFORMED';
+  const status = httpStatusOf(code);
+  const body = JSON.stringify({ code, message: `${STATUS_CODES[status]}: the request could not be read` } satisfies ErrorBody);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

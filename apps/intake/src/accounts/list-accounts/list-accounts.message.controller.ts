@@ -1,7 +1,7 @@
 import { AccountView, ListQuery, Page, Rpc } from '@sladesk/contracts';
+import { decodeCursor, pageOf } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { decodeCursor, pageOf } from '../../common/cursor';
 import { AccountRepository } from '../account.repository';
 import { toAccountView } from '../account.schema';
 

@@ -1,8 +1,7 @@
 import { CaseRecord, GetCaseQuery, Rpc } from '@sladesk/contracts';
-import { CROSS_ACCOUNT } from '@sladesk/persistence';
+import { CROSS_ACCOUNT, encodeSeqCursor } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { encodeSeqCursor } from '../../common/cursor';
 import { CaseRepository, notFound } from '../case.repository';
 import { toCaseView, toEntryView } from '../case.schema';
 import { entryBytes } from '../timeline/timeline.store';

@@ -1,8 +1,7 @@
 import { CaseTimeline, CaseTimelineQuery, Rpc } from '@sladesk/contracts';
-import { CROSS_ACCOUNT } from '@sladesk/persistence';
+import { CROSS_ACCOUNT, decodeSeqCursor, encodeSeqCursor } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { decodeSeqCursor, encodeSeqCursor } from '../../common/cursor';
 import { CaseRepository, notFound } from '../case.repository';
 import { TimelineEntry, toEntryView } from '../case.schema';
 import { verifyChain } from '../timeline/timeline';

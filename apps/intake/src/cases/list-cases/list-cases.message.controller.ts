@@ -1,8 +1,7 @@
 import { CaseSummary, ListCasesQuery, Page, Rpc } from '@sladesk/contracts';
-import { CROSS_ACCOUNT } from '@sladesk/persistence';
+import { CROSS_ACCOUNT, decodeCursor, pageOf } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { decodeCursor, pageOf } from '../../common/cursor';
 import { CaseRepository } from '../case.repository';
 import { Case, toCaseView } from '../case.schema';
 

@@ -1,7 +1,7 @@
 import { ListQuery, Page, Rpc, StaffView } from '@sladesk/contracts';
+import { decodeCursor, pageOf } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { decodeCursor, pageOf } from '../../common/cursor';
 import { StaffRepository } from '../staff.repository';
 import { toStaffView } from '../staff.schema';
 

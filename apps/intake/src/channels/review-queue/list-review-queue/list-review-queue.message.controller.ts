@@ -1,7 +1,7 @@
 import { ListReviewQueueQuery, Page, ReviewItemView, Rpc } from '@sladesk/contracts';
+import { decodeCursor, pageOf } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { decodeCursor, pageOf } from '../../../common/cursor';
 import { toReviewItemView } from '../review-item.schema';
 import { ReviewQueueRepository } from '../review-queue.repository';
 
