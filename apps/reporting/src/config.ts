@@ -1,3 +1,48 @@
 import { ServiceEnv } from '@sladesk/messaging';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsString, IsTimeZone, Matches, Min } from 'class-validator';
 
-export class ReportingEnv extends ServiceEnv {}
+const bool = ({ value }: { value: unknown }) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value);
+
+export class ReportingEnv extends ServiceEnv {
+  /** A report expected to have more rows than this is written as an export job instead of one reply. */
+  @Type(() => Number) @IsInt() @Min(1)
+  SLADESK_REPORT_INLINE_MAX_ROWS: number = 2000;
+
+  /** How often export jobs left queued or abandoned (an instance died) are looked for. */
+  @Type(() => Number) @IsInt() @Min(100)
+  SLADESK_EXPORT_SWEEP_MS: number = 10_000;
+
+  /** A running export not heard from for this long is taken over by another instance. */
+  @Type(() => Number) @IsInt() @Min(1000)
+  SLADESK_EXPORT_LEASE_MS: number = 60_000;
+
+  /** Finished exports (their files) are deleted after this many days. */
+  @Type(() => Number) @IsInt() @Min(1)
+  SLADESK_EXPORT_KEEP_DAYS: number = 7;
+
+  /** How often counter delta ids are pruned from the buckets. */
+  @Type(() => Number) @IsInt() @Min(1000)
+  SLADESK_REPORTING_PRUNE_MS: number = 3_600_000;
+
+  /** Counter delta ids are kept this long (a redelivery within it is recognised). */
+  @Type(() => Number) @IsInt() @Min(1000)
+  SLADESK_REPORTING_DELTA_KEEP_MS: number = 86_400_000;
+
+  /** When the monthly executive digest of the previous month is made (cron with seconds optional). */
+  @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'SLADESK_DIGEST_CRON must be a cron expression such as "0 7 1 * *"' })
+  SLADESK_DIGEST_CRON: string = '0 7 1 * *';
+
+  @IsTimeZone()
+  SLADESK_DIGEST_TIMEZONE: string = 'America/New_York';
+
+  @Transform(bool) @IsBoolean()
+  SLADESK_DIGEST_ENABLED: boolean = true;
+
+  /** Mail relay for the digest (the same variable as escalation's). */
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SLADESK_SMTP_URL must look like smtp://host:port' })
+  SLADESK_SMTP_URL: string = 'smtp://127.0.0.1:1025';
+
+  @IsString()
+  SLADESK_MAIL_FROM: string = 'sla-desk@localhost.localdomain';
+}

@@ -1,5 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import {
+  IsArray,
   IsBoolean,
   IsDefined,
   IsEmail,
@@ -380,6 +381,8 @@ export const CaseEvents = {
   CaseNoteAdded: 'sladesk.evt.case.note-added.v1',
   CaseResolved: 'sladesk.evt.case.resolved.v1',
   CaseReopened: 'sladesk.evt.case.reopened.v1',
+  /** The sealed timeline entries one change appended (every change, also those no other case event announces). */
+  CaseTimelineAppended: 'sladesk.evt.case.timeline-appended.v1',
 } as const;
 
 /** Requests intake answers. DO NOT RENAME. */
@@ -472,6 +475,39 @@ export class CaseReopenedPayload extends CaseEventBase {
   @IsInt() @Min(1) reopenCount!: number;
 }
 
+export class AttachmentDto implements AttachmentView {
+  @IsString() filename!: string;
+  @IsString() contentType!: string;
+  @IsInt() @Min(0) size!: number;
+  @IsString() sha256!: string;
+}
+
+/**
+ * A timeline entry exactly as sealed: every fact its hash covers (`source` included, which the HTTP
+ * views leave out), so a reader can recompute the chain (see apps/intake/src/cases/timeline/timeline.ts).
+ */
+export class TimelineEntryPayload {
+  @IsInt() @Min(1) seq!: number;
+  @IsIn(TIMELINE_KINDS) kind!: TimelineKind;
+  @IsISO8601() at!: string;
+  @IsISO8601() recordedAt!: string;
+  @ValidateNested() @Type(() => ActorDto) actor!: ActorDto;
+  @IsString() text!: string;
+  @IsOptional() @IsObject() data?: Record<string, unknown>;
+  @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => AttachmentDto) attachments?: AttachmentDto[];
+  /** `key:<Idempotency-Key>`, `intercom:<id>`, `email:<Message-ID>`, `escalation:<eventId>` … when the entry has one. */
+  @IsOptional() @IsString() source?: string;
+  @Matches(/^[0-9a-f]{64}$/) prevHash!: string;
+  @Matches(/^[0-9a-f]{64}$/) hash!: string;
+}
+
+/** Published with every change of a case's timeline (opening included): the entries it appended, in order. */
+export class CaseTimelineAppendedPayload {
+  @Matches(ID_PATTERN) caseId!: string;
+  @Matches(ID_PATTERN) accountId!: string;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => TimelineEntryPayload) entries!: TimelineEntryPayload[];
+}
+
 // ---- maps -----------------------------------------------------------------------------------
 
 export interface CaseEventMap {
@@ -484,6 +520,7 @@ export interface CaseEventMap {
   [CaseEvents.CaseNoteAdded]: CaseNoteAddedPayload;
   [CaseEvents.CaseResolved]: CaseResolvedPayload;
   [CaseEvents.CaseReopened]: CaseReopenedPayload;
+  [CaseEvents.CaseTimelineAppended]: CaseTimelineAppendedPayload;
 }
 
 export const CaseEventClasses = {
@@ -496,6 +533,7 @@ export const CaseEventClasses = {
   [CaseEvents.CaseNoteAdded]: CaseNoteAddedPayload,
   [CaseEvents.CaseResolved]: CaseResolvedPayload,
   [CaseEvents.CaseReopened]: CaseReopenedPayload,
+  [CaseEvents.CaseTimelineAppended]: CaseTimelineAppendedPayload,
 };
 
 export interface CaseRpcMap {

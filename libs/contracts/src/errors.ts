@@ -50,6 +50,14 @@ export const ErrorCodes = {
   'SLA_POLICY.ALREADY_EXISTS': 409,
   'SLA_POLICY.ACCOUNT_HAS_POLICY': 409,
   'SLA.VERSION_CONFLICT': 409,
+  // reporting (#13)
+  /** A period that is not a range of days (from after to, more than 36 months, month with from/to). */
+  'REPORT.INVALID_PERIOD': 400,
+  /** A format this report does not come in (zip is the support record's evidence pack only). */
+  'REPORT.FORMAT_UNSUPPORTED': 400,
+  'EXPORT.NOT_FOUND': 404,
+  /** The export is still being written, or failed: see its state. */
+  'EXPORT.NOT_READY': 409,
 } as const satisfies Record<string, number>;
 export type ErrorCode = keyof typeof ErrorCodes;
 

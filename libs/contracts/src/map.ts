@@ -16,11 +16,11 @@ import {
   MaintenanceRpcClasses,
   MaintenanceRpcMap,
 } from './maintenance';
-import { ReportingEventClasses, ReportingEventMap, ReportingRpc, ReportingRpcClasses, ReportingRpcMap } from './reporting';
+import { ReportingEventClasses, ReportingEventMap, ReportingEvents, ReportingRpc, ReportingRpcClasses, ReportingRpcMap } from './reporting';
 import { SlaEventClasses, SlaEventMap, SlaEvents, SlaRpc, SlaRpcClasses, SlaRpcMap } from './sla';
 
 /** Every event subject (`sladesk.evt.<context>.<event>.v<N>`), from all contexts. */
-export const Events = { ...CaseEvents, ...AccountEvents, ...SlaEvents, ...EscalationEvents, ...MaintenanceEvents } as const;
+export const Events = { ...CaseEvents, ...AccountEvents, ...SlaEvents, ...EscalationEvents, ...MaintenanceEvents, ...ReportingEvents } as const;
 /** Every request/reply subject (`sladesk.rpc.<service>.<resource>.<verb>.v<N>`), from all contexts. */
 export const Rpc = { ...CaseRpc, ...AccountRpc, ...SlaRpc, ...EscalationRpc, ...MaintenanceRpc, ...ReportingRpc } as const;
 

@@ -1,0 +1,123 @@
+import 'reflect-metadata';
+import { envelopeProblem, EventEnvelope, EventPayloadClasses, Events, Streams, validatePlain } from '@sladesk/contracts';
+import { loadConfig, mongoModule, NatsBus } from '@sladesk/messaging';
+import { DynamicModule, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { getConnectionToken } from '@nestjs/mongoose';
+import { Connection } from 'mongoose';
+import { modelsModule, READ_MODEL_PROVIDERS } from './app.module';
+import { CaseCountsService } from './case-counts/case-counts.service';
+import { ReportingEnv } from './config';
+import { Projector } from './read-models/projector.service';
+import { READ_MODEL_COLLECTIONS } from './read-models/read-model.schemas';
+
+// Rebuilds every read model of the reports from the event stream:
+//   node dist/apps/reporting/src/rebuild.js        (NATS_URL and MONGO_URL as for the service)
+// The read-model collections are emptied, then every event still in JetStream (SLADESK_EVENTS keeps
+// 30 days by default) is replayed through the projector the live service uses, events of one case in
+// order and different cases in parallel. The service may keep running: what it applies meanwhile is
+// applied again idempotently. Reports are incomplete until the rebuild ends.
+
+@Module({})
+class RebuildModule {
+  static forRoot(config: ReportingEnv): DynamicModule {
+    return { module: RebuildModule, imports: [mongoModule(config), modelsModule()], providers: [...READ_MODEL_PROVIDERS] };
+  }
+}
+
+const LANES = 8;
+
+/** Runs handlers with at most LANES in flight, in arrival order within one lane (a case, an escalation …). */
+class Lanes {
+  private readonly lanes = new Map<string, Promise<void>>();
+  private readonly active = new Set<Promise<void>>();
+  failure?: Error;
+
+  async add(key: string, run: () => Promise<void>): Promise<void> {
+    while (this.active.size >= LANES) await Promise.race(this.active);
+    const job: Promise<void> = (this.lanes.get(key) ?? Promise.resolve())
+      .then(run)
+      .catch((e) => void (this.failure ??= e as Error))
+      .finally(() => {
+        this.active.delete(job);
+        if (this.lanes.get(key) === job) this.lanes.delete(key);
+      });
+    this.lanes.set(key, job);
+    this.active.add(job);
+  }
+
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.active]);
+  }
+}
+
+const laneOf = (e: EventEnvelope): string => {
+  const p = e.payload as Record<string, unknown>;
+  for (const k of ['caseId', 'escalationId', 'notificationId', 'deliveryId', 'id']) if (typeof p[k] === 'string') return `${k}:${p[k]}`;
+  return e.eventId;
+};
+
+async function main(): Promise<void> {
+  const config = loadConfig(ReportingEnv);
+  const started = Date.now();
+  const app = await NestFactory.createApplicationContext(RebuildModule.forRoot(config), { logger: ['error', 'warn'] });
+  const bus = await NatsBus.connect(config.NATS_URL, 'sladesk-reporting-rebuild');
+  try {
+    const conn = app.get<Connection>(getConnectionToken());
+    for (const name of READ_MODEL_COLLECTIONS) await conn.db!.collection(name).deleteMany({});
+    const projector = app.get(Projector);
+    const counts = app.get(CaseCountsService);
+
+    const info = await bus.jsm.streams.info(Streams.Events.name);
+    const { first_seq: first, last_seq: last, messages } = info.state;
+    console.log(`rebuilding read models from ${messages} events (stream ${Streams.Events.name} seq ${first}..${last})`);
+    const lanes = new Lanes();
+    let replayed = 0;
+    let skipped = 0;
+    let lastLog = Date.now();
+    if (messages > 0) {
+      const consumer = await bus.js.consumers.get(Streams.Events.name);
+      const iter = await consumer.consume({ max_messages: 256 });
+      for await (const m of iter) {
+        let e: EventEnvelope | undefined;
+        try {
+          e = m.json<EventEnvelope>();
+        } catch {
+          e = undefined;
+        }
+        const cls = e && !envelopeProblem(e) ? (EventPayloadClasses as Record<string, (new () => object) | undefined>)[e.type] : undefined;
+        const checked = e && cls ? validatePlain(cls, e.payload, { unknownFields: 'strip' }) : undefined;
+        if (!e || envelopeProblem(e) || (checked && !checked.ok)) skipped++;
+        else {
+          const event: EventEnvelope = checked?.ok ? { ...e, payload: { ...checked.value } } : e;
+          await lanes.add(laneOf(event), async () => {
+            await projector.handle(event);
+            if (event.type === Events.CaseOpened) await counts.onCaseOpened(event as never);
+          });
+          replayed++;
+        }
+        if (lanes.failure) throw lanes.failure;
+        if (Date.now() - lastLog > 5000) {
+          lastLog = Date.now();
+          console.log(`replayed ${replayed} of ${messages} events`);
+        }
+        if (m.seq >= last) break;
+      }
+      iter.stop();
+    }
+    await lanes.idle();
+    if (lanes.failure) throw lanes.failure;
+    console.log(`rebuilt read models from ${replayed} events (${skipped} unreadable skipped) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await bus.close();
+    await app.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`rebuild failed: ${(e as Error).stack ?? e}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,204 @@
+import { Events, RenderedReport, Rpc } from '@sladesk/contracts';
+import { NatsBus } from '@sladesk/messaging';
+import { ServiceChild, spawnService, startTestNats, testMongoUrl, waitFor, workspaceRoot } from '@sladesk/testing';
+import { parse } from 'csv-parse/sync';
+import mongoose from 'mongoose';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { account, entries, ev, opened, openedEntry, projected, publishAll, reopened, resolved, responded, shuffled, slaBreached, slaMet, step } from './fixtures';
+
+const FR_HIGH = 'policy default v1 · high · firstResponse: PT4H business hours';
+const RES_CRITICAL = 'policy default v1 · critical · resolution: PT4H emergency hours';
+
+/**
+ * March 2026, by hand:
+ *   c1 acme high      FR met 1 h,          resolved, RES met 4 h
+ *   c2 acme high      FR breached, then met late 5 h; RES pending      (subject is a formula)
+ *   c3 acme critical  FR met 30 min, RES met 2 h, reopened, RES breached, resolved again, RES met late 8 h
+ *   c4 globex normal  FR met 2 h, RES met 16 h
+ *   c5 globex (April) and c6 acme (February) are outside March.
+ * FR: met c1 c3 c4, missed c2 → 3/4 = 75.0 %; times 1800, 3600, 7200, 18000 → p50 3600, p90 18000.
+ * RES: met c1 c4, missed c3, pending c2 → 2/3 = 66.7 %; times 14400, 28800, 57600 → p50 28800, p90 57600.
+ * Breaches: 2 (one per clause). Resolved: c1 c3 c4.
+ */
+function fixtureEvents() {
+  const a = 'acme';
+  const g = 'globex';
+  return [
+    account(a, 'Acme Corp'),
+    account(g, 'Globex'),
+    ev(Events.AccountUpdated, { ...account(a, 'Acme Corporation', 2).payload }),
+    opened('c1', 1, a, 'high', '2026-03-02T14:00:00.000Z'),
+    entries('c1', a, [
+      openedEntry('2026-03-02T14:00:00.000Z', 'Ada Lovelace', 'ada@acme.test', 'Cannot log in', 'The login page spins forever.'),
+      step(2, 'response', '2026-03-02T15:00:00.000Z', 'Carla CSM', 'We are on it.'),
+    ]),
+    entries('c1', a, [
+      step(3, 'analysis', '2026-03-02T16:00:00.000Z', 'Tom Tier2', 'Session store full.'),
+      step(4, 'step', '2026-03-02T17:00:00.000Z', 'Tom Tier2', 'Resized the session store.'),
+      step(5, 'resolved', '2026-03-02T18:00:00.000Z', 'Tom Tier2', 'Session store resized; logins work.'),
+    ]),
+    responded('c1', a, '2026-03-02T15:00:00.000Z', 'Carla CSM'),
+    slaMet('c1', a, 'first_response', 'high', '2026-03-02T15:00:00.000Z', 3600, true, FR_HIGH),
+    resolved('c1', a, '2026-03-02T18:00:00.000Z', 'Tom Tier2'),
+    slaMet('c1', a, 'resolution', 'high', '2026-03-02T18:00:00.000Z', 14_400, true),
+    opened('c2', 2, a, 'high', '2026-03-03T09:00:00.000Z'),
+    entries('c2', a, [openedEntry('2026-03-03T09:00:00.000Z', 'Bob Builder', 'bob@acme.test', '=HYPERLINK("http://evil.test","x")', 'Export fails.')]),
+    slaBreached('c2', a, 'first_response', 'high', '2026-03-03T13:00:00.000Z', FR_HIGH),
+    slaMet('c2', a, 'first_response', 'high', '2026-03-03T14:00:00.000Z', 18_000, false, FR_HIGH),
+    opened('c3', 3, a, 'critical', '2026-03-05T08:00:00.000Z'),
+    slaMet('c3', a, 'first_response', 'critical', '2026-03-05T08:30:00.000Z', 1800, true),
+    resolved('c3', a, '2026-03-05T10:00:00.000Z', 'Tom Tier2'),
+    slaMet('c3', a, 'resolution', 'critical', '2026-03-05T10:00:00.000Z', 7200, true, RES_CRITICAL),
+    reopened('c3', a, '2026-03-06T09:00:00.000Z', 1),
+    slaBreached('c3', a, 'resolution', 'critical', '2026-03-06T11:00:00.000Z', RES_CRITICAL),
+    resolved('c3', a, '2026-03-06T15:00:00.000Z', 'Tom Tier2'),
+    slaMet('c3', a, 'resolution', 'critical', '2026-03-06T15:00:00.000Z', 28_800, false, RES_CRITICAL),
+    opened('c4', 4, g, 'normal', '2026-03-10T12:00:00.000Z'),
+    slaMet('c4', g, 'first_response', 'normal', '2026-03-10T14:00:00.000Z', 7200, true),
+    slaMet('c4', g, 'resolution', 'normal', '2026-03-11T12:00:00.000Z', 57_600, true),
+    resolved('c4', g, '2026-03-11T12:00:00.000Z', 'Tom Tier2'),
+    opened('c5', 5, g, 'low', '2026-04-01T00:00:00.000Z'),
+    slaMet('c5', g, 'first_response', 'low', '2026-04-01T01:00:00.000Z', 3600, true),
+    opened('c6', 6, a, 'normal', '2026-02-28T23:59:59.999Z'),
+    slaBreached('c6', a, 'first_response', 'normal', '2026-03-01T08:00:00.000Z', 'policy default v1 · normal · firstResponse'),
+  ];
+}
+
+const run = promisify(execFile);
+
+describe('SLA compliance and the support record, from events in any order, delivered more than once', () => {
+  let nats: Awaited<ReturnType<typeof startTestNats>>;
+  let bus: NatsBus;
+  let db: mongoose.Connection;
+  let reporting: ServiceChild | undefined;
+  const mongoUrl = testMongoUrl('reporting_sla');
+  const env = () => ({ NATS_URL: nats.url, MONGO_URL: mongoUrl, SLADESK_DIGEST_ENABLED: 'false' });
+
+  const render = async (report: 'sla-compliance' | 'support-record', format: 'json' | 'csv', extra: object = {}) => {
+    const period = 'from' in extra ? {} : { month: '2026-03' };
+    const r = (await bus.request(Rpc.ReportRender, { report, format, ...period, ...extra })) as RenderedReport;
+    if (r.kind !== 'file') throw new Error(`expected a file, got ${JSON.stringify(r)}`);
+    return Buffer.from(r.data, 'base64').toString('utf8');
+  };
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    bus = await NatsBus.connect(nats.url, 'test');
+    await bus.ensureStreams();
+    db = await mongoose.createConnection(mongoUrl).asPromise();
+    await publishAll(bus, shuffled(fixtureEvents()));
+    reporting = spawnService('reporting', env());
+    await reporting.ready;
+    await waitFor(() => projected(bus), 'events projected', 30_000, 100);
+  });
+
+  afterAll(async () => {
+    if (process.env.DEBUG_REPORTING) console.log(reporting?.output().slice(-6000));
+    await reporting?.kill();
+    await bus?.close();
+    await db?.dropDatabase();
+    await db?.close();
+    await nats?.cleanup();
+  });
+
+  it('computes March by hand: goals met, percentiles in business time, breaches by clause', async () => {
+    const report = JSON.parse(await render('sla-compliance', 'json'));
+    const t = report.summary.totals;
+    expect(t).toEqual({
+      cases: 4,
+      firstResponse: { met: 3, missed: 1, pending: 0, metPct: 75, p50Seconds: 3600, p90Seconds: 18_000 },
+      resolution: { met: 2, missed: 1, pending: 1, metPct: 66.7, p50Seconds: 28_800, p90Seconds: 57_600 },
+      breaches: 2,
+      resolved: 3,
+    });
+    expect(report.summary.bySeverity.high).toMatchObject({ cases: 2, breaches: 1, firstResponse: { met: 1, missed: 1, metPct: 50 } });
+    expect(report.summary.bySeverity.critical).toMatchObject({ cases: 1, resolution: { met: 0, missed: 1 } });
+    expect(report.summary.breachesByClause).toEqual([
+      { clause: RES_CRITICAL, breaches: 1 },
+      { clause: FR_HIGH, breaches: 1 },
+    ]);
+    expect(report.summary.byAccount.map((a: any) => [a.accountId, a.accountName, a.cases])).toEqual([
+      ['acme', 'Acme Corporation', 3],
+      ['globex', 'Globex', 1],
+    ]);
+    // Trend: six months up to March; February has c6 with its breach, April's c5 is not in it.
+    expect(report.summary.trend.map((m: any) => [m.month, m.cases])).toEqual([
+      ['2025-10', 0],
+      ['2025-11', 0],
+      ['2025-12', 0],
+      ['2026-01', 0],
+      ['2026-02', 1],
+      ['2026-03', 4],
+    ]);
+    const acme = JSON.parse(await render('sla-compliance', 'json', { accountId: 'acme' }));
+    expect(acme.summary.totals).toMatchObject({ cases: 3, firstResponse: { met: 2, missed: 1 }, resolution: { met: 1, missed: 1, pending: 1 } });
+    // A part of a month is read from day buckets: 2–5 March holds c1, c2, c3.
+    const days = JSON.parse(await render('sla-compliance', 'json', { from: '2026-03-02', to: '2026-03-05' }));
+    expect(days.summary.totals).toMatchObject({ cases: 3, breaches: 2 });
+  });
+
+  it('gives the same figures as CSV, one row per month, account and severity', async () => {
+    const rows = parse(await render('sla-compliance', 'csv'), { columns: true, bom: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.account_id, r.severity, r.cases, r.first_response_met, r.first_response_missed, r.resolution_met_pct])).toEqual([
+      ['acme', 'critical', '1', '1', '0', '0'],
+      ['acme', 'high', '2', '1', '1', '100'],
+      ['globex', 'normal', '1', '1', '0', '100'],
+    ]);
+  });
+
+  it('exports the contract\'s record of every case, in JSON and in CSV with formulas neutralised', async () => {
+    const json = JSON.parse(await render('support-record', 'json', { accountId: 'acme' }));
+    const cases = json.tables.cases;
+    expect(cases.map((c: any) => c.case_id)).toEqual(['c1', 'c2', 'c3']);
+    expect(cases[0]).toMatchObject({
+      case_number: 1,
+      account_name: 'Acme Corporation',
+      received_at: '2026-03-02T14:00:00.000Z',
+      contact_name: 'Ada Lovelace',
+      contact_email: 'ada@acme.test',
+      subject: 'Cannot log in',
+      first_response_at: '2026-03-02T15:00:00.000Z',
+      first_response_by: 'Carla CSM',
+      description: 'The login page spins forever.',
+      analysis: 'Session store full.',
+      resolved_at: '2026-03-02T18:00:00.000Z',
+      resolution_summary: 'Session store resized; logins work.',
+      first_response_goal: 'met',
+      resolution_goal: 'met',
+      timeline_entries: 5,
+    });
+    expect(cases[0].steps.split('\n')).toEqual([
+      '2026-03-02T15:00:00.000Z response (Carla CSM): We are on it.',
+      '2026-03-02T16:00:00.000Z analysis (Tom Tier2): Session store full.',
+      '2026-03-02T17:00:00.000Z step (Tom Tier2): Resized the session store.',
+      '2026-03-02T18:00:00.000Z resolved (Tom Tier2): Session store resized; logins work.',
+    ]);
+    expect(cases[1]).toMatchObject({ first_response_goal: 'missed', resolution_goal: 'pending', resolved_at: null });
+    expect(cases[1].sla_breaches).toContain(FR_HIGH);
+    expect(cases[2]).toMatchObject({ reopen_count: 1, resolved_at: '2026-03-06T15:00:00.000Z', resolution_goal: 'missed' });
+
+    const csv = parse(await render('support-record', 'csv', { accountId: 'acme' }), { columns: true, bom: true }) as Record<string, string>[];
+    expect(csv.map((r) => r.case_id)).toEqual(['c1', 'c2', 'c3']);
+    expect(csv[0].steps).toBe(cases[0].steps);
+    expect(csv[0].contact_name).toBe('Ada Lovelace');
+    expect(csv[1].subject).toBe(`'=HYPERLINK("http://evil.test","x")`);
+  });
+
+  it('rebuilds every read model from the stream into the same reports', async () => {
+    const before = await Promise.all([render('sla-compliance', 'json'), render('support-record', 'json')]).then((r) => r.map((x) => JSON.parse(x)));
+    await db.collection('rm_buckets').insertOne({ _id: '2026-03:acme', s: { high: { cases: 1000 } } } as never).catch(() => undefined);
+    await db.collection('rm_buckets').updateOne({ _id: '2026-03:acme' as never }, { $inc: { 's.high.cases': 1000 } });
+    const corrupted = JSON.parse(await render('sla-compliance', 'json'));
+    expect(corrupted.summary.totals.cases).toBe(1004);
+
+    const { stdout } = await run(process.execPath, [join(workspaceRoot(), 'dist/apps/reporting/src/rebuild.js')], { env: { ...process.env, ...env(), NODE_ENV: 'test' } });
+    expect(stdout).toMatch(/rebuilt read models from \d+ events/);
+    const after = await Promise.all([render('sla-compliance', 'json'), render('support-record', 'json')]).then((r) => r.map((x) => JSON.parse(x)));
+    for (const [b, a] of before.map((b, i) => [b, after[i]])) {
+      expect({ ...a, generatedAt: undefined }).toEqual({ ...b, generatedAt: undefined });
+    }
+    expect(after[0].summary.totals.cases).toBe(4);
+  });
+});
