@@ -5,6 +5,7 @@ import { IntercomWebhookHttpController } from './channels/intercom-webhook.http.
 import { ReviewQueueHttpController } from './channels/review-queue.http.controller';
 import { EscalationHttpController } from './escalation/escalation.http.controller';
 import { HealthHttpController } from './health/health.http.controller';
+import { MAINTENANCE_HTTP_CONTROLLERS } from './maintenance';
 import { REPORTS_HTTP_CONTROLLERS } from './reports';
 import { SLA_HTTP_CONTROLLERS } from './sla';
 import { StaffHttpController } from './staff/staff.http.controller';
@@ -16,5 +17,6 @@ export const HTTP_CONTROLLERS: Type<unknown>[] = [
   ...[AccountsHttpController, StaffHttpController, IntercomWebhookHttpController, ReviewQueueHttpController],
   EscalationHttpController,
   ...SLA_HTTP_CONTROLLERS,
+  ...MAINTENANCE_HTTP_CONTROLLERS,
   ...REPORTS_HTTP_CONTROLLERS,
 ];

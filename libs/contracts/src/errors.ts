@@ -50,6 +50,24 @@ export const ErrorCodes = {
   'SLA_POLICY.ALREADY_EXISTS': 409,
   'SLA_POLICY.ACCOUNT_HAS_POLICY': 409,
   'SLA.VERSION_CONFLICT': 409,
+  // maintenance (#11)
+  'MAINTENANCE_WINDOW.NOT_FOUND': 404,
+  'MAINTENANCE_WINDOW.INVALID_TIMES': 400,
+  'MAINTENANCE_WINDOW.INVALID_RECURRENCE': 400,
+  /** start/complete/cancel/reschedule refused in the window's state (details: from, action). */
+  'MAINTENANCE_WINDOW.INVALID_TRANSITION': 409,
+  'ADVISORY.NOT_FOUND': 404,
+  'ADVISORY.INVALID_VERSION_RANGE': 400,
+  /** validate before the patch was applied on a test version */
+  'ADVISORY.NOT_TESTED': 409,
+  /** release before validation */
+  'ADVISORY.NOT_VALIDATED': 409,
+  'ADVISORY.ALREADY_VALIDATED': 409,
+  'ADVISORY.ALREADY_RELEASED': 409,
+  'ADVISORY.ALREADY_ANNOUNCED': 409,
+  'NOTICE.NOT_FOUND': 404,
+  /** an opt-out or calendar link whose signature does not match */
+  'NOTICE.BAD_LINK': 403,
   // reporting (#13)
   /** A period that is not a range of days (from after to, more than 36 months, month with from/to). */
   'REPORT.INVALID_PERIOD': 400,

@@ -9,4 +9,5 @@ export * from './accounts';
 export * from './sla';
 export * from './escalation';
 export * from './maintenance';
+export * from './outbound';
 export * from './reporting';

@@ -16,16 +16,17 @@ import {
   MaintenanceRpcClasses,
   MaintenanceRpcMap,
 } from './maintenance';
+import { OutboundEventClasses, OutboundEventMap, OutboundEvents } from './outbound';
 import { ReportingEventClasses, ReportingEventMap, ReportingEvents, ReportingRpc, ReportingRpcClasses, ReportingRpcMap } from './reporting';
 import { SlaEventClasses, SlaEventMap, SlaEvents, SlaRpc, SlaRpcClasses, SlaRpcMap } from './sla';
 
 /** Every event subject (`sladesk.evt.<context>.<event>.v<N>`), from all contexts. */
-export const Events = { ...CaseEvents, ...AccountEvents, ...SlaEvents, ...EscalationEvents, ...MaintenanceEvents, ...ReportingEvents } as const;
+export const Events = { ...CaseEvents, ...AccountEvents, ...SlaEvents, ...EscalationEvents, ...MaintenanceEvents, ...OutboundEvents, ...ReportingEvents } as const;
 /** Every request/reply subject (`sladesk.rpc.<service>.<resource>.<verb>.v<N>`), from all contexts. */
 export const Rpc = { ...CaseRpc, ...AccountRpc, ...SlaRpc, ...EscalationRpc, ...MaintenanceRpc, ...ReportingRpc } as const;
 
 /** Subject → payload of every event. Publishing the wrong payload on a subject does not compile. */
-export interface EventMap extends CaseEventMap, AccountEventMap, SlaEventMap, EscalationEventMap, MaintenanceEventMap, ReportingEventMap {}
+export interface EventMap extends CaseEventMap, AccountEventMap, SlaEventMap, EscalationEventMap, MaintenanceEventMap, ReportingEventMap, OutboundEventMap {}
 /** Subject → request and response of every request/reply subject. */
 export interface RpcMap extends CaseRpcMap, AccountRpcMap, SlaRpcMap, EscalationRpcMap, MaintenanceRpcMap, ReportingRpcMap {}
 
@@ -42,6 +43,7 @@ export const EventPayloadClasses: { [S in EventSubject]: Class<EventMap[S]> } = 
   ...EscalationEventClasses,
   ...MaintenanceEventClasses,
   ...ReportingEventClasses,
+  ...OutboundEventClasses,
 };
 
 export const RpcRequestClasses: { [S in RpcSubject]: Class<RpcMap[S]['request']> } = {

@@ -1,0 +1,64 @@
+import { expandRecurrence } from './recurrence';
+
+const iso = (d: Date) => d.toISOString();
+const FAR = new Date('2100-01-01T00:00:00Z');
+
+describe(expandRecurrence.name, () => {
+  it('keeps every second Tuesday 02:00–04:00 America/New_York at 02:00 local across the March and November changes', () => {
+    const occ = expandRecurrence({ rrule: 'FREQ=MONTHLY;BYDAY=2TU;COUNT=12', timeZone: 'America/New_York', start: '2025-01-14T02:00', end: '2025-01-14T04:00' }, FAR);
+    expect(occ.map((o) => [iso(o.start), iso(o.end)]).slice(1, 3)).toEqual([
+      ['2025-02-11T07:00:00.000Z', '2025-02-11T09:00:00.000Z'], // EST, -05:00
+      ['2025-03-11T06:00:00.000Z', '2025-03-11T08:00:00.000Z'], // EDT from March 9 on
+    ]);
+    expect(iso(occ[9].start)).toBe('2025-10-14T06:00:00.000Z'); // still EDT
+    expect(iso(occ[10].start)).toBe('2025-11-11T07:00:00.000Z'); // EST from November 2 on
+    expect(occ).toHaveLength(12);
+  });
+
+  it('is the same whatever the process time zone (rrule 2.8 is not)', () => {
+    const rule = { rrule: 'FREQ=WEEKLY;COUNT=3', timeZone: 'Europe/Berlin', start: '2025-03-23T01:00', end: '2025-03-23T03:00' };
+    const before = process.env.TZ;
+    const results = ['UTC', 'America/New_York', 'Asia/Tokyo'].map((tz) => {
+      process.env.TZ = tz; // Node applies a changed TZ to Date at once
+      try {
+        return expandRecurrence(rule, FAR).map((o) => iso(o.start));
+      } finally {
+        if (before === undefined) delete process.env.TZ;
+        else process.env.TZ = before;
+      }
+    });
+    // Berlin changes on March 30 at 02:00: 01:00 that morning is still CET.
+    for (const r of results) expect(r).toEqual(['2025-03-23T00:00:00.000Z', '2025-03-30T00:00:00.000Z', '2025-04-05T23:00:00.000Z']);
+  });
+
+  it('skips the exceptions (EXDATE)', () => {
+    const occ = expandRecurrence(
+      { rrule: 'FREQ=MONTHLY;BYDAY=2TU;COUNT=4', timeZone: 'America/New_York', start: '2025-01-14T02:00', end: '2025-01-14T04:00', exceptions: ['2025-02-11T02:00'] },
+      FAR,
+    );
+    expect(occ.map((o) => iso(o.start))).toEqual(['2025-01-14T07:00:00.000Z', '2025-03-11T06:00:00.000Z', '2025-04-08T06:00:00.000Z']);
+  });
+
+  it('lasts as long on the wall clock: a window over the fall-back night ends at the local time given', () => {
+    // 00:30–02:30 local: on November 2, 2025 that is three real hours.
+    const occ = expandRecurrence({ rrule: 'FREQ=DAILY;COUNT=3', timeZone: 'America/New_York', start: '2025-11-01T00:30', end: '2025-11-01T02:30' }, FAR);
+    expect(occ.map((o) => (o.end.getTime() - o.start.getTime()) / 3_600_000)).toEqual([2, 3, 2]);
+    expect(iso(occ[1].end)).toBe('2025-11-02T07:30:00.000Z'); // 02:30 EST
+  });
+
+  it('skips an occurrence whose local start does not exist on the spring-forward day (RFC 5545)', () => {
+    const occ = expandRecurrence({ rrule: 'FREQ=DAILY;COUNT=3', timeZone: 'America/New_York', start: '2025-03-08T02:30', end: '2025-03-08T03:30' }, FAR);
+    expect(occ.map((o) => iso(o.start))).toEqual(['2025-03-08T07:30:00.000Z', '2025-03-10T06:30:00.000Z', '2025-03-11T06:30:00.000Z']);
+  });
+
+  it('stops at the horizon when the rule has no end, and refuses bad rules with a code', () => {
+    const occ = expandRecurrence({ rrule: 'FREQ=WEEKLY', timeZone: 'UTC', start: '2030-01-01T00:00', end: '2030-01-01T01:00' }, new Date('2030-02-01T00:00:00Z'));
+    expect(occ).toHaveLength(5);
+    expect(() => expandRecurrence({ rrule: 'FREQ=WEEKLY;BYDAY=XX', timeZone: 'UTC', start: '2030-01-01T00:00', end: '2030-01-01T01:00' }, FAR)).toThrow(
+      expect.objectContaining({ code: 'MAINTENANCE_WINDOW.INVALID_RECURRENCE' }),
+    );
+    expect(() => expandRecurrence({ rrule: 'FREQ=WEEKLY', timeZone: 'UTC', start: '2030-01-01T02:00', end: '2030-01-01T01:00' }, FAR)).toThrow(
+      expect.objectContaining({ code: 'MAINTENANCE_WINDOW.INVALID_TIMES' }),
+    );
+  });
+});

@@ -1,0 +1,51 @@
+import { AppError, RecurrenceDto } from '@sladesk/contracts';
+import { RRuleTemporal } from 'rrule-temporal';
+
+export interface Occurrence {
+  start: Date;
+  end: Date;
+}
+
+const compact = (local: string) => local.replace(/[-:]/g, '').padEnd(15, '0').slice(0, 15); // YYYYMMDDTHHMMSS
+const MAX_OCCURRENCES = 200;
+
+/** The part of Temporal.ZonedDateTime used here (rrule-temporal bundles its own Temporal). */
+interface Zoned {
+  epochMilliseconds: number;
+  timeZoneId: string;
+  toPlainDateTime(): { add(d: { minutes: number }): { toZonedDateTime(tz: string): { epochMilliseconds: number } } };
+}
+
+/** Minutes between two local date-times on the wall clock (no zone involved). */
+function wallMinutes(start: string, end: string): number {
+  const ms = (s: string) => Date.parse(`${s.length === 16 ? `${s}:00` : s}Z`);
+  return (ms(end) - ms(start)) / 60_000;
+}
+
+/**
+ * The occurrences of a recurring window from its RRULE, in its time zone: each starts at the local
+ * time the rule gives (02:00 America/New_York stays 02:00 there across daylight-saving changes) and
+ * lasts as long on the wall clock as the first one. As RFC 5545 §3.3.10 prescribes, an occurrence whose
+ * local start does not exist (02:30 on a spring-forward day) is skipped; a local start that happens twice
+ * (01:30 on a fall-back day) takes the first. An end that falls into a gap moves forward by the gap.
+ * At most 200 occurrences, none after `horizon` (rules without COUNT or UNTIL).
+ */
+export function expandRecurrence(r: RecurrenceDto, horizon: Date): Occurrence[] {
+  const minutes = wallMinutes(r.start, r.end);
+  if (!(minutes > 0)) throw new AppError('MAINTENANCE_WINDOW.INVALID_TIMES', 'recurrence.end must be after recurrence.start');
+  const lines = [`DTSTART;TZID=${r.timeZone}:${compact(r.start)}`, `RRULE:${r.rrule}`];
+  if (r.exceptions?.length) lines.push(`EXDATE;TZID=${r.timeZone}:${r.exceptions.map(compact).join(',')}`);
+  let starts: Zoned[];
+  try {
+    const rule = new RRuleTemporal({ rruleString: lines.join('\n') });
+    starts = rule.all((d, i) => i < MAX_OCCURRENCES && d.epochMilliseconds <= horizon.getTime()) as never;
+  } catch (e) {
+    throw new AppError('MAINTENANCE_WINDOW.INVALID_RECURRENCE', `recurrence is not a valid RRULE: ${(e as Error).message}`);
+  }
+  if (starts.length === 0) throw new AppError('MAINTENANCE_WINDOW.INVALID_RECURRENCE', 'the rule has no occurrence before the horizon');
+  return starts.map((s) => {
+    // The end on the wall clock, then resolved in the zone (so a 02:00–04:00 window ends at 04:00 local).
+    const end = s.toPlainDateTime().add({ minutes }).toZonedDateTime(s.timeZoneId);
+    return { start: new Date(s.epochMilliseconds), end: new Date(end.epochMilliseconds) };
+  });
+}

@@ -1,0 +1,47 @@
+// Contracts of outbound delivery (libs/outbound): every message the product sends to a customer,
+// by email or as an Intercom message, and what became of it. Published by whichever service owns
+// the delivery (today: maintenance); the notices log report reads these events.
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Min } from 'class-validator';
+
+export const OUTBOUND_CHANNELS = ['email', 'intercom'] as const;
+export type OutboundChannel = (typeof OUTBOUND_CHANNELS)[number];
+
+/** What became of one delivery (one notice, one recipient, one channel). */
+export class DeliveryOutcomePayload {
+  /** Deterministic: the same notice, recipient and channel always have the same id. */
+  @IsString() deliveryId!: string;
+  /** The notice (or other message) the delivery carries. */
+  @IsString() noticeId!: string;
+  /** The service that asked for it, e.g. `maintenance`. */
+  @IsString() source!: string;
+  /** What the notice is about, e.g. `window.reminder`. */
+  @IsString() topic!: string;
+  @IsOptional() @IsString() accountId?: string;
+  @IsIn(OUTBOUND_CHANNELS) channel!: OutboundChannel;
+  /** An email address, or the Intercom user id. */
+  @IsString() to!: string;
+  @IsString() subject!: string;
+  @IsInt() @Min(1) attempts!: number;
+  @IsOptional() @IsString() error?: string;
+  /** For a failure: true when no further attempt will be made. */
+  @IsOptional() @IsBoolean() final?: boolean;
+  /** Ids the caller attached, e.g. `{ windowId }`. */
+  @IsOptional() @IsObject() refs?: Record<string, string>;
+  @IsISO8601() at!: string;
+}
+
+/** Events. DO NOT RENAME a published subject. */
+export const OutboundEvents = {
+  DeliverySent: 'sladesk.evt.outbound.sent.v1',
+  DeliveryFailed: 'sladesk.evt.outbound.failed.v1',
+} as const;
+
+export interface OutboundEventMap {
+  [OutboundEvents.DeliverySent]: DeliveryOutcomePayload;
+  [OutboundEvents.DeliveryFailed]: DeliveryOutcomePayload;
+}
+
+export const OutboundEventClasses = {
+  [OutboundEvents.DeliverySent]: DeliveryOutcomePayload,
+  [OutboundEvents.DeliveryFailed]: DeliveryOutcomePayload,
+};

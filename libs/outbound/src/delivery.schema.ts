@@ -1,0 +1,68 @@
+import { EventEnvelope, OutboundChannel } from '@sladesk/contracts';
+import { OutboxEntrySchema, outboxPlugin, WithOutbox } from '@sladesk/messaging';
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { createHash } from 'node:crypto';
+import { Schema as MongooseSchema } from 'mongoose';
+
+export type DeliveryState = 'pending' | 'sent' | 'failed';
+
+/**
+ * One message to one recipient on one channel. `_id` is derived from (notice, channel, recipient), so
+ * a repeated fan-out, a retry or a second instance finds the same document instead of making another.
+ */
+@Schema({ collection: 'outbound_deliveries', versionKey: false, minimize: false })
+export class Delivery implements WithOutbox {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) noticeId!: string;
+  /** The service that asked for it. */
+  @Prop({ required: true }) source!: string;
+  @Prop({ required: true }) topic!: string;
+  @Prop() accountId?: string;
+  @Prop({ type: String, required: true }) channel!: OutboundChannel;
+  /** Email address, or Intercom user id. */
+  @Prop({ required: true }) to!: string;
+  @Prop() toName?: string;
+  @Prop({ required: true }) subject!: string;
+  @Prop({ required: true }) text!: string;
+  @Prop() html?: string;
+  /** Extra mail headers, e.g. List-Unsubscribe. */
+  @Prop({ type: MongooseSchema.Types.Mixed }) headers?: Record<string, string>;
+  @Prop({ type: MongooseSchema.Types.Mixed }) refs?: Record<string, string>;
+  @Prop({ type: String, required: true }) state!: DeliveryState;
+  @Prop({ default: 0 }) attempts!: number;
+  /** Not before (the next retry). */
+  @Prop({ required: true }) nextAttemptAt!: Date;
+  /** The process sending it owns it until then. */
+  @Prop({ required: true }) leaseUntil!: Date;
+  @Prop() leaseOwner?: string;
+  @Prop() lastError?: string;
+  @Prop() sentAt?: Date;
+  @Prop({ required: true }) createdAt!: Date;
+  @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];
+}
+export const DeliverySchema = SchemaFactory.createForClass(Delivery);
+DeliverySchema.plugin(outboxPlugin);
+// For MongoDB: the notices log lists a notice's deliveries; the state index serves operators' queries.
+DeliverySchema.index({ noticeId: 1, _id: 1 });
+DeliverySchema.index({ state: 1, nextAttemptAt: 1 });
+
+/**
+ * The deliveries one `enqueue` call wrote, as one unit of recovery: a single due-index entry covers
+ * them all (scheduling one entry per delivery would rewrite one bucket document thousands of times).
+ */
+@Schema({ collection: 'outbound_batches', versionKey: false })
+export class DeliveryBatch {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ type: [String], required: true }) ids!: string[];
+  @Prop({ required: true }) createdAt!: Date;
+}
+export const DeliveryBatchSchema = SchemaFactory.createForClass(DeliveryBatch);
+
+const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 27);
+
+/** The id of the delivery of `noticeId` to `to` on `channel`: the same inputs, the same id. */
+export const deliveryId = (noticeId: string, channel: OutboundChannel, to: string): string =>
+  `dlv_${hash(noticeId, channel, to.toLowerCase())}`;
+
+/** The id of a batch, from the caller's key (e.g. notice and page). */
+export const batchId = (key: string): string => `bat_${hash(key)}`;

@@ -1,0 +1,28 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { OutboundEnv } from './config';
+import { Delivery, DeliveryBatch, DeliveryBatchSchema, DeliverySchema } from './delivery.schema';
+import { Outbound } from './outbound.service';
+import { EmailTransport, IntercomTransport } from './transports';
+
+/**
+ * Outbound delivery for a service: import `OutboundModule.forRoot(config)` next to `mongoModule` and
+ * `MessagingModule`, then inject `Outbound`. Collections: `outbound_deliveries`, `outbound_batches`,
+ * `outbound_due` (the due-time index).
+ */
+@Module({})
+export class OutboundModule {
+  static forRoot(config: OutboundEnv): DynamicModule {
+    return {
+      module: OutboundModule,
+      imports: [
+        MongooseModule.forFeature([
+          { name: Delivery.name, schema: DeliverySchema },
+          { name: DeliveryBatch.name, schema: DeliveryBatchSchema },
+        ]),
+      ],
+      providers: [{ provide: OutboundEnv, useValue: config }, EmailTransport, IntercomTransport, Outbound],
+      exports: [Outbound],
+    };
+  }
+}

@@ -1,0 +1,386 @@
+import { DeliveryOutcomePayload, Events, OutboundChannel } from '@sladesk/contracts';
+import { OutboxRelay, outboxEvent, SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
+import { DueEntry, DueIndex } from '@sladesk/persistence';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectConnection, InjectModel } from '@nestjs/mongoose';
+import mongoose, { Connection, Model } from 'mongoose';
+import { OutboundEnv } from './config';
+import { batchId, Delivery, DeliveryBatch, deliveryId } from './delivery.schema';
+import { EmailTransport, IntercomTransport, PermanentDeliveryError, Transport } from './transports';
+
+/** One message for one recipient on one channel. */
+export interface OutboundMessage {
+  channel: OutboundChannel;
+  /** An email address, or an Intercom user id. */
+  to: string;
+  toName?: string;
+  subject: string;
+  text: string;
+  html?: string;
+  headers?: Record<string, string>;
+  accountId?: string;
+  refs?: Record<string, string>;
+}
+
+export interface EnqueueRequest {
+  /** What the messages carry: part of every delivery id, so one recipient gets a notice once per channel. */
+  noticeId: string;
+  /** What the notice is about, e.g. `window.reminder` (carried by the outcome events). */
+  topic: string;
+  /** Names this call (e.g. `<noticeId>:page:3`): repeating it, from any instance, changes nothing. */
+  batchKey: string;
+  messages: OutboundMessage[];
+}
+
+export interface DeliveryPage {
+  items: Delivery[];
+  nextCursor?: string;
+}
+
+interface Job {
+  doc: Delivery;
+  /** The lease this process holds on the delivery. */
+  lease: Date;
+  batch?: string;
+  entry?: DueEntry;
+}
+
+interface BatchTrack {
+  outstanding: number;
+  dueAt: Date;
+}
+
+const MAX_RETRY_MS = 3_600_000;
+const LIST_PROJECTION = { outbox: 0, text: 0, html: 0, headers: 0 };
+const BATCH_ENTRY = 'b:';
+const RETRY_ENTRY = 'd:';
+
+/**
+ * The product's one outbound delivery component: durable, `_id`-keyed, at most one sender at a time.
+ *
+ * `enqueue` writes one document per (notice, channel, recipient) with a deterministic `_id`, so
+ * repeating a fan-out creates nothing twice. The writing process holds a lease on what it inserted
+ * and sends it at once (fast path); a due-index entry per batch, due when the lease ends, lets any
+ * instance take over what a crash left behind, and a failed attempt schedules its own entry for the
+ * retry (backoff doubling from SLADESK_OUTBOUND_RETRY_MS). Every outcome — sent, failed and retried,
+ * failed for good — is recorded on the delivery and published from its outbox in the same write.
+ *
+ * What it cannot promise: a process that dies after the mail server accepted a message and before the
+ * `sent` write resends it after the lease; the resend carries the same Message-ID
+ * (`<deliveryId@domain>`), so mail clients show it once.
+ */
+@Injectable()
+export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(Outbound.name);
+  private readonly due: DueIndex;
+  private readonly queue: Job[] = [];
+  private readonly batches = new Map<string, BatchTrack>();
+  private readonly ticker: SingleFlight;
+  private readonly idleWaiters: (() => void)[] = [];
+  private active = 0;
+  private stopped = true;
+
+  constructor(
+    @InjectModel(Delivery.name) readonly model: Model<Delivery>,
+    @InjectModel(DeliveryBatch.name) private readonly batchModel: Model<DeliveryBatch>,
+    @InjectConnection() connection: Connection,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    private readonly relay: OutboxRelay,
+    private readonly config: OutboundEnv,
+    private readonly email: EmailTransport,
+    private readonly intercom: IntercomTransport,
+  ) {
+    this.due = new DueIndex(connection.collection('outbound_due') as never, { name: 'outbound', bucketMs: 10_000 });
+    this.ticker = new SingleFlight(() => this.tick(), { name: 'outbound due', intervalMs: config.SLADESK_OUTBOUND_TICK_MS, logger: this.logger });
+  }
+
+  onApplicationBootstrap(): void {
+    this.relay.register(this.model);
+    this.stopped = false;
+    this.ticker.start();
+  }
+
+  /** Finishes the sends in flight and hands what is still queued to the next process at once. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    await this.ticker.stop();
+    const left = this.queue.splice(0);
+    await this.idle();
+    await this.handOver(left);
+  }
+
+  /**
+   * Records the messages and sends them. Returns the ids of every message (new or already known) and
+   * how many were new. A message already recorded (by this or an earlier call) is not sent again.
+   */
+  async enqueue(req: EnqueueRequest, now = new Date()): Promise<{ ids: string[]; created: number }> {
+    const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
+    const docs = new Map<string, Delivery>();
+    for (const m of req.messages) {
+      const id = deliveryId(req.noticeId, m.channel, m.to);
+      if (docs.has(id)) continue;
+      docs.set(id, {
+        _id: id,
+        noticeId: req.noticeId,
+        source: this.runtime.service,
+        topic: req.topic,
+        ...(m.accountId ? { accountId: m.accountId } : {}),
+        channel: m.channel,
+        to: m.to,
+        ...(m.toName ? { toName: m.toName } : {}),
+        subject: m.subject,
+        text: m.text,
+        ...(m.html ? { html: m.html } : {}),
+        ...(m.headers ? { headers: m.headers } : {}),
+        ...(m.refs ? { refs: m.refs } : {}),
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: now,
+        leaseUntil: lease,
+        leaseOwner: this.runtime.instanceId,
+        createdAt: now,
+        outbox: [],
+      });
+    }
+    const ids = [...docs.keys()];
+    if (ids.length === 0) return { ids, created: 0 };
+    const bid = batchId(req.batchKey);
+    // The recovery entry first: whatever happens after it, the batch is looked at when the lease ends.
+    const dueAt = new Date(lease.getTime() + 1000);
+    await this.due.schedule(BATCH_ENTRY + bid, dueAt, now);
+    await this.batchModel.updateOne({ _id: bid }, { $setOnInsert: { ids, createdAt: now } }, { upsert: true }).catch(ignoreDuplicate);
+    const inserted = await this.insertNew([...docs.values()]);
+    if (inserted.length === 0) return { ids, created: 0 };
+    this.batches.set(bid, { outstanding: inserted.length, dueAt });
+    for (const doc of inserted) this.queue.push({ doc, lease, batch: bid });
+    this.pump();
+    return { ids, created: inserted.length };
+  }
+
+  findById(id: string): Promise<Delivery | null> {
+    return this.model.findById(id, { outbox: 0 }).lean<Delivery>();
+  }
+
+  /**
+   * The deliveries of a notice in id order, a page at a time. Reads by `noticeId` (indexed on
+   * MongoDB); on FerretDB a scan of the collection, so it serves the notices log, not a hot path.
+   */
+  async list(noticeId: string, limit: number, after?: string): Promise<DeliveryPage> {
+    const filter: Record<string, unknown> = { noticeId };
+    if (after) filter._id = mongoose.trusted({ $gt: after });
+    const rows = await this.model.find(filter, LIST_PROJECTION).sort({ _id: 1 }).limit(limit + 1).lean<Delivery[]>();
+    const items = rows.slice(0, limit);
+    return rows.length > limit ? { items, nextCursor: items[items.length - 1]._id } : { items };
+  }
+
+  /** Resolves when nothing is queued or being sent by this process (tests, benchmarks). */
+  idle(): Promise<void> {
+    if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  // ---- sending ------------------------------------------------------------------------------
+
+  private pump(): void {
+    while (!this.stopped && this.active < this.config.SLADESK_OUTBOUND_CONCURRENCY && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.active += 1;
+      void this.attempt(job)
+        .catch((e) => this.logger.warn(`delivery ${job.doc._id}: ${(e as Error).message}`))
+        .finally(() => {
+          this.active -= 1;
+          void this.settled(job).catch((e) => this.logger.warn(`delivery ${job.doc._id} bookkeeping: ${(e as Error).message}`));
+          this.pump();
+        });
+    }
+    if (this.active === 0 && this.queue.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private transportOf(channel: OutboundChannel): Transport {
+    return channel === 'intercom' ? this.intercom : this.email;
+  }
+
+  private async attempt(job: Job): Promise<void> {
+    const d = job.doc;
+    // A long queue may outlast the lease: extend it before sending, or leave the delivery to its new owner.
+    if (job.lease.getTime() - Date.now() < this.config.SLADESK_OUTBOUND_LEASE_MS / 3) {
+      const lease = await this.claim(d._id, job.lease);
+      if (!lease) return;
+      job.lease = lease;
+    }
+    const attempts = d.attempts + 1;
+    const mine = { _id: d._id, leaseUntil: job.lease };
+    try {
+      await this.transportOf(d.channel).send(d);
+    } catch (e) {
+      const error = ((e as Error)?.message ?? String(e)).slice(0, 500);
+      const final = e instanceof PermanentDeliveryError || attempts >= this.config.SLADESK_OUTBOUND_MAX_ATTEMPTS;
+      const at = new Date();
+      const event = outboxEvent(Events.DeliveryFailed, { ...this.outcome(d, attempts, at), error, final });
+      if (final) {
+        this.logger.error(`${d.channel} delivery ${d._id} to ${d.to} failed for good after ${attempts} attempt(s): ${error}`);
+        await this.model.updateOne(mine, { $set: { state: 'failed', attempts, lastError: error, leaseUntil: new Date(0) }, $push: { outbox: event } });
+      } else {
+        const retryAt = new Date(at.getTime() + Math.min(this.config.SLADESK_OUTBOUND_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS));
+        this.logger.warn(`${d.channel} delivery ${d._id} attempt ${attempts} failed (${error}); retry at ${retryAt.toISOString()}`);
+        await this.due.schedule(RETRY_ENTRY + d._id, retryAt, at);
+        await this.model.updateOne(mine, {
+          $set: { attempts, lastError: error, nextAttemptAt: retryAt, leaseUntil: new Date(0) },
+          $push: { outbox: event },
+        });
+      }
+      this.relay.published(this.model, d._id);
+      return;
+    }
+    const at = new Date();
+    await this.model.updateOne(mine, {
+      $set: { state: 'sent', attempts, sentAt: at, leaseUntil: new Date(0) },
+      $push: { outbox: outboxEvent(Events.DeliverySent, this.outcome(d, attempts, at)) },
+    });
+    this.relay.published(this.model, d._id);
+  }
+
+  private outcome(d: Delivery, attempts: number, at: Date): DeliveryOutcomePayload {
+    return {
+      deliveryId: d._id,
+      noticeId: d.noticeId,
+      source: d.source,
+      topic: d.topic,
+      ...(d.accountId ? { accountId: d.accountId } : {}),
+      channel: d.channel,
+      to: d.to,
+      subject: d.subject,
+      attempts,
+      ...(d.refs ? { refs: d.refs } : {}),
+      at: at.toISOString(),
+    };
+  }
+
+  /** After an attempt: the batch (or retry entry) that covered it is no longer needed once all are settled. */
+  private async settled(job: Job): Promise<void> {
+    if (job.entry) await this.due.done(job.entry);
+    if (!job.batch) return;
+    const track = this.batches.get(job.batch);
+    if (!track) return;
+    track.outstanding -= 1;
+    if (track.outstanding > 0) return;
+    this.batches.delete(job.batch);
+    await this.due.cancel(BATCH_ENTRY + job.batch, track.dueAt);
+  }
+
+  /** Takes the delivery if it is pending, due and nobody holds it (or we do, with `held`). */
+  private async claim(id: string, held?: Date): Promise<Date | null> {
+    const now = new Date();
+    const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
+    const filter = held
+      ? { _id: id, state: 'pending', leaseUntil: held }
+      : { _id: id, state: 'pending', nextAttemptAt: mongoose.trusted({ $lte: now }), leaseUntil: mongoose.trusted({ $lte: now }) };
+    const res = await this.model.updateOne(filter, { $set: { leaseUntil: lease, leaseOwner: this.runtime.instanceId } });
+    return res.modifiedCount === 1 ? lease : null;
+  }
+
+  // ---- recovery -----------------------------------------------------------------------------
+
+  /** Retries that are due, and batches whose lease ended (their writer may have died). */
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    const entries = await this.due.due(new Date(), 200);
+    for (const entry of entries) {
+      if (this.stopped) return;
+      if (entry.id.startsWith(RETRY_ENTRY)) await this.recoverOne(entry);
+      else if (entry.id.startsWith(BATCH_ENTRY)) await this.recoverBatch(entry);
+      else await this.due.done(entry);
+    }
+  }
+
+  private async recoverOne(entry: DueEntry): Promise<void> {
+    const id = entry.id.slice(RETRY_ENTRY.length);
+    const doc = await this.findById(id);
+    if (!doc || doc.state !== 'pending' || doc.nextAttemptAt > entry.dueAt) return this.due.done(entry);
+    if (doc.leaseUntil.getTime() > Date.now()) {
+      // Someone is at it: look again when their lease ends.
+      await this.due.schedule(entry.id, new Date(doc.leaseUntil.getTime() + 1000));
+      return this.due.done(entry);
+    }
+    const lease = await this.claim(id);
+    if (!lease) return; // lost a race; the entry stays and is looked at again
+    this.queue.push({ doc: { ...doc, leaseUntil: lease }, lease, entry });
+    this.pump();
+  }
+
+  private async recoverBatch(entry: DueEntry): Promise<void> {
+    const bid = entry.id.slice(BATCH_ENTRY.length);
+    if (this.batches.has(bid)) {
+      // Still ours and in progress (a long batch): look again later.
+      await this.due.schedule(entry.id, new Date(Date.now() + this.config.SLADESK_OUTBOUND_LEASE_MS));
+      return this.due.done(entry);
+    }
+    const batch = await this.batchModel.findById(bid).lean<DeliveryBatch>();
+    if (!batch) return this.due.done(entry);
+    const claimed: Job[] = [];
+    let heldUntil = 0;
+    await forEachLimit(batch.ids, 16, async (id) => {
+      const doc = await this.findById(id);
+      if (!doc || doc.state !== 'pending') return;
+      const now = Date.now();
+      if (doc.leaseUntil.getTime() > now) heldUntil = Math.max(heldUntil, doc.leaseUntil.getTime());
+      else if (doc.nextAttemptAt.getTime() <= now) {
+        const lease = await this.claim(id);
+        if (lease) claimed.push({ doc: { ...doc, leaseUntil: lease }, lease, batch: bid });
+      } // else: a retry is scheduled, and has its own entry
+    });
+    if (claimed.length > 0) {
+      const dueAt = new Date(Date.now() + this.config.SLADESK_OUTBOUND_LEASE_MS + 1000);
+      heldUntil = Math.max(heldUntil, dueAt.getTime());
+      this.batches.set(bid, { outstanding: claimed.length, dueAt: new Date(heldUntil) });
+      this.logger.log(`taking over ${claimed.length} deliveries of batch ${bid}`);
+    }
+    if (heldUntil > 0) await this.due.schedule(entry.id, new Date(heldUntil + (claimed.length ? 0 : 1000)));
+    await this.due.done(entry);
+    this.queue.push(...claimed);
+    this.pump();
+  }
+
+  /** Graceful stop: releases the leases of what was queued but not sent, and makes its batches due now. */
+  private async handOver(jobs: Job[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const now = new Date();
+    await forEachLimit(jobs, 16, async (job) => {
+      await this.model.updateOne({ _id: job.doc._id, leaseUntil: job.lease }, { $set: { leaseUntil: now } });
+    });
+    const batches = new Set(jobs.map((j) => j.batch).filter((b): b is string => !!b));
+    for (const bid of batches) await this.due.schedule(BATCH_ENTRY + bid, now, now);
+    for (const job of jobs) if (job.entry) await this.due.schedule(job.entry.id, now, now);
+    this.logger.log(`handed over ${jobs.length} queued deliveries`);
+  }
+
+  /** Inserts what is not there yet; returns the documents this call inserted. */
+  private async insertNew(docs: Delivery[]): Promise<Delivery[]> {
+    try {
+      await this.model.collection.insertMany(docs as never[], { ordered: false });
+      return docs;
+    } catch (e) {
+      const writeErrors = (e as { writeErrors?: { index?: number; code?: number; err?: { index?: number; code?: number } }[] }).writeErrors;
+      if (!Array.isArray(writeErrors)) throw e;
+      const failed = new Set<number>();
+      for (const w of writeErrors) {
+        const code = w.code ?? w.err?.code;
+        if (code !== 11000) throw e;
+        failed.add((w.index ?? w.err?.index)!);
+      }
+      return docs.filter((_d, i) => !failed.has(i));
+    }
+  }
+}
+
+function ignoreDuplicate(e: unknown): void {
+  if ((e as { code?: number })?.code !== 11000) throw e;
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(workers);
+}

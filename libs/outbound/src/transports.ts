@@ -1,0 +1,82 @@
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { createTransport, Transporter } from 'nodemailer';
+import { OutboundEnv } from './config';
+import { Delivery } from './delivery.schema';
+
+/** A failure that retrying cannot fix (a 5xx from the mail server, a 4xx from Intercom, a missing token). */
+export class PermanentDeliveryError extends Error {}
+
+export interface Transport {
+  send(d: Delivery): Promise<void>;
+}
+
+/** Mail through SLADESK_SMTP_URL (pooled). The Message-ID is derived from the delivery id: a resend after a crash carries the same one. */
+@Injectable()
+export class EmailTransport implements Transport, OnModuleDestroy {
+  private readonly transport: Transporter;
+  private readonly domain: string;
+
+  constructor(private readonly config: OutboundEnv) {
+    this.transport = createTransport(config.SLADESK_SMTP_URL, {
+      pool: true,
+      maxConnections: config.SLADESK_OUTBOUND_SMTP_CONNECTIONS,
+      maxMessages: Infinity,
+    } as object);
+    this.domain = config.SLADESK_MAIL_FROM.slice(config.SLADESK_MAIL_FROM.indexOf('@') + 1);
+  }
+
+  async send(d: Delivery): Promise<void> {
+    try {
+      await this.transport.sendMail({
+        from: this.config.SLADESK_MAIL_FROM,
+        to: d.toName ? { name: d.toName, address: d.to } : d.to,
+        subject: d.subject,
+        text: d.text,
+        ...(d.html ? { html: d.html } : {}),
+        messageId: `<${d._id}@${this.domain}>`,
+        headers: { ...(d.headers ?? {}), 'X-Sladesk-Delivery-Id': d._id, 'X-Sladesk-Notice-Id': d.noticeId },
+      });
+    } catch (e) {
+      const code = (e as { responseCode?: number }).responseCode;
+      if (typeof code === 'number' && code >= 500) throw new PermanentDeliveryError(`${(e as Error).message}`);
+      throw e;
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.transport.close();
+  }
+}
+
+/** Intercom messages (`POST /messages`, in-app, from our admin to the contact's Intercom user). */
+@Injectable()
+export class IntercomTransport implements Transport {
+  constructor(private readonly config: OutboundEnv) {}
+
+  async send(d: Delivery): Promise<void> {
+    const token = this.config.SLADESK_INTERCOM_TOKEN;
+    if (!token) throw new PermanentDeliveryError('SLADESK_INTERCOM_TOKEN is not set');
+    if (!this.config.SLADESK_INTERCOM_ADMIN_ID) throw new PermanentDeliveryError('SLADESK_INTERCOM_ADMIN_ID is not set');
+    const res = await fetch(`${this.config.SLADESK_INTERCOM_API_URL.replace(/\/+$/, '')}/messages`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'intercom-version': '2.11',
+      },
+      body: JSON.stringify({
+        message_type: 'inapp',
+        body: d.html ?? d.text,
+        from: { type: 'admin', id: this.config.SLADESK_INTERCOM_ADMIN_ID },
+        to: { type: 'user', id: d.to },
+      }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (res.ok) return;
+    const detail = `Intercom answered ${res.status}: ${(await res.text().catch(() => '')).slice(0, 300)}`;
+    // 4xx (but 408/429) will not get better by retrying.
+    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentDeliveryError(detail);
+    throw new Error(detail);
+  }
+}
