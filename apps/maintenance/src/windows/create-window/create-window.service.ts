@@ -38,7 +38,7 @@ export class CreateWindowService {
     const requestHash = hash(body);
     const offsets = [...new Set((cmd.reminderOffsets ?? this.config.SLADESK_REMINDER_OFFSETS).map(canonicalOffset))];
     const occurrences = cmd.recurrence
-      ? expandRecurrence(cmd.recurrence, new Date(now.getTime() + this.config.SLADESK_RECURRENCE_HORIZON_DAYS * 86_400_000))
+      ? expandRecurrence(cmd.recurrence, this.config.SLADESK_RECURRENCE_HORIZON_DAYS, now)
       : [this.single(cmd)];
     if (cmd.recurrence && (cmd.plannedStart || cmd.plannedEnd))
       throw new AppError('MAINTENANCE_WINDOW.INVALID_TIMES', 'give either plannedStart/plannedEnd or recurrence, not both');

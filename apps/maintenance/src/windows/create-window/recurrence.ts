@@ -28,9 +28,13 @@ function wallMinutes(start: string, end: string): number {
  * lasts as long on the wall clock as the first one. As RFC 5545 §3.3.10 prescribes, an occurrence whose
  * local start does not exist (02:30 on a spring-forward day) is skipped; a local start that happens twice
  * (01:30 on a fall-back day) takes the first. An end that falls into a gap moves forward by the gap.
- * At most 200 occurrences, none after `horizon` (rules without COUNT or UNTIL).
+ * At most 200 occurrences; a rule without COUNT or UNTIL stops `horizonDays` after its first start
+ * (or after `now`, if later).
  */
-export function expandRecurrence(r: RecurrenceDto, horizon: Date): Occurrence[] {
+export function expandRecurrence(r: RecurrenceDto, horizonDays: number, now = new Date()): Occurrence[] {
+  const bounded = /(^|;)(COUNT|UNTIL)=/.test(r.rrule);
+  const from = Math.max(now.getTime(), Date.parse(`${r.start.slice(0, 16)}:00Z`) - 14 * 3_600_000);
+  const horizon = bounded ? Infinity : from + horizonDays * 86_400_000;
   const minutes = wallMinutes(r.start, r.end);
   if (!(minutes > 0)) throw new AppError('MAINTENANCE_WINDOW.INVALID_TIMES', 'recurrence.end must be after recurrence.start');
   const lines = [`DTSTART;TZID=${r.timeZone}:${compact(r.start)}`, `RRULE:${r.rrule}`];
@@ -38,7 +42,7 @@ export function expandRecurrence(r: RecurrenceDto, horizon: Date): Occurrence[] 
   let starts: Zoned[];
   try {
     const rule = new RRuleTemporal({ rruleString: lines.join('\n') });
-    starts = rule.all((d, i) => i < MAX_OCCURRENCES && d.epochMilliseconds <= horizon.getTime()) as never;
+    starts = rule.all((d, i) => i < MAX_OCCURRENCES && d.epochMilliseconds <= horizon) as never;
   } catch (e) {
     throw new AppError('MAINTENANCE_WINDOW.INVALID_RECURRENCE', `recurrence is not a valid RRULE: ${(e as Error).message}`);
   }
