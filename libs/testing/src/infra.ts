@@ -331,6 +331,8 @@ export interface StartOptions {
   log?: Log;
   /** Forward the server's output to this stream (default: discarded). */
   output?: NodeJS.WritableStream;
+  /** Own process group: a Ctrl-C at the terminal reaches only the caller, who stops it in order. */
+  detached?: boolean;
 }
 
 /** Runs a server binary on a port (a free one unless given) and resolves once it listens. */
@@ -344,7 +346,7 @@ async function startServer(
 ): Promise<ManagedProcess> {
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true });
-  const child = spawn(bin, args(port), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args(port), { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached });
   if (opts.output) {
     child.stdout?.pipe(opts.output);
     child.stderr?.pipe(opts.output);
@@ -537,4 +539,155 @@ export async function startNatsCluster(opts: { dataDir: string; size?: number; n
     throw e;
   }
   return cluster;
+}
+
+/** Mailpit, the mail catcher `npm start` runs unless SLADESK_SMTP_URL is set (MAILPIT_BIN wins). */
+export const MAILPIT_VERSION = 'v1.33.1';
+
+/**
+ * Mailpit's module holds its web UI as sources only (its releases bundle them with npm first), so the
+ * build bundles them too. Its lock names packages the npm registry here does not serve, so the bundle
+ * is installed from its package.json instead, with these ranges replaced and without the lint and test
+ * tools. rapidoc (the UI's API reference page) 12 is not served; 9.3.8 is its newest here.
+ */
+const MAILPIT_UI_PINS: Record<string, string> = { rapidoc: '9.3.8' };
+const MAILPIT_UI_BUILD_TOOLS = [
+  'esbuild',
+  'esbuild-plugin-vue-next',
+  'esbuild-sass-plugin',
+  '@vue/compiler-sfc',
+];
+
+/** Bundles Mailpit's web UI into server/ui/dist of the module copy in `src` (npm install + esbuild). */
+async function bundleMailpitUi(src: string): Promise<void> {
+  const npm = which('npm');
+  if (!npm) throw new Error('no `npm` command');
+  const pkgFile = join(src, 'package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as {
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
+  pkg.devDependencies = Object.fromEntries(
+    Object.entries(pkg.devDependencies).filter(([name]) => MAILPIT_UI_BUILD_TOOLS.includes(name)),
+  );
+  for (const [name, version] of Object.entries(MAILPIT_UI_PINS))
+    if (pkg.dependencies[name]) pkg.dependencies[name] = version;
+  writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
+  rmSync(join(src, 'package-lock.json'), { force: true });
+  // Not the npm settings of an `npm start` around us (workspaces, scripts), only the user's own config.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  const opts = { cwd: src, env, maxBuffer: 64 * 1024 * 1024 };
+  await run(
+    npm,
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--no-package-lock', '--loglevel=error'],
+    opts,
+  );
+  await run(process.execPath, ['esbuild.config.mjs'], { ...opts, env: { ...env, MINIFY: 'true' } });
+  if (!existsSync(join(src, 'server', 'ui', 'dist', 'app.js')))
+    throw new Error('esbuild wrote no server/ui/dist/app.js');
+}
+
+/**
+ * Path of a Mailpit binary: MAILPIT_BIN, an installed `mailpit`, else MAILPIT_VERSION built once from
+ * the Go module proxy into the cache (about 3 minutes on 2 cores: npm install and esbuild for the web
+ * UI, then go build). Without npm or when the UI cannot be bundled, the binary is built without it: SMTP
+ * and the API work, the page at :8025 stays blank (delete the cache folder to try again).
+ */
+export async function ensureMailpitBinary(log: Log = () => undefined): Promise<string> {
+  const explicit = process.env.MAILPIT_BIN;
+  if (explicit) return explicit;
+  const installed = which('mailpit');
+  if (installed) return installed;
+  const dir = join(cacheDir(), `mailpit-${MAILPIT_VERSION}`);
+  const bin = join(dir, 'mailpit');
+  if (existsSync(bin)) return bin;
+  const go = requireGo('Mailpit');
+  log(`building Mailpit ${MAILPIT_VERSION} into ${dir} (first time only, ~3 min)…`);
+  const started = Date.now();
+  // As for FerretDB: a build folder of its own, renamed into place, so two builds never collide.
+  mkdirSync(dir, { recursive: true });
+  const workDir = mkdtempSync(join(dir, 'build-'));
+  const { stdout } = await run(
+    go,
+    ['mod', 'download', '-json', `github.com/axllent/mailpit@${MAILPIT_VERSION}`],
+    {
+      cwd: workDir,
+      env: { ...process.env, GOFLAGS: '-mod=mod' },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
+  const moduleDir = (JSON.parse(stdout) as { Dir?: string }).Dir;
+  if (!moduleDir) throw new Error(`go mod download gave no folder for Mailpit: ${stdout}`);
+  const src = join(workDir, 'mailpit-src');
+  copyTree(moduleDir, src);
+  try {
+    await bundleMailpitUi(src);
+  } catch (e) {
+    log(
+      `Mailpit's web UI could not be bundled (${(e as Error).message.split('\n')[0]}); building it without: SMTP and the API work, the page stays blank`,
+    );
+  }
+  await run(
+    go,
+    [
+      'build',
+      '-trimpath',
+      '-ldflags',
+      `-X github.com/axllent/mailpit/config.Version=${MAILPIT_VERSION}`,
+      '-o',
+      join(workDir, 'mailpit'),
+      '.',
+    ],
+    {
+      cwd: src,
+      env: { ...process.env, CGO_ENABLED: '0' },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  renameSync(join(workDir, 'mailpit'), bin);
+  rmSync(workDir, { recursive: true, force: true });
+  log(`Mailpit built in ${Math.round((Date.now() - started) / 1000)} s`);
+  return bin;
+}
+
+export interface MailpitStartOptions extends StartOptions {
+  /** The SMTP port (default: a free one); `port` is the web UI and API's. */
+  smtpPort?: number;
+}
+
+export interface MailpitProcess extends ManagedProcess {
+  /** What SLADESK_SMTP_URL takes: smtp://127.0.0.1:<smtpPort>. `url` is the web UI (API under /api/v1). */
+  smtpUrl: string;
+  smtpPort: number;
+}
+
+/**
+ * Starts Mailpit: it accepts every message on its SMTP port (any credentials, no TLS) and shows them
+ * in its web UI and API on `port`; messages are kept in `<dataDir>/mailpit.db`.
+ */
+export async function startMailpit(opts: MailpitStartOptions): Promise<MailpitProcess> {
+  const bin = await ensureMailpitBinary(opts.log);
+  const smtpPort = opts.smtpPort ?? (await freePort());
+  const server = await startServer(
+    'Mailpit',
+    bin,
+    (port) => [
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--smtp',
+      `127.0.0.1:${smtpPort}`,
+      '--database',
+      join(opts.dataDir, 'mailpit.db'),
+      '--smtp-auth-accept-any',
+      '--smtp-auth-allow-insecure',
+      '--smtp-disable-rdns',
+      '--disable-version-check',
+      '--quiet',
+    ],
+    opts,
+    (port) => `http://127.0.0.1:${port}`,
+    30_000,
+  );
+  await waitForPort('127.0.0.1', smtpPort, 10_000, server.child, 'Mailpit SMTP');
+  return { ...server, smtpUrl: `smtp://127.0.0.1:${smtpPort}`, smtpPort };
 }

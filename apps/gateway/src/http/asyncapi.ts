@@ -1,5 +1,5 @@
 import { EventPayloadClasses, Events, RpcRequestClasses, Streams } from '@sladesk/contracts';
-import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { contractSchemas } from './contract-schemas';
 
 const envelopeSchema = (payloadRef: string) => ({
   type: 'object',
@@ -27,7 +27,7 @@ function schemaName(cls: Class, schemas: Record<string, object>): string {
  * cannot drift from what services really publish.
  */
 export function buildAsyncApi(): Record<string, unknown> {
-  const schemas = validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' }) as Record<string, object>;
+  const schemas = contractSchemas();
   const channels: Record<string, object> = {};
   const operations: Record<string, object> = {};
   const messages: Record<string, object> = {};

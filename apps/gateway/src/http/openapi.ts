@@ -1,7 +1,9 @@
 import { ErrorCodes } from '@sladesk/contracts';
 import { applyDecorators, INestApplication } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { ApiResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { PUBLIC_ROUTE } from './auth.guard';
+import { contractSchemas, reachableSchemas, toOpenApi30Schema } from './contract-schemas';
 
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
@@ -28,19 +30,58 @@ const caseView = {
   },
 };
 
-/** OpenAPI from the controllers, with request schemas generated from the contract classes. */
+/**
+ * The operationIds (`Controller_method`, @nestjs/swagger's default) of routes marked @Public(): they
+ * need no API key (health, metrics, signed webhooks and links). The guard reads the same mark.
+ */
+function publicOperations(app: INestApplication): Set<string> {
+  const ids = new Set<string>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const cls = wrapper.metatype as (abstract new (...args: never[]) => unknown) | null;
+      if (!cls) continue;
+      const wholeClass = Reflect.getMetadata(PUBLIC_ROUTE, cls) === true;
+      for (const method of Object.getOwnPropertyNames(cls.prototype)) {
+        const handler: unknown = Object.getOwnPropertyDescriptor(cls.prototype, method)?.value; // not getters
+        if (typeof handler !== 'function' || method === 'constructor') continue;
+        if (wholeClass || Reflect.getMetadata(PUBLIC_ROUTE, handler) === true) ids.add(`${cls.name}_${method}`);
+      }
+    }
+  }
+  return ids;
+}
+
+/**
+ * OpenAPI 3.0 from the controllers, with request schemas generated from the contract classes. Every
+ * operation states its security (the API key, or none for public routes) and has a summary; schemas
+ * use only what OpenAPI 3.0 has (see toOpenApi30Schema), so linters and client generators accept it.
+ * Works on an application created with `{ preview: true }` too (nothing connected): see
+ * `documents.ts`.
+ */
 export function buildOpenApi(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('SLA Desk API')
     .setDescription('Support & Maintenance contracts as software. Errors carry a stable `code`.')
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' })
+    .setLicense('Apache-2.0', 'https://www.apache.org/licenses/LICENSE-2.0')
+    .addServer('/', 'The gateway that serves this document')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'An API key: `Authorization: Bearer <key>`' })
+    .addSecurityRequirements('bearer')
     .build();
   const doc = SwaggerModule.createDocument(app, config);
+  const open = publicOperations(app);
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item) as [string, { operationId?: string; summary?: string; security?: unknown }][]) {
+      if (typeof op !== 'object' || !op || !('responses' in op)) continue;
+      op.security = op.operationId && open.has(op.operationId) ? [] : [{ bearer: [] }];
+      // A route its controller left without @ApiOperation({ summary }) still gets a line in the docs.
+      op.summary ??= `${method.toUpperCase()} ${path}`;
+    }
+  }
   doc.components = doc.components ?? {};
-  doc.components.schemas = {
+  const schemas: Record<string, object> = {
     ...(doc.components.schemas ?? {}),
-    ...(validationMetadatasToSchemas({ refPointerPrefix: '#/components/schemas/' }) as Record<string, object>),
+    ...contractSchemas(),
     CaseView: caseView,
     Error: {
       type: 'object',
@@ -53,5 +94,8 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
       },
     },
   };
-  return doc;
+  // Only what the HTTP API uses: the contract classes of NATS commands and events are AsyncAPI's.
+  const used = reachableSchemas(doc.paths, schemas);
+  doc.components.schemas = Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name)));
+  return toOpenApi30Schema(doc);
 }
