@@ -154,6 +154,6 @@ describe('an Intercom conversation becomes a case, through the signed webhook', 
     const bad = await post({ hello: 'world' });
     expect(bad.status).toBe(400);
     expect((await jsonOf(bad)).code).toBe('REQUEST.MALFORMED');
-    expect(await jsonOf(await post({ type: 'notification_event', id: 'notif-ping', topic: 'ping', data: { item: {} } }))).toEqual({ outcome: 'ignored' });
+    expect(await jsonOf(await post({ type: 'notification_event', id: 'notif-ping', topic: 'ping', data: { item: {} } }))).toEqual({ outcome: 'ignored', reason: 'ping' });
   });
 });

@@ -331,6 +331,8 @@ export class IntercomWebhookCommand {
 export interface IntercomWebhookResult {
   outcome: 'applied' | 'duplicate' | 'ignored' | 'review';
   caseId?: string;
+  /** Why an `ignored` notification changed nothing (a topic SLA Desk does not act on, a case already resolved …). */
+  reason?: string;
 }
 
 export const REVIEW_STATUSES = ['pending', 'accepted', 'dismissed'] as const;
@@ -341,7 +343,10 @@ export interface ReviewItemView {
   id: string;
   channel: Channel;
   reason: string;
+  /** `email` is '' when the message gives no usable address (an Intercom lead without one). */
   from: { name: string; email: string };
+  /** For Intercom: the author exactly as the notification named them (`type` user/lead, Intercom `id`, name, email). */
+  intercomAuthor?: { type?: string; id?: string; name?: string; email?: string };
   subject: string;
   text: string;
   attachments: AttachmentView[];
@@ -360,6 +365,8 @@ export class ListReviewQueueQuery {
 /** Opens a case from a review item for the account a human attributed it to. */
 export class AcceptReviewItemRequest {
   @Matches(ID_PATTERN) accountId!: string;
+  /** The case's contact; required when the message names no email address (answers 422 REVIEW.CONTACT_REQUIRED without). */
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => ContactDto) contact?: ContactDto;
 }
 export class AcceptReviewItemCommand extends AcceptReviewItemRequest {
   @Matches(ID_PATTERN) id!: string;

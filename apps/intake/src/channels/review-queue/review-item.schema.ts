@@ -1,6 +1,24 @@
 import { Channel, ReviewItemView, ReviewStatus } from '@sladesk/contracts';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Attachment, AttachmentSchema, Contact, ContactSchema } from '../../cases/case.schema';
+import { Attachment, AttachmentSchema } from '../../cases/case.schema';
+
+/** Who sent the message, as far as it says: `email` is '' when it gives no usable address (an Intercom lead). */
+@Schema({ _id: false })
+export class Sender {
+  @Prop({ required: true }) name!: string;
+  @Prop({ default: '', lowercase: true }) email!: string;
+}
+const SenderSchema = SchemaFactory.createForClass(Sender);
+
+/** The Intercom author exactly as the notification gave it (type user/lead/…, id, name, email). */
+@Schema({ _id: false })
+export class IntercomAuthorRef {
+  @Prop() type?: string;
+  @Prop() id?: string;
+  @Prop() name?: string;
+  @Prop() email?: string;
+}
+const IntercomAuthorSchema = SchemaFactory.createForClass(IntercomAuthorRef);
 
 /** An inbound message nobody could attribute to an account yet. */
 @Schema({ collection: 'review_items', timestamps: true, versionKey: false })
@@ -11,7 +29,8 @@ export class ReviewItem {
   @Prop({ required: true, unique: true }) sourceKey!: string;
   @Prop({ type: String, required: true }) channel!: Channel;
   @Prop({ required: true }) reason!: string;
-  @Prop({ type: ContactSchema, required: true }) from!: Contact;
+  @Prop({ type: SenderSchema, required: true }) from!: Sender;
+  @Prop({ type: IntercomAuthorSchema }) intercomAuthor?: IntercomAuthorRef;
   @Prop({ required: true }) subject!: string;
   @Prop({ default: '' }) text!: string;
   @Prop({ type: [AttachmentSchema], default: [] }) attachments!: Attachment[];
@@ -29,7 +48,8 @@ export const toReviewItemView = (r: ReviewItem): ReviewItemView => ({
   id: r._id,
   channel: r.channel,
   reason: r.reason,
-  from: { name: r.from.name, email: r.from.email },
+  from: { name: r.from.name, email: r.from.email ?? '' },
+  ...(r.intercomAuthor ? { intercomAuthor: { ...r.intercomAuthor } } : {}),
   subject: r.subject,
   text: r.text,
   attachments: r.attachments.map((a) => ({

@@ -27,9 +27,16 @@ export class AcceptReviewItemService {
     }
     if (item.status === 'dismissed')
       throw new AppError('REVIEW.ALREADY_DECIDED', `Review item ${item._id} was dismissed`);
+    // A case needs an address for its contact; an Intercom lead may have given none.
+    const contact = cmd.contact ?? (item.from.email ? item.from : undefined);
+    if (!contact)
+      throw new AppError('REVIEW.CONTACT_REQUIRED', `Review item ${item._id} names no email address for its sender: accept it with a contact`, {
+        from: item.from,
+        ...(item.intercomAuthor ? { intercomAuthor: item.intercomAuthor } : {}),
+      });
     const { case: opened } = await this.createCase.open({
       accountId: cmd.accountId,
-      contact: item.from,
+      contact: { name: contact.name, email: contact.email },
       channel: item.channel,
       subject: item.subject,
       description: item.text,
