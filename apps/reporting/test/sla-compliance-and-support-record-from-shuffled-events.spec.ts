@@ -1,4 +1,4 @@
-import { Events, RenderedReport, Rpc } from '@sladesk/contracts';
+import { RenderedReport, Rpc } from '@sladesk/contracts';
 import { NatsBus } from '@sladesk/messaging';
 import { ServiceChild, spawnService, startTestNats, testMongoUrl, waitFor, workspaceRoot } from '@sladesk/testing';
 import { parse } from 'csv-parse/sync';
@@ -6,65 +6,7 @@ import mongoose from 'mongoose';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { account, entries, ev, opened, openedEntry, projected, publishAll, reopened, resolved, responded, shuffled, slaBreached, slaMet, step } from './fixtures';
-
-const FR_HIGH = 'policy default v1 · high · firstResponse: PT4H business hours';
-const RES_CRITICAL = 'policy default v1 · critical · resolution: PT4H emergency hours';
-
-/**
- * March 2026, by hand:
- *   c1 acme high      FR met 1 h,          resolved, RES met 4 h
- *   c2 acme high      FR breached, then met late 5 h; RES pending      (subject is a formula)
- *   c3 acme critical  FR met 30 min, RES met 2 h, reopened, RES breached, resolved again, RES met late 8 h
- *   c4 globex normal  FR met 2 h, RES met 16 h
- *   c5 globex (April) and c6 acme (February) are outside March.
- * FR: met c1 c3 c4, missed c2 → 3/4 = 75.0 %; times 1800, 3600, 7200, 18000 → p50 3600, p90 18000.
- * RES: met c1 c4, missed c3, pending c2 → 2/3 = 66.7 %; times 14400, 28800, 57600 → p50 28800, p90 57600.
- * Breaches: 2 (one per clause). Resolved: c1 c3 c4.
- */
-function fixtureEvents() {
-  const a = 'acme';
-  const g = 'globex';
-  return [
-    account(a, 'Acme Corp'),
-    account(g, 'Globex'),
-    ev(Events.AccountUpdated, { ...account(a, 'Acme Corporation', 2).payload }),
-    opened('c1', 1, a, 'high', '2026-03-02T14:00:00.000Z'),
-    entries('c1', a, [
-      openedEntry('2026-03-02T14:00:00.000Z', 'Ada Lovelace', 'ada@acme.test', 'Cannot log in', 'The login page spins forever.'),
-      step(2, 'response', '2026-03-02T15:00:00.000Z', 'Carla CSM', 'We are on it.'),
-    ]),
-    entries('c1', a, [
-      step(3, 'analysis', '2026-03-02T16:00:00.000Z', 'Tom Tier2', 'Session store full.'),
-      step(4, 'step', '2026-03-02T17:00:00.000Z', 'Tom Tier2', 'Resized the session store.'),
-      step(5, 'resolved', '2026-03-02T18:00:00.000Z', 'Tom Tier2', 'Session store resized; logins work.'),
-    ]),
-    responded('c1', a, '2026-03-02T15:00:00.000Z', 'Carla CSM'),
-    slaMet('c1', a, 'first_response', 'high', '2026-03-02T15:00:00.000Z', 3600, true, FR_HIGH),
-    resolved('c1', a, '2026-03-02T18:00:00.000Z', 'Tom Tier2'),
-    slaMet('c1', a, 'resolution', 'high', '2026-03-02T18:00:00.000Z', 14_400, true),
-    opened('c2', 2, a, 'high', '2026-03-03T09:00:00.000Z'),
-    entries('c2', a, [openedEntry('2026-03-03T09:00:00.000Z', 'Bob Builder', 'bob@acme.test', '=HYPERLINK("http://evil.test","x")', 'Export fails.')]),
-    slaBreached('c2', a, 'first_response', 'high', '2026-03-03T13:00:00.000Z', FR_HIGH),
-    slaMet('c2', a, 'first_response', 'high', '2026-03-03T14:00:00.000Z', 18_000, false, FR_HIGH),
-    opened('c3', 3, a, 'critical', '2026-03-05T08:00:00.000Z'),
-    slaMet('c3', a, 'first_response', 'critical', '2026-03-05T08:30:00.000Z', 1800, true),
-    resolved('c3', a, '2026-03-05T10:00:00.000Z', 'Tom Tier2'),
-    slaMet('c3', a, 'resolution', 'critical', '2026-03-05T10:00:00.000Z', 7200, true, RES_CRITICAL),
-    reopened('c3', a, '2026-03-06T09:00:00.000Z', 1),
-    slaBreached('c3', a, 'resolution', 'critical', '2026-03-06T11:00:00.000Z', RES_CRITICAL),
-    resolved('c3', a, '2026-03-06T15:00:00.000Z', 'Tom Tier2'),
-    slaMet('c3', a, 'resolution', 'critical', '2026-03-06T15:00:00.000Z', 28_800, false, RES_CRITICAL),
-    opened('c4', 4, g, 'normal', '2026-03-10T12:00:00.000Z'),
-    slaMet('c4', g, 'first_response', 'normal', '2026-03-10T14:00:00.000Z', 7200, true),
-    slaMet('c4', g, 'resolution', 'normal', '2026-03-11T12:00:00.000Z', 57_600, true),
-    resolved('c4', g, '2026-03-11T12:00:00.000Z', 'Tom Tier2'),
-    opened('c5', 5, g, 'low', '2026-04-01T00:00:00.000Z'),
-    slaMet('c5', g, 'first_response', 'low', '2026-04-01T01:00:00.000Z', 3600, true),
-    opened('c6', 6, a, 'normal', '2026-02-28T23:59:59.999Z'),
-    slaBreached('c6', a, 'first_response', 'normal', '2026-03-01T08:00:00.000Z', 'policy default v1 · normal · firstResponse'),
-  ];
-}
+import { FR_HIGH, marchFixture, projected, publishAll, RES_CRITICAL, shuffled } from './fixtures';
 
 const run = promisify(execFile);
 
@@ -88,7 +30,7 @@ describe('SLA compliance and the support record, from events in any order, deliv
     bus = await NatsBus.connect(nats.url, 'test');
     await bus.ensureStreams();
     db = await mongoose.createConnection(mongoUrl).asPromise();
-    await publishAll(bus, shuffled(fixtureEvents()));
+    await publishAll(bus, shuffled(marchFixture()));
     reporting = spawnService('reporting', env());
     await reporting.ready;
     await waitFor(() => projected(bus), 'events projected', 30_000, 100);

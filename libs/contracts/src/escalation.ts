@@ -257,6 +257,8 @@ export class EscalationAcknowledgedPayload {
 export class NotificationOutcomePayload {
   @Matches(ID_PATTERN) notificationId!: string;
   @IsOptional() @Matches(ID_PATTERN) caseId?: string;
+  /** The account of the case (or escalation) the notification is about, so reports can filter by account. */
+  @IsOptional() @Matches(ID_PATTERN) accountId?: string;
   @IsOptional() @Matches(ID_PATTERN) escalationId?: string;
   @IsOptional() @Matches(ID_PATTERN) staffId?: string;
   @IsString() email!: string;

@@ -44,7 +44,8 @@ export function chartSvg(option: Record<string, unknown>, width: number, height:
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({ animation: false, textStyle: { fontFamily: 'Helvetica' }, color: ['#1d4ed8', '#d97706', '#059669', '#dc2626'], ...option });
-    return chart.renderToSVGString();
+    // Labels get a white outline painted under the text (paint-order), which svg-to-pdfkit paints over it instead.
+    return chart.renderToSVGString().replace(/<text[^>]*paint-order="stroke"[^>]*>/g, (tag) => tag.replace(/ (stroke|stroke-width|paint-order|stroke-miterlimit)="[^"]*"/g, ''));
   } finally {
     chart.dispose();
   }
@@ -138,7 +139,7 @@ async function drawTable(doc: Doc, t: Table, progress: Progress, out: Writable, 
   const cols = details ? t.columns.filter((c) => DETAIL_KEYS.includes(c.key)) : t.columns;
   const l = layoutOf(doc, cols);
   const size = cols.length > 12 ? 6 : 7.5;
-  const head = cols.map((c) => pdfText(c.header.replace(/_/g, ' ')));
+  const head = cols.map((c) => pdfText(c.header.replace(/_seconds$/, '').replace(/_pct$/, ' %').replace(/_/g, ' ')));
   const bottom = () => doc.page.height - MARGIN;
   drawRow(doc, l, head, size, true);
   let n = 0;
@@ -197,7 +198,7 @@ export async function renderPdf(r: ReportDoc, out: Writable, progress = new Prog
   doc.pipe(out);
   summaryPage(doc, r);
   const width = doc.page.width - 2 * MARGIN;
-  for (const c of r.charts) drawChart(doc, c, width, 210);
+  for (const c of r.charts) drawChart(doc, c, width, 175);
   for (const t of r.tables) await drawTable(doc, t, progress, out, !!r.caseDetails && t === r.tables[0]);
   doc.end();
   await finished;

@@ -228,8 +228,8 @@ export function complianceCharts(s: SlaComplianceSummary): Chart[] {
         xAxis: { type: 'category', data: s.trend.map((t) => t.month) },
         yAxis: { type: 'value', min: 0, max: 100 },
         series: [
-          { name: 'First response', type: 'line', data: s.trend.map((t) => t.firstResponseMetPct), label: { show: true }, connectNulls: true },
-          { name: 'Resolution', type: 'line', data: s.trend.map((t) => t.resolutionMetPct), label: { show: true }, connectNulls: true },
+          { name: 'First response', type: 'line', data: s.trend.map((t) => t.firstResponseMetPct), label: { show: true, formatter: '{c}' }, connectNulls: true },
+          { name: 'Resolution', type: 'line', data: s.trend.map((t) => t.resolutionMetPct), label: { show: true, formatter: '{c}' }, connectNulls: true },
         ],
       },
     },
