@@ -97,6 +97,16 @@ export class IntakeEnv extends ServiceEnv {
   @ArrayNotEmpty()
   SLADESK_CLASSIFICATION_RULES: ClassificationRule[] = DEFAULT_CLASSIFICATION_RULES;
 
+  /**
+   * How far into the future an inquiry's `receivedAt` may lie, in ms (the sender's clock may run a
+   * little ahead). The API refuses anything later (400 CASE.RECEIVED_IN_FUTURE); channels, whose
+   * messages must not be lost, take our own clock instead.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SLADESK_CLOCK_SKEW_MS: number = 5 * 60_000;
+
   get supportFrom(): string {
     return this.SLADESK_SUPPORT_ADDRESSES[0];
   }

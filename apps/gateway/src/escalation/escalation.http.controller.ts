@@ -40,16 +40,26 @@ export class EscalationHttpController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Set the default escalation policy, or an account override (with accountId)' })
   @ApiBody({ schema: ref('EscalationPolicyRequest') })
-  @errorResponses(400, 401)
-  putPolicy(@Body() body: EscalationPolicyRequest): Promise<EscalationPolicyView> {
+  @errorResponses(400, 401, 404)
+  async putPolicy(@Body() body: EscalationPolicyRequest): Promise<EscalationPolicyView> {
+    await this.accountExists(body.accountId);
     return this.bus.request(Rpc.PolicyPut, body, this.timeout);
   }
 
   @Get('escalation-policies')
   @ApiOperation({ summary: 'The policy in force (for ?accountId=…, with its overrides applied)' })
-  @errorResponses(400, 401)
-  getPolicy(@Query() q: GetEscalationPolicyQuery): Promise<EscalationPolicyView> {
+  @errorResponses(400, 401, 404)
+  async getPolicy(@Query() q: GetEscalationPolicyQuery): Promise<EscalationPolicyView> {
+    await this.accountExists(q.accountId);
     return this.bus.request(Rpc.PolicyGet, q, this.timeout);
+  }
+
+  /**
+   * 404 ACCOUNT.NOT_FOUND for an account intake (the record of accounts) does not know, as every
+   * account-scoped resource answers; escalation's own copy of the accounts follows events and may lag.
+   */
+  private async accountExists(accountId: string | undefined): Promise<void> {
+    if (accountId) await this.bus.request(Rpc.AccountGet, { id: accountId }, this.timeout);
   }
 
   @Get('escalations')

@@ -16,12 +16,14 @@ import { AccountRepository } from '../../accounts/account.repository';
 import { DeliveryRelay } from '../../channels/delivery/delivery-relay';
 import { Outgoing } from '../../channels/delivery/outgoing';
 import { Keys } from '../../common/keys';
+import { IntakeEnv } from '../../config';
 import { isDuplicateKey, requestHash } from '../../common/request-hash';
 import { CaseRepository } from '../case.repository';
 import { Attachment, Case, toCaseView } from '../case.schema';
 import { Classifier } from '../classification/classifier';
 import { GENESIS_HASH, seal } from '../timeline/timeline';
 import { entry } from '../transitions';
+import { assertNotInFuture, notAfter } from './received-at';
 
 /** An inquiry to record, from any channel. */
 export interface Inquiry {
@@ -59,6 +61,7 @@ export class CreateCaseService {
     private readonly relay: OutboxRelay,
     private readonly deliveries: DeliveryRelay,
     private readonly keys: Keys,
+    private readonly config: IntakeEnv,
   ) {}
 
   private numbers = { next: 1, last: 0 };
@@ -79,10 +82,12 @@ export class CreateCaseService {
 
   async execute(cmd: CreateCaseCommand, now = new Date()): Promise<CaseView> {
     const { idempotencyKey, ...body } = cmd;
+    const receivedAt = cmd.receivedAt ? new Date(cmd.receivedAt) : now;
+    assertNotInFuture(receivedAt, now, this.config.SLADESK_CLOCK_SKEW_MS);
     const opened = await this.open(
       {
         ...body,
-        receivedAt: cmd.receivedAt ? new Date(cmd.receivedAt) : now,
+        receivedAt,
         idempotencyScope: idempotencyKey ? `${cmd.accountId}:${idempotencyKey}` : undefined,
         requestHash: requestHash(body),
       },
@@ -110,7 +115,8 @@ export class CreateCaseService {
     const number = await this.nextNumber();
     const contact = { name: inquiry.contact.name, email: inquiry.contact.email.toLowerCase() };
     const { severity, category, reasons } = this.classifier.classify(inquiry);
-    const receivedAt = inquiry.receivedAt.toISOString();
+    const received = notAfter(inquiry.receivedAt, now);
+    const receivedAt = received.toISOString();
     const thread = inquiry.emailMessageIds ?? [];
     const ack = inquiry.acknowledge
       ? this.outgoing.acknowledgement(
@@ -120,7 +126,7 @@ export class CreateCaseService {
       : undefined;
     const timeline = seal(id, { seq: 0, hash: GENESIS_HASH }, [
       {
-        ...entry('opened', inquiry.receivedAt, { kind: 'contact', name: contact.name }, inquiry.description, {
+        ...entry('opened', received, { kind: 'contact', name: contact.name }, inquiry.description, {
           subject: inquiry.subject,
           channel: inquiry.channel,
           contactEmail: contact.email,
@@ -155,7 +161,7 @@ export class CreateCaseService {
       category,
       classification: reasons,
       status: 'new',
-      receivedAt: inquiry.receivedAt,
+      receivedAt: received,
       reopenCount: 0,
       slaBreached: false,
       ...(inquiry.followUpOf ? { followUpOf: inquiry.followUpOf } : {}),
