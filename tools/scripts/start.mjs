@@ -6,6 +6,7 @@
 // up) and the restart is logged; only Ctrl-C or SIGTERM stops everything, services first.
 // Output: readable lines on a terminal (services through pino-pretty), JSON lines otherwise.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,7 @@ env.SLADESK_ADMIN_API_KEY ??= 'dev-admin-key-change-me';
 // The Intercom webhook answers 503 without a secret; this one is what `npm run demo` signs with.
 env.SLADESK_INTERCOM_CLIENT_SECRET ??= 'dev-intercom-secret-change-me';
 const dataDir = env.SLADESK_DATA_DIR ?? join(root, '.data');
+const stateFile = join(dataDir, 'npm-start.json');
 const gatewayPort = Number(env.PORT ?? 3000);
 env.PORT = String(gatewayPort);
 
@@ -121,6 +123,7 @@ async function stop(code = 0) {
     const servers = units.filter((u) => u.kind === 'infra').reverse();
     await Promise.all(services.map((u) => u.stop()));
     for (const u of servers) await u.stop();
+    rmSync(stateFile, { force: true });
     say('stopped', { event: 'stopped' });
     process.exit(code);
   })();
@@ -274,6 +277,10 @@ for (;;) {
       nats: env.NATS_URL,
     };
     say(`all services healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`, { event: 'ready', urls, services: h.body?.services });
+    // Where things are, for `npm run demo` and other tools (no secrets); removed when we stop.
+    mkdirSync(dataDir, { recursive: true });
+    const supportAddress = (env.SLADESK_SUPPORT_ADDRESSES ?? 'support@sladesk.local').split(',')[0].trim();
+    writeFileSync(stateFile, `${JSON.stringify({ pid: process.pid, urls, supportAddress }, null, 2)}\n`);
     if (tty) {
       say(`gateway   ${urls.gateway}`);
       say(`API docs  ${urls.docs}  (OpenAPI: ${urls.openapi}, AsyncAPI: ${urls.asyncapi})`);
