@@ -20,6 +20,10 @@ function boundaries({ tests }) {
         ...appScopes.map((scope) => ({ sourceTag: `scope:${scope}`, onlyDependOnLibsWithTags: shared })),
         { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: shared },
         { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:shared'] },
+        // examples/: what other teams copy; they use the contracts (and, in tests, the testing lib)
+        { sourceTag: 'scope:examples', onlyDependOnLibsWithTags: shared },
+        // clients/: generated from the OpenAPI document, importing nothing of ours
+        { sourceTag: 'scope:clients', onlyDependOnLibsWithTags: tests ? ['scope:testing'] : [] },
         { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util', 'type:feature'] },
         { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:contracts', 'type:util'] },
         { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },

@@ -18,7 +18,7 @@ rmSync(fresh, { recursive: true, force: true });
 try {
   execFileSync(
     process.execPath,
-    [swc, 'apps', 'libs', '-d', fresh, '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--ignore', '**/test/**', '-q'],
+    [swc, 'apps', 'libs', 'examples', '-d', fresh, '--config-file', '.swcrc', '--ignore', '**/*.spec.ts', '--ignore', '**/test/**', '-q'],
     { cwd: root, stdio: 'inherit' },
   );
   if (existsSync(dist)) renameSync(dist, old);

@@ -51,6 +51,38 @@ function publicOperations(app: INestApplication): Set<string> {
   return ids;
 }
 
+type Parameter = { name: string; in: string; required?: boolean; description?: string };
+
+/**
+ * One parameter per header, whatever the case: a handler reading `@Headers('idempotency-key')` and
+ * documenting `@ApiHeader({ name: 'Idempotency-Key', required: false })` gives two parameters for one
+ * header, the undocumented one required. The documented one is kept, required only if both say so.
+ */
+function mergeHeaderParameters(op: { parameters?: Parameter[] }): void {
+  if (!op.parameters) return;
+  const byName = new Map<string, Parameter>();
+  const merged: Parameter[] = [];
+  for (const p of op.parameters) {
+    if (p.in !== 'header') {
+      merged.push(p);
+      continue;
+    }
+    const key = p.name.toLowerCase();
+    const seen = byName.get(key);
+    if (!seen) {
+      byName.set(key, p);
+      merged.push(p);
+      continue;
+    }
+    const keep = seen.description || !p.description ? seen : p;
+    const required = Boolean(seen.required && p.required);
+    const result = { ...keep, required };
+    byName.set(key, result);
+    merged[merged.indexOf(seen)] = result;
+  }
+  op.parameters = merged;
+}
+
 /**
  * OpenAPI 3.0 from the controllers, with request schemas generated from the contract classes. Every
  * operation states its security (the API key, or none for public routes) and has a summary; schemas
@@ -74,6 +106,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     for (const [method, op] of Object.entries(item) as [string, { operationId?: string; summary?: string; security?: unknown }][]) {
       if (typeof op !== 'object' || !op || !('responses' in op)) continue;
       op.security = op.operationId && open.has(op.operationId) ? [] : [{ bearer: [] }];
+      mergeHeaderParameters(op as { parameters?: Parameter[] });
       // A route its controller left without @ApiOperation({ summary }) still gets a line in the docs.
       op.summary ??= `${method.toUpperCase()} ${path}`;
     }

@@ -1,0 +1,9 @@
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'client-typescript',
+  rootDir: __dirname,
+  // Real servers: FerretDB (unless MONGO_URL is set) for the run; each test file starts its own NATS.
+  globalSetup: '<rootDir>/../../libs/testing/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/../../libs/testing/src/jest-global-teardown.ts',
+  testTimeout: 60_000,
+};
