@@ -16,7 +16,7 @@ const run = promisify(execFile);
 /** Unzips a buffer into a new folder. */
 async function unzip(zip: Buffer): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'sladesk-pack-'));
-  const file = await promisify(yauzl.fromBuffer)(zip, { lazyEntries: true });
+  const file = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.fromBuffer(zip, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))));
   await new Promise<void>((resolve, reject) => {
     file.on('entry', (entry: yauzl.Entry) => {
       file.openReadStream(entry, (err, stream) => {

@@ -73,6 +73,7 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     if (this.scheduler.doesExist('cron', 'executive-digest')) this.scheduler.deleteCronJob('executive-digest');
     await this.retry.stop();
+    await this.running;
     this.mailer.close();
   }
 
@@ -81,18 +82,24 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
     return previousMonth(monthIn(this.config.SLADESK_DIGEST_TIMEZONE, now));
   }
 
-  private running?: Promise<unknown>;
+  /** One digest at a time in this process: a tick while one is being made is skipped. */
+  private running?: Promise<void>;
 
-  tick(now = new Date()): Promise<unknown> {
+  tick(now = new Date()): Promise<void> {
     const month = this.digestMonth(now);
-    this.running = this.produce(month, now).catch((e) => this.logger.error(`digest ${month}: ${(e as Error).message}; retried within a minute`));
+    return this.once(() => this.produce(month, now).catch((e) => this.logger.error(`digest ${month}: ${(e as Error).message}; retried within a minute`)));
+  }
+
+  private once(run: () => Promise<void>): Promise<void> {
+    if (this.running) return this.running;
+    this.running = run().finally(() => (this.running = undefined));
     return this.running;
   }
 
   private async resume(): Promise<void> {
     const month = this.digestMonth();
     const d = await this.col.findOne({ _id: month });
-    if (d && d.state !== 'mailed') await this.produce(month);
+    if (d && d.state !== 'mailed') await this.once(() => this.produce(month));
   }
 
   async list(month?: string): Promise<DigestView[]> {

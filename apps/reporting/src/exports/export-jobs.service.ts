@@ -217,7 +217,9 @@ export class ExportJobs implements OnModuleInit, OnApplicationBootstrap, OnModul
       { $set: { state: 'running', owner: this.runtime.instanceId, leaseUntil: new Date(now.getTime() + this.config.SLADESK_EXPORT_LEASE_MS), startedAt: now, rows: 0 }, $inc: { attempts: 1 } },
       { returnDocument: 'after' },
     );
-    return (res as unknown as ReportExport | null) ?? null;
+    const claimed = (res as unknown as ReportExport | null) ?? null;
+    if (claimed && job.state === 'running') this.logger.warn(`export ${job._id}: taken over from ${job.owner} (its lease ran out), written again`);
+    return claimed;
   }
 
   private async run(job: ReportExport): Promise<void> {
