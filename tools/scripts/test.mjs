@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `npm test`: lint (with the module-boundary rule), typecheck, then every project's Jest suite against
-// real servers. MONGO_URL wins; otherwise a FerretDB is started for this run (each test file also
+// real servers. MONGO_URL wins; otherwise a database server is started for this run (MongoDB 7 in a
+// container when a container runtime answers, else FerretDB; each test file also
 // starts its own NATS server, so JetStream consumers never collide between files).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,14 +27,15 @@ env.SLADESK_SKIP_BUILD = '1';
 step('lint', bin('nx'), ['run-many', '-t', 'lint', '--outputStyle=stream', '--skipNxCache']);
 step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 
+// Containers (MongoDB 7, NATS 2.12) when a container runtime answers or SLADESK_TEST_INFRA=containers,
+// else the local servers: decided once here for every project (libs/testing/src/test-infra.ts).
+const testInfra = createRequire(import.meta.url)(join(root, 'dist', 'libs', 'testing', 'src', 'test-infra.js'));
+env[testInfra.TEST_INFRA_KIND_ENV] = await testInfra.resolveTestInfra(console.log);
 let ferret;
-let dataDir;
 if (!env.MONGO_URL) {
-  const { startFerretdb } = createRequire(import.meta.url)(join(root, 'dist', 'libs', 'testing', 'src', 'infra.js'));
-  dataDir = mkdtempSync(join(tmpdir(), 'sladesk-test-ferretdb-'));
-  ferret = await startFerretdb({ dataDir, log: console.log });
-  env.MONGO_URL = `${ferret.url}/sladesk_test`;
-  console.log(`FerretDB for this run: ${env.MONGO_URL}`);
+  ferret = await testInfra.startTestDatabase(env[testInfra.TEST_INFRA_KIND_ENV], console.log);
+  env.MONGO_URL = ferret.url;
+  console.log(`${ferret.kind === 'containers' ? 'MongoDB' : 'FerretDB'} for this run: ${env.MONGO_URL}`);
 }
 const resultsDir = join(root, 'tmp', 'test-results');
 rmSync(resultsDir, { recursive: true, force: true });
@@ -43,7 +44,6 @@ try {
   step('test', bin('nx'), ['run-many', '-t', 'test', '--outputStyle=stream', '--skipNxCache', '--parallel=1'], false);
 } finally {
   await ferret?.stop();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }
 
 // One closing line over every project's Jest results.

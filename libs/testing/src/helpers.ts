@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManagedProcess, startNatsServer, workspaceRoot } from './infra';
+import { startNatsContainer, TEST_INFRA_KIND_ENV } from './test-infra';
 
 /** A fresh database URL on the test server; the name contains `test`, as persistence demands. */
 export function testMongoUrl(label: string): string {
@@ -13,8 +14,23 @@ export function testMongoUrl(label: string): string {
   return base.replace(/^(mongodb(?:\+srv)?:\/\/[^/?]+)(\/[^?]*)?/, `$1/${name}`);
 }
 
-/** A private NATS server for one test file: streams and durable consumers never collide across files. */
+/**
+ * A private NATS server for one test file: streams and durable consumers never collide across files.
+ * With container infrastructure (test-infra.ts) it is a NATS 2.12 container; `child` is then absent and
+ * `kill()` stops the container.
+ */
 export async function startTestNats(): Promise<ManagedProcess & { cleanup(): Promise<void> }> {
+  if (process.env[TEST_INFRA_KIND_ENV] === 'containers') {
+    const container = await startNatsContainer();
+    return {
+      url: container.url,
+      port: Number(new URL(container.url).port),
+      child: undefined as unknown as ManagedProcess['child'],
+      stop: container.stop,
+      kill: container.stop,
+      cleanup: container.stop,
+    };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'sladesk-nats-'));
   const server = await startNatsServer({ dataDir: dir });
   return {

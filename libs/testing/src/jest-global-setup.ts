@@ -1,16 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureNatsServerBinary, ManagedProcess, startFerretdb, workspaceRoot } from './infra';
+import { ensureNatsServerBinary, workspaceRoot } from './infra';
+import { resolveTestInfra, startTestDatabase, TestDatabaseServer } from './test-infra';
 
 declare global {
-  var __SLADESK_FERRETDB__: ManagedProcess | undefined;
+  var __SLADESK_FERRETDB__: TestDatabaseServer | undefined;
 }
 
 /**
  * Before a project's tests: build dist/ (tests spawn real service processes from it) and, unless
- * MONGO_URL points at a server already, start a FerretDB for this run.
+ * MONGO_URL points at a server already, start a database server for this run (MongoDB 7 in a
+ * container, or a local FerretDB).
  */
 export default async function globalSetup(): Promise<void> {
   if (!process.env.SLADESK_SKIP_BUILD) {
@@ -18,9 +18,11 @@ export default async function globalSetup(): Promise<void> {
   }
   // Built once (and cached) here rather than inside the first test file's hook timeout.
   await ensureNatsServerBinary((line) => console.log(line));
+  // Containers or local servers (decided once per `npm test`, else here; see test-infra.ts).
+  const kind = await resolveTestInfra((line) => console.log(line));
   if (!process.env.MONGO_URL) {
-    const server = await startFerretdb({ dataDir: mkdtempSync(join(tmpdir(), 'sladesk-ferretdb-')) });
+    const server = await startTestDatabase(kind);
     globalThis.__SLADESK_FERRETDB__ = server;
-    process.env.MONGO_URL = `${server.url}/sladesk_test`;
+    process.env.MONGO_URL = server.url;
   }
 }

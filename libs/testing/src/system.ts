@@ -96,8 +96,8 @@ export async function startSystem(options: { env?: Record<string, string>; ready
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const waitForEvent = async (match: (e: StartEvent) => boolean, what: string, timeoutMs = 60_000) =>
-    waitFor(
+  const waitForEvent = async (match: (e: StartEvent) => boolean, what: string, timeoutMs = 60_000): Promise<StartEvent> =>
+    waitFor<StartEvent | undefined>(
       () => {
         if (child.exitCode !== null) throw new Error(`npm start exited (${child.exitCode}):\n${out.slice(-4000)}`);
         return events.find(match);
@@ -105,7 +105,7 @@ export async function startSystem(options: { env?: Record<string, string>; ready
       what,
       timeoutMs,
       100,
-    );
+    ) as Promise<StartEvent>; // waitFor returns only a found event
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

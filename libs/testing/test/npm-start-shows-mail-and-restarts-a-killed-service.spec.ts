@@ -35,7 +35,7 @@ describe('npm start', () => {
       20_000,
       200,
     );
-    expect(found.To.map((t) => t.Address)).toEqual([`${csm}@vendor.test`]);
+    expect(found!.To.map((t) => t.Address)).toEqual([`${csm}@vendor.test`]);
   });
 
   it('starts a SIGKILLed service again and it is healthy within 30 s, while the others never stop', async () => {
@@ -61,7 +61,7 @@ describe('npm start', () => {
 
     const exited = sys.events().filter((e) => e.event === 'exited');
     expect(exited.filter((e) => e.unit === 'intake')).toEqual([expect.objectContaining({ reason: 'SIGKILL', restarts: 1 })]);
-    expect(sys.events()).toContainEqual(expect.objectContaining({ event: 'started', unit: 'intake', childPid: pidOf(back.instanceId!), restarts: 1 }));
+    expect(sys.events()).toContainEqual(expect.objectContaining({ event: 'started', unit: 'intake', childPid: pidOf(back!.instanceId!), restarts: 1 }));
     // The others: the same processes, alive, never reported as exited.
     const after = await health();
     for (const o of others) {
