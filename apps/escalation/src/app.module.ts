@@ -7,6 +7,7 @@ import { CaseEventsMessageController } from './cases/case-events.message.control
 import { CaseProjection } from './cases/case-projection.service';
 import { CaseState, CaseStateSchema } from './cases/case-state.schema';
 import { EscalationRulesService } from './cases/escalation-rules.service';
+import { SupportCalendars } from './cases/support-calendars';
 import { UnresolvedClock } from './cases/unresolved-clock';
 import { EscalationEnv } from './config';
 import { DirAccount, DirAccountSchema, DirStaff, DirStaffSchema } from './directory/directory.schema';
@@ -70,6 +71,7 @@ export class EscalationModule implements OnModuleInit {
         DueIndexes,
         DirectoryService,
         PolicyService,
+        SupportCalendars,
         UnresolvedClock,
         CaseProjection,
         RoutingService,

@@ -3,6 +3,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { EscalationRulesService } from './cases/escalation-rules.service';
 import { EscalationEnv } from './config';
 import { EscalationService } from './escalations/escalation.service';
+import { IncidentService } from './incidents/incident.service';
 import { RepairService } from './keyed/repair.service';
 import { NotificationService } from './notifications/notification.service';
 
@@ -24,6 +25,7 @@ export class TickerService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly notifications: NotificationService,
     private readonly escalations: EscalationService,
     private readonly rules: EscalationRulesService,
+    private readonly incidents: IncidentService,
     private readonly repair: RepairService,
   ) {
     this.ticks = new SingleFlight(() => this.tick(), { name: 'escalation tick', intervalMs: config.SLADESK_ESCALATION_TICK_MS, logger: this.logger });
@@ -42,12 +44,13 @@ export class TickerService implements OnApplicationBootstrap, OnApplicationShutd
     await Promise.all([this.ticks.stop(), this.repairs.stop()]);
   }
 
-  /** One pass over the three indexes; one failing does not hold up the others. */
+  /** One pass over the due-time indexes; one failing does not hold up the others. */
   async tick(now = new Date()): Promise<void> {
     const steps: [string, () => Promise<unknown>][] = [
       ['acknowledgement timeouts', () => this.escalations.handleAckTimeouts(now)],
       ['unresolved cases', () => this.rules.handleUnresolved(now)],
       ['due notifications', () => this.notifications.dispatchDue(now)],
+      ['incident evaluations', () => this.incidents.handleEvaluations(now)],
     ];
     for (const [what, step] of steps) {
       try {

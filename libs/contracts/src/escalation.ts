@@ -201,10 +201,14 @@ export interface IncidentView {
 
 // ---- notifications --------------------------------------------------------------------------
 
+/** `cancelled`: never sent, because what it asked for was no longer wanted (its escalation acknowledged, closed or moved on). */
+export const NOTIFICATION_STATES = ['pending', 'sent', 'failed', 'cancelled'] as const;
+export type NotificationState = (typeof NOTIFICATION_STATES)[number];
+
 export class ListNotificationsQuery {
   @IsOptional() @Matches(ID_PATTERN) caseId?: string;
   @IsOptional() @Matches(ID_PATTERN) escalationId?: string;
-  @IsOptional() @IsIn(['pending', 'sent', 'failed']) state?: 'pending' | 'sent' | 'failed';
+  @IsOptional() @IsIn(NOTIFICATION_STATES) state?: NotificationState;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
   @IsOptional() @IsString() @MaxLength(200) cursor?: string;
 }
@@ -219,7 +223,7 @@ export interface NotificationView {
   subject: string;
   text: string;
   critical: boolean;
-  state: 'pending' | 'sent' | 'failed';
+  state: NotificationState;
   /** Held until the recipient's working hours (non-critical) — or now. */
   sendAfter: string;
   attempts: number;

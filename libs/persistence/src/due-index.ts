@@ -129,7 +129,9 @@ export class DueIndex {
     const t = now.getTime();
     const mark = await this.lowWater(t);
     const last = this.bucketOf(t);
-    const settled = t - this.graceMs; // buckets ending by then receive nothing new
+    // Buckets ending by then receive nothing new. Measured on this host's clock, whatever `now` the
+    // caller passes (a caller that looks ahead must not move the mark past what schedulers still write to).
+    const settled = Math.min(t, Date.now()) - this.graceMs;
     const out: DueEntry[] = [];
     const emptied: string[] = [];
     let advanceTo = mark;
@@ -165,7 +167,7 @@ export class DueIndex {
     const key = this.key('lwm');
     const doc = (await this.collection.findOne({ _id: key } as object)) as BucketDoc | null;
     if (typeof doc?.at === 'number') return doc.at;
-    await this.upsert(key, { $setOnInsert: { at: this.bucketOf(now - this.lookbackMs) } });
+    await this.upsert(key, { $setOnInsert: { at: this.bucketOf(Math.min(now, Date.now()) - this.lookbackMs) } });
     const created = (await this.collection.findOne({ _id: key } as object)) as BucketDoc | null;
     return created!.at!;
   }

@@ -99,6 +99,15 @@ describe(DueIndex.name, () => {
     expect(await index.due(at('2026-03-02T14:40:01Z'))).toEqual([expect.objectContaining({ id: 'old', dueAt: at('2026-03-01T00:00:00Z') })]);
   });
 
+  it('reads ahead for a caller passing a later `now`, but never moves the mark past its own clock', async () => {
+    const index = fresh({ lookbackMs: 0 });
+    const ahead = new Date(Date.now() + 12 * 3_600_000);
+    await index.schedule('ahead', ahead);
+    expect((await index.due(new Date(ahead.getTime() + 1000))).map((e) => e.id)).toEqual(['ahead']);
+    await index.schedule('now', new Date()); // a scheduler on the real clock still lands above the mark
+    expect((await index.due(new Date(Date.now() + 1000))).map((e) => e.id)).toEqual(['now']);
+  });
+
   it('returns at most `limit` entries and the rest on the next call', async () => {
     const index = fresh();
     const now = at('2026-03-02T15:00:00Z');

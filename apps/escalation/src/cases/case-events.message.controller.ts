@@ -9,6 +9,7 @@ import {
   EventEnvelope,
   Events,
   SlaBreachedPayload,
+  SlaClockStartedPayload,
   SlaWarningPayload,
   StaffPayload,
 } from '@sladesk/contracts';
@@ -74,6 +75,11 @@ export class CaseEventsMessageController {
   @EventPattern(Events.CaseResolved)
   caseResolved(@Payload() e: EventEnvelope<CaseResolvedPayload>) {
     return this.rules.onCaseFact(e.payload.caseId, factOfResolved(e));
+  }
+
+  @EventPattern(Events.SlaClockStarted)
+  slaClockStarted(@Payload() e: EventEnvelope<SlaClockStartedPayload>) {
+    return this.rules.slaClock(e);
   }
 
   @EventPattern(Events.SlaWarning)

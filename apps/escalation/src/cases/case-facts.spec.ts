@@ -92,6 +92,12 @@ describe('case facts merged in any order', () => {
     expect(fold([reclassified('billing', '2026-01-05T12:00:00Z'), reclassified('technical', '2026-01-05T11:00:00Z')]).category).toBe('billing');
   });
 
+  it("keeps the SLA policy of the latest SLA event, whichever arrives first", () => {
+    const sla = (policyVersion: number, iso: string): CaseFact => ({ kind: 'sla', id: `sla-${policyVersion}`, accountId: 'acme', order: at(iso, `sla-${policyVersion}`), policyId: 'acme', policyVersion });
+    const facts = [opened, sla(1, '2026-01-05T09:00:01Z'), sla(2, '2026-01-06T09:00:00Z')];
+    for (const order of permutations(facts)) expect(fold(order).slaPolicy).toEqual({ id: 'acme', version: 2 });
+  });
+
   it('keeps the highest reopen count and level whatever arrives last', () => {
     const s = fold([reopened(2, '2026-01-09T00:00:00Z'), reopened(1, '2026-01-08T00:00:00Z')]);
     expect(s.reopenCount).toBe(2);

@@ -7,6 +7,7 @@ import {
   CaseStatus,
   CaseStatusChangedPayload,
   Category,
+  SlaClockEventPayload,
   Channel,
   EscalationLevel,
   EventEnvelope,
@@ -32,6 +33,8 @@ export type CaseFact =
   | { kind: 'reclassified'; id: string; accountId: string; order: Order; severity: Severity; category: Category }
   | { kind: 'assigned'; id: string; accountId: string; order: Order; assigneeId: string | null }
   | { kind: 'reopened'; id: string; accountId: string; order: Order; at: number; reopenCount: number }
+  /** The SLA policy the sla service times the case with (its support hours count "unresolved for too long"). */
+  | { kind: 'sla'; id: string; accountId: string; order: Order; policyId: string; policyVersion: number }
   /** An escalation reached the case: its level, and the owner it asks intake to assign (if any). */
   | { kind: 'escalated'; id: string; accountId?: string; order: Order; level: EscalationLevel; requestedAssigneeId?: string };
 
@@ -50,8 +53,10 @@ export interface CaseFacts {
   level: EscalationLevel;
   /** Since when the case has been unresolved: its receipt, or its latest reopening. */
   unresolvedSince?: number;
+  /** The sla service's policy for the case, once one of its clock events arrived. */
+  slaPolicy?: { id: string; version: number };
   /** The position of the fact behind each value (last writer wins). */
-  orders: { status: Order; classification: Order; assignee: Order; request: Order; since: Order };
+  orders: { status: Order; classification: Order; assignee: Order; request: Order; since: Order; sla: Order };
 }
 
 export const RANK: Record<EscalationLevel, number> = { tier1: 1, tier2: 2, executive: 3 };
@@ -60,7 +65,7 @@ export const emptyCase = (): CaseFacts => ({
   status: 'new',
   reopenCount: 0,
   level: 'tier1',
-  orders: { status: FIRST, classification: FIRST, assignee: FIRST, request: FIRST, since: FIRST },
+  orders: { status: FIRST, classification: FIRST, assignee: FIRST, request: FIRST, since: FIRST, sla: FIRST },
 });
 
 /**
@@ -98,6 +103,9 @@ export function mergeFact(state: CaseFacts, f: CaseFact): CaseFacts {
       if (wins('status', f.order)) s.status = 'open';
       if (wins('since', f.order)) s.unresolvedSince = f.at;
       s.reopenCount = Math.max(s.reopenCount, f.reopenCount);
+      break;
+    case 'sla':
+      if (wins('sla', f.order)) s.slaPolicy = { id: f.policyId, version: f.policyVersion };
       break;
     case 'escalated':
       if (RANK[f.level] > RANK[s.level]) s.level = f.level;
@@ -174,4 +182,13 @@ export const factOfReopened = (e: EventEnvelope<CaseReopenedPayload>): CaseFact 
   order: orderOfEvent(e),
   at: Date.parse(e.payload.at),
   reopenCount: e.payload.reopenCount,
+});
+
+export const factOfSla = (e: EventEnvelope<SlaClockEventPayload>): CaseFact => ({
+  kind: 'sla',
+  id: e.eventId,
+  accountId: e.payload.accountId,
+  order: orderOfEvent(e),
+  policyId: e.payload.goal.policyId,
+  policyVersion: e.payload.goal.policyVersion,
 });

@@ -90,7 +90,8 @@ export class CaseProjection {
 
   /**
    * "Unresolved for too long": armed for each stretch the case is unresolved (from receipt, or from the
-   * latest reopening), disarmed once it is resolved. The due entry is written before the case says so.
+   * latest reopening) in the hours the account's SLA calendar gives, re-armed when that calendar becomes
+   * known, disarmed once it is resolved. The due entry is written before the case says so.
    */
   private async arm(caseId: string, doc: CaseState | null, next: CaseFacts, $set: Record<string, unknown>, $unset: Record<string, ''>): Promise<void> {
     if (isDone(next)) {
@@ -98,12 +99,13 @@ export class CaseProjection {
       return;
     }
     if (next.unresolvedSince === undefined || !next.accountId) return;
-    const armedFor = doc?.unresolvedArmedFor ? new Date(doc.unresolvedArmedFor).getTime() : undefined;
-    if (armedFor === next.unresolvedSince) return;
-    const dueAt = await this.clock.dueAt(next.accountId, new Date(next.unresolvedSince));
+    const since = new Date(next.unresolvedSince);
+    const { dueAt, basis } = await this.clock.dueAt(next.accountId, since, next.slaPolicy?.id);
+    const armedFor = `${since.toISOString()}|${basis}`;
+    if (doc?.unresolvedArmedFor === armedFor) return;
     await this.due.unresolved.schedule(caseId, dueAt);
     $set.unresolvedDueAt = dueAt;
-    $set.unresolvedArmedFor = new Date(next.unresolvedSince);
+    $set.unresolvedArmedFor = armedFor;
   }
 
   /** Records an escalation about the case before it is created (so a resolution finds it by `_id`). */

@@ -25,11 +25,12 @@ export class CaseState {
   @Prop({ type: String }) requestedAssigneeId?: string;
   @Prop({ default: 0 }) reopenCount!: number;
   @Prop({ type: Date }) unresolvedSince?: Date;
+  @Prop({ type: MongooseSchema.Types.Mixed }) slaPolicy?: { id: string; version: number };
   @Prop({ type: MongooseSchema.Types.Mixed, default: () => emptyCase().orders }) orders!: CaseFacts['orders'];
   /** When the "unresolved for too long" rule fires (business time from the policy); unset once resolved or fired. */
   @Prop({ type: Date, index: true }) unresolvedDueAt?: Date;
-  /** The `unresolvedSince` that `unresolvedDueAt` was computed for (so a fired rule is not re-armed). */
-  @Prop({ type: Date }) unresolvedArmedFor?: Date;
+  /** What `unresolvedDueAt` was computed from (`<since>|<calendar>`), so a fired rule is not re-armed for the same. */
+  @Prop({ type: String }) unresolvedArmedFor?: string;
   /** Every escalation about this case, recorded before it is created: a resolution closes them by `_id`. */
   @Prop({ type: [String], default: [] }) escalationIds!: string[];
   /** Every notification about this case, recorded before it is created. */
@@ -58,6 +59,7 @@ export function toFacts(doc: CaseState | null): CaseFacts {
     reopenCount: doc.reopenCount ?? 0,
     level: doc.level ?? base.level,
     unresolvedSince: doc.unresolvedSince ? new Date(doc.unresolvedSince).getTime() : undefined,
+    slaPolicy: doc.slaPolicy,
     orders: { ...base.orders, ...(doc.orders ?? {}) },
   };
 }
@@ -77,6 +79,7 @@ export function fromFacts(f: CaseFacts): Record<string, unknown> {
     requestedAssigneeId: f.requestedAssigneeId,
     reopenCount: f.reopenCount,
     unresolvedSince: f.unresolvedSince === undefined ? undefined : new Date(f.unresolvedSince),
+    slaPolicy: f.slaPolicy,
     orders: f.orders,
   };
 }

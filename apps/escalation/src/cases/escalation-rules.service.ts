@@ -1,4 +1,4 @@
-import { EventEnvelope, SlaBreachedPayload, SlaClockEventPayload, SlaWarningPayload } from '@sladesk/contracts';
+import { EventEnvelope, SlaBreachedPayload, SlaClockEventPayload, SlaClockStartedPayload, SlaWarningPayload } from '@sladesk/contracts';
 import { DueIndex } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { DirectoryService } from '../directory/directory.service';
@@ -8,7 +8,7 @@ import { DueIndexes } from '../keyed/due-indexes';
 import { IdSets } from '../keyed/id-sets';
 import { NotificationService } from '../notifications/notification.service';
 import { PolicyService } from '../policies/policy.service';
-import { after, CaseFact, CaseFacts, isDone, orderOf, orderOfEvent, ownerOf } from './case-facts';
+import { after, CaseFact, CaseFacts, factOfSla, isDone, orderOf, orderOfEvent, ownerOf } from './case-facts';
 import { CaseProjection, repeatSet } from './case-projection.service';
 import { toFacts } from './case-state.schema';
 import { Received, repeatedCases } from './repeat-category';
@@ -126,10 +126,22 @@ export class EscalationRulesService {
     }
   }
 
+  /** Any SLA clock event names the case's SLA policy: its support hours count "unresolved for too long". */
+  async slaClock(e: EventEnvelope<SlaClockStartedPayload>): Promise<void> {
+    await this.learnSlaPolicy(e, toFacts(await this.cases.get(e.payload.caseId)));
+  }
+
+  private async learnSlaPolicy(e: EventEnvelope<SlaClockEventPayload>, s: CaseFacts): Promise<void> {
+    const { policyId, policyVersion } = e.payload.goal;
+    if (s.slaPolicy?.id === policyId && s.slaPolicy.version === policyVersion) return;
+    await this.cases.apply(e.payload.caseId, factOfSla(e));
+  }
+
   /** SLA warning: the case's owner (or, unassigned, the account's CSM) is told how much goal time is left. */
   async slaWarning(e: EventEnvelope<SlaWarningPayload>): Promise<void> {
     const p = e.payload;
     const s = toFacts(await this.cases.get(p.caseId));
+    await this.learnSlaPolicy(e, s);
     const policy = await this.policies.effective(p.accountId);
     if (!policy.warningNotifiesAssignee || isDone(s)) return;
     const ownerId = ownerOf(s) ?? (await this.directory.account(p.accountId))?.csmId;
@@ -149,6 +161,7 @@ export class EscalationRulesService {
   async slaBreached(e: EventEnvelope<SlaBreachedPayload>): Promise<void> {
     const p = e.payload;
     const s = toFacts(await this.cases.get(p.caseId));
+    await this.learnSlaPolicy(e, s);
     const policy = await this.policies.effective(p.accountId);
     if (!policy.breachEscalates || isDone(s)) return;
     await this.escalations.escalate({

@@ -20,7 +20,8 @@ import { CaseProjection } from '../cases/case-projection.service';
 import { toFacts } from '../cases/case-state.schema';
 import { DirectoryService } from '../directory/directory.service';
 import { DueIndexes } from '../keyed/due-indexes';
-import { NotificationService, stableId } from '../notifications/notification.service';
+import { Notification } from '../notifications/notification.schema';
+import { DeliveryObserver, NotificationService, stableId } from '../notifications/notification.service';
 import { EffectivePolicy } from '../policies/policy.schema';
 import { PolicyService } from '../policies/policy.service';
 import { Escalation, toEscalationView } from './escalation.schema';
@@ -28,6 +29,11 @@ import { NEXT_LEVEL, RoutingService } from './routing.service';
 
 /** An acknowledgement timeout whose handling failed is looked at again this much later. */
 const RETRY_MS = 5_000;
+/**
+ * While a non-critical escalation waits for its notification to go out, its acknowledgement clock has
+ * not started; an entry this far ahead checks for a delivery whose report a crash lost.
+ */
+const DELIVERY_CHECK_MS = 120_000;
 
 export interface EscalateInput {
   /** What caused it (e.g. `breach:<eventId>`): the same cause never escalates twice. */
@@ -43,8 +49,14 @@ export interface EscalateInput {
   after?: Order;
 }
 
+/**
+ * Escalations and their acknowledgement chain. The acknowledgement clock of a non-critical escalation
+ * starts when its notification is delivered (a notification held for the recipient's working hours
+ * holds the clock too); a critical one's starts at once. Timeouts act first (with idempotent keys)
+ * and claim after, so a crash in between repeats the act instead of losing it.
+ */
 @Injectable()
-export class EscalationService {
+export class EscalationService implements DeliveryObserver {
   private readonly logger = new Logger(EscalationService.name);
 
   constructor(
@@ -56,7 +68,9 @@ export class EscalationService {
     private readonly notifications: NotificationService,
     private readonly directory: DirectoryService,
     private readonly relay: OutboxRelay,
-  ) {}
+  ) {
+    notifications.observe(this);
+  }
 
   /**
    * Escalates once per cause: records the escalation (with its event), moves the case to the level,
@@ -76,8 +90,10 @@ export class EscalationService {
       const order = input.after ?? orderOf(now.getTime(), id, 2);
       // Ask for an owner only if no assignment later in the case's history overrides this one.
       const assignee = route.assignee && (!state || mayRequestOwner(toFacts(state), order)) ? route.assignee : undefined;
-      const ackDueAt = route.recipients.length ? this.ackDue(policy, input.level, now) : undefined;
-      if (ackDueAt) await this.due.acks.schedule(id, ackDueAt, now);
+      const critical = input.critical ?? false;
+      // Critical: the clock runs from now. Otherwise from the delivery of the notification (checked then, or by this entry).
+      const ackDueAt = route.recipients.length && critical ? this.ackDue(policy, input.level, now) : undefined;
+      if (route.recipients.length) await this.due.acks.schedule(id, ackDueAt ?? new Date(now.getTime() + DELIVERY_CHECK_MS), now);
       const doc = {
         _id: id,
         caseId: input.caseId,
@@ -91,7 +107,7 @@ export class EscalationService {
         recipients: route.recipients.map((r) => r._id),
         repeats: 0,
         order,
-        critical: input.critical ?? false,
+        critical,
         ackDueAt,
         outbox: [
           outboxEvent(EscalationEvents.Escalated, {
@@ -143,23 +159,71 @@ export class EscalationService {
       });
       await this.cases.syncSets(esc.caseId);
     }
+    const notified = await this.notifyRecipients(esc, repeat, now);
+    // Nobody could be notified (unknown recipients): nothing will be delivered, so the clock starts now.
+    if (!notified && esc.recipients.length && !esc.ackDueAt) await this.startAckClock(esc._id, repeat, now);
+  }
+
+  /** The notifications of one round (the first, or a reminder), each created once; how many recipients could be told. */
+  private async notifyRecipients(esc: Escalation, repeat: number, now: Date): Promise<number> {
+    let notified = 0;
     for (const staffId of esc.recipients) {
       const to = await this.directory.member(staffId);
       if (!to) continue;
       await this.notifications.notify(
         {
-          key: `${esc._id}:${repeat}:${staffId}`,
+          key: notificationKey(esc._id, repeat, staffId),
           to,
           subject: this.subject(esc, repeat),
           text: this.text(esc, repeat),
           critical: esc.critical,
           caseId: esc.caseId,
           escalationId: esc._id,
+          repeat,
           incidentId: esc.incidentId,
         },
         now,
       );
+      notified += 1;
     }
+    return notified;
+  }
+
+  /** DeliveryObserver: a notification of an escalation that is no longer open is not sent. */
+  async stillWanted(n: Notification): Promise<boolean> {
+    const esc = await this.model.findById(n.escalationId, { state: 1 }).lean<Escalation>();
+    return !esc || esc.state === 'open';
+  }
+
+  /** DeliveryObserver: the notification of round `repeat` went out (or failed for good): the clock of that round starts. */
+  async settled(n: Notification, _delivered: boolean, at: Date): Promise<void> {
+    if (n.escalationId) await this.startAckClock(n.escalationId, n.repeat ?? 0, at);
+  }
+
+  /** Starts the acknowledgement clock of round `repeat` at `from`, once (the first delivery of the round wins). */
+  private async startAckClock(id: string, repeat: number, from: Date): Promise<void> {
+    const esc = await this.model.findById(id, { outbox: 0 }).lean<Escalation>();
+    if (!esc || esc.state !== 'open' || esc.repeats !== repeat || esc.ackDueAt) return;
+    const ackDueAt = this.ackDue(await this.policies.effective(esc.accountId), esc.level, from);
+    await this.due.acks.schedule(id, ackDueAt);
+    await this.model.updateOne(
+      { _id: id, state: 'open', repeats: repeat, ackDueAt: mongoose.trusted({ $exists: false }) },
+      { $set: { ackDueAt } },
+    );
+  }
+
+  /** For an escalation waiting for delivery: starts its clock if a notification of its round went out meanwhile. */
+  private async checkDelivered(esc: Escalation, now: Date): Promise<void> {
+    const round = await this.notifications.byIds(esc.recipients.map((staffId) => stableId('ntf', notificationKey(esc._id, esc.repeats, staffId))));
+    if (!round.length) return this.startAckClock(esc._id, esc.repeats, now);
+    const done = round
+      .filter((x) => x.state === 'sent' || x.state === 'failed')
+      .map((x) => (x.state === 'sent' && x.sentAt ? x.sentAt : x.updatedAt))
+      .sort((a, b) => a.getTime() - b.getTime());
+    if (done.length) return this.startAckClock(esc._id, esc.repeats, done[0]);
+    // Still held (working hours) or being retried: look again once the first of them may have gone out.
+    const firstSend = Math.min(...round.map((x) => new Date(x.sendAfter).getTime()));
+    await this.due.acks.schedule(esc._id, new Date(Math.max(now.getTime(), firstSend) + DELIVERY_CHECK_MS), now);
   }
 
   private subject(esc: Escalation, repeat: number): string {
@@ -169,15 +233,14 @@ export class EscalationService {
   }
 
   private text(esc: Escalation, repeat: number): string {
+    const ack = `POST /v1/escalations/${esc._id}/ack`;
     return [
       esc.detail,
       '',
       `Level: ${esc.level}. Reason: ${esc.reason}.`,
-      esc.ackDueAt ? `Acknowledge by ${new Date(esc.ackDueAt).toISOString()}: POST /v1/escalations/${esc._id}/ack` : '',
+      esc.ackDueAt ? `Acknowledge by ${new Date(esc.ackDueAt).toISOString()}: ${ack}` : `Please acknowledge: ${ack}`,
       repeat ? `This is reminder ${repeat}; unacknowledged escalations move up a level.` : '',
-    ]
-      .filter((l) => l !== undefined)
-      .join('\n');
+    ].join('\n');
   }
 
   private ackDue(policy: EffectivePolicy, level: EscalationLevel, now: Date): Date {
@@ -241,17 +304,31 @@ export class EscalationService {
   private async onAckDue(entry: DueEntry, now: Date): Promise<boolean> {
     const esc = await this.model.findById(entry.id, { outbox: 0 }).lean<Escalation>();
     if (!esc) return DueIndex.settled(entry, now);
-    // Acknowledged, closed, moved on, or re-armed for later (its new entry is already there): nothing to do.
-    if (esc.state !== 'open' || !esc.ackDueAt || esc.ackDueAt > now) return true;
+    // Acknowledged, closed or moved on: nothing to do.
+    if (esc.state !== 'open') return true;
+    if (!esc.ackDueAt) {
+      await this.checkDelivered(esc, now);
+      return true;
+    }
+    if (esc.ackDueAt > now) return true; // re-armed for later: its new entry is already there
     const policy = await this.policies.effective(esc.accountId);
-    if (esc.repeats < policy.maxRepeats) {
-      const repeat = esc.repeats + 1;
-      const ackDueAt = this.ackDue(policy, esc.level, now);
-      await this.due.acks.schedule(esc._id, ackDueAt, now);
-      const claimed = await this.model.findOneAndUpdate(
+    if (esc.repeats < policy.maxRepeats) await this.remind(esc, policy, now);
+    else await this.supersede(esc, now);
+    return true;
+  }
+
+  /** The next reminder: sent first (each notification once), then claimed; a crash in between sends nothing twice. */
+  private async remind(esc: Escalation, policy: EffectivePolicy, now: Date): Promise<void> {
+    const repeat = esc.repeats + 1;
+    await this.notifyRecipients(esc, repeat, now);
+    const ackDueAt = esc.critical ? this.ackDue(policy, esc.level, now) : undefined;
+    await this.due.acks.schedule(esc._id, ackDueAt ?? new Date(now.getTime() + DELIVERY_CHECK_MS), now);
+    const claimed = await this.model
+      .findOneAndUpdate(
         { _id: esc._id, state: 'open', repeats: esc.repeats },
         {
-          $set: { repeats: repeat, ackDueAt },
+          $set: { repeats: repeat, ...(ackDueAt ? { ackDueAt } : {}) },
+          ...(ackDueAt ? {} : { $unset: { ackDueAt: 1 } }),
           $push: {
             outbox: outboxEvent(EscalationEvents.Escalated, {
               escalationId: esc._id,
@@ -269,35 +346,41 @@ export class EscalationService {
           },
         },
         { new: true },
+      )
+      .lean<Escalation>();
+    if (!claimed) return; // another instance did it, or it was acknowledged: its reminders are not sent (stillWanted)
+    this.relay.published(this.model, esc._id);
+    // The reminder may have gone out before the claim, when its delivery could not start the clock yet.
+    if (!ackDueAt) await this.checkDelivered(claimed, now);
+  }
+
+  /** Unacknowledged after every reminder: the next level is engaged first, then this one is superseded. */
+  private async supersede(esc: Escalation, now: Date): Promise<void> {
+    const next = NEXT_LEVEL[esc.level];
+    const key = `${esc._id}:unacknowledged`;
+    if (next) {
+      await this.escalate(
+        {
+          key,
+          level: next,
+          reason: esc.reason,
+          detail: `Not acknowledged at ${esc.level} after ${esc.repeats + 1} notifications. ${esc.detail}`,
+          caseId: esc.caseId,
+          incidentId: esc.incidentId,
+          accountId: esc.accountId,
+          critical: esc.critical,
+        },
+        now,
       );
-      if (claimed) {
-        this.relay.published(this.model, esc._id);
-        await this.followUp(claimed.toObject(), repeat, now);
-      }
-    } else {
-      const next = NEXT_LEVEL[esc.level];
-      const claimed = await this.model.findOneAndUpdate(
-        { _id: esc._id, state: 'open', repeats: esc.repeats },
-        { $set: { state: next ? 'superseded' : 'exhausted' }, $unset: { ackDueAt: 1 } },
-        { new: true },
-      );
-      if (claimed && next) {
-        await this.escalate(
-          {
-            key: `${esc._id}:unacknowledged`,
-            level: next,
-            reason: esc.reason,
-            detail: `Not acknowledged at ${esc.level} after ${esc.repeats + 1} notifications. ${esc.detail}`,
-            caseId: esc.caseId,
-            incidentId: esc.incidentId,
-            accountId: esc.accountId,
-            critical: esc.critical,
-          },
-          now,
-        );
-      }
     }
-    return true;
+    const claimed = await this.model.updateOne(
+      { _id: esc._id, state: 'open', repeats: esc.repeats },
+      { $set: { state: next ? 'superseded' : 'exhausted' }, $unset: { ackDueAt: 1 } },
+    );
+    if (claimed.modifiedCount || !next) return;
+    // Acknowledged (or closed) meanwhile: the level above is not needed after all.
+    const current = await this.model.findById(esc._id, { state: 1 }).lean<Escalation>();
+    if (current?.state === 'acknowledged' || current?.state === 'closed') await this.close(stableId('esc', key));
   }
 
   /** A resolved (or closed) case needs no more chasing: its open escalations close, each by `_id`. */
@@ -372,6 +455,9 @@ export class EscalationService {
       .lean<Escalation[]>();
   }
 }
+
+/** What makes one notification of an escalation unique: the escalation, the round and the recipient. */
+const notificationKey = (escalationId: string, repeat: number, staffId: string) => `${escalationId}:${repeat}:${staffId}`;
 
 function decodeCursor(cursor: string): { at: Date; id: string } {
   const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');

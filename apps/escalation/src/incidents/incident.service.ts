@@ -9,7 +9,8 @@ import {
   RestoreIncidentCommand,
 } from '@sladesk/contracts';
 import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
-import { Injectable } from '@nestjs/common';
+import { DueIndex } from '@sladesk/persistence';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
 import { v7 as uuidv7 } from 'uuid';
@@ -17,6 +18,7 @@ import { CaseProjection } from '../cases/case-projection.service';
 import { CaseState } from '../cases/case-state.schema';
 import { DirectoryService } from '../directory/directory.service';
 import { EscalationService } from '../escalations/escalation.service';
+import { DueIndexes } from '../keyed/due-indexes';
 import { NotificationService } from '../notifications/notification.service';
 import { PolicyService } from '../policies/policy.service';
 import { Incident, toIncidentView } from './incident.schema';
@@ -26,8 +28,13 @@ import { Incident, toIncidentView } from './incident.schema';
  * incident is platform-wide: executives are engaged, every linked case is annotated and the CSM of
  * every affected account is briefed.
  */
+/** An evaluation a crash interrupted is finished by the ticker this much later. */
+const EVALUATION_CHECK_MS = 60_000;
+
 @Injectable()
 export class IncidentService {
+  private readonly logger = new Logger(IncidentService.name);
+
   constructor(
     @InjectModel(Incident.name) private readonly model: Model<Incident>,
     private readonly cases: CaseProjection,
@@ -37,6 +44,7 @@ export class IncidentService {
     private readonly notifications: NotificationService,
     private readonly directory: DirectoryService,
     private readonly relay: OutboxRelay,
+    private readonly due: DueIndexes,
   ) {}
 
   async create(req: CreateIncidentRequest, now = new Date()): Promise<IncidentView> {
@@ -137,50 +145,72 @@ export class IncidentService {
     return toIncidentView(updated);
   }
 
-  /** Makes the incident platform-wide once the policy says so, engaging executives and briefing CSMs. */
+  /**
+   * Makes the incident platform-wide once the policy says so: executives engaged, every affected
+   * account's CSM briefed (each once, by key), then the incident marked. Acting before marking means a
+   * crash in between repeats the acts (harmlessly) instead of losing them; the entry written first has
+   * the ticker finish an evaluation a crash interrupted.
+   */
   private async evaluate(incident: Incident, now: Date): Promise<Incident> {
     const policy = await this.policies.effective();
     const wide =
       incident.accountIds.length >= policy.platformWideAccounts ||
       (policy.criticalIncidentToExecutive && incident.severity === 'critical');
     if (!wide) return incident;
-    let current = incident;
-    if (!incident.platformWide) {
-      current =
-        (await this.model
-          .findOneAndUpdate({ _id: incident._id, platformWide: false }, { $set: { platformWide: true } }, { new: true })
-          .lean<Incident>()) ?? incident;
-      await this.escalations.escalate(
-        {
-          key: `incident:${incident._id}:platform-wide`,
-          level: 'executive',
-          reason: 'platform_wide',
-          detail: `Incident "${incident.title}" (${incident.severity}) affects ${incident.accountIds.length} account(s): ${incident.accountIds.join(', ')}.`,
-          incidentId: incident._id,
-          critical: incident.severity === 'critical',
-        },
-        now,
-      );
-    }
+    const check = new Date(now.getTime() + EVALUATION_CHECK_MS);
+    await this.due.incidents.schedule(incident._id, check, now);
+    await this.escalations.escalate(
+      {
+        key: `incident:${incident._id}:platform-wide`,
+        level: 'executive',
+        reason: 'platform_wide',
+        detail: `Incident "${incident.title}" (${incident.severity}) affects ${incident.accountIds.length} account(s): ${incident.accountIds.join(', ')}.`,
+        incidentId: incident._id,
+        critical: incident.severity === 'critical',
+      },
+      now,
+    );
     // Every affected account's CSM is briefed once, including accounts linked later.
-    for (const accountId of current.accountIds) {
+    for (const accountId of incident.accountIds) {
       const account = await this.directory.account(accountId);
       const csm = account?.csmId ? await this.directory.member(account.csmId) : null;
       if (!csm) continue;
-      const cases = current.caseIds.length;
       await this.notifications.notify(
         {
           key: `incident:${incident._id}:brief:${accountId}`,
           to: csm,
           subject: `Platform-wide incident affecting ${account!.name}: ${incident.title}`,
-          text: `Incident "${incident.title}" (${incident.severity}) is platform-wide and affects ${account!.name}. ${cases} linked case(s). Executives are engaged.`,
+          text: `Incident "${incident.title}" (${incident.severity}) is platform-wide and affects ${account!.name}. ${incident.caseIds.length} linked case(s). Executives are engaged.`,
           critical: incident.severity === 'critical',
           incidentId: incident._id,
         },
         now,
       );
     }
+    const current = incident.platformWide
+      ? incident
+      : ((await this.model
+          .findOneAndUpdate({ _id: incident._id, platformWide: false }, { $set: { platformWide: true } }, { new: true })
+          .lean<Incident>()) ?? { ...incident, platformWide: true });
+    await this.due.incidents.cancel(incident._id, check);
     return current;
+  }
+
+  /** Finishes evaluations a crash interrupted (their entries were written before acting). */
+  async handleEvaluations(now = new Date(), limit = 100): Promise<number> {
+    const entries = await this.due.incidents.due(now, limit);
+    for (const entry of entries) {
+      try {
+        const incident = await this.model.findById(entry.id, { outbox: 0 }).lean<Incident>();
+        if (!incident && !DueIndex.settled(entry, now)) continue;
+        if (incident?.state === 'open') await this.evaluate(incident, now);
+      } catch (e) {
+        this.logger.warn(`evaluation of incident ${entry.id} failed, will retry: ${(e as Error).message}`);
+        await this.due.incidents.schedule(entry.id, new Date(now.getTime() + EVALUATION_CHECK_MS), now);
+      }
+      await this.due.incidents.done(entry);
+    }
+    return entries.length;
   }
 
   private async accountsOf(caseIds: string[]): Promise<string[]> {

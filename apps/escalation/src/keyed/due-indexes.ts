@@ -8,17 +8,21 @@ export const EscDueBucketSchema = DueBucketSchema.clone().set('collection', 'esc
 
 /**
  * What the ticker acts on, by due time (see DueIndex): acknowledgement timeouts of escalations,
- * "unresolved for too long" of cases, notifications to send. One collection, three indexes.
+ * "unresolved for too long" of cases, notifications to send, incident evaluations to finish. One
+ * collection, four indexes.
  */
 @Injectable()
 export class DueIndexes {
   readonly acks: DueIndex;
   readonly unresolved: DueIndex;
   readonly notifications: DueIndex;
+  /** Incidents whose platform-wide evaluation is under way (a crash mid-way is finished by the ticker). */
+  readonly incidents: DueIndex;
 
   constructor(@InjectModel(DUE_BUCKETS) model: Model<unknown>) {
     this.acks = new DueIndex(model.collection, { name: 'ack' });
     this.unresolved = new DueIndex(model.collection, { name: 'unresolved' });
     this.notifications = new DueIndex(model.collection, { name: 'notify' });
+    this.incidents = new DueIndex(model.collection, { name: 'incident' });
   }
 }

@@ -11,7 +11,8 @@ import { DueIndexes } from './due-indexes';
  * The only automatic queries of this service that read whole collections on FerretDB (on MongoDB
  * they use the declared indexes), run in the background every `SLADESK_ESCALATION_REPAIR_MS`
  * (default 15 min): anything overdue that the due-time indexes do not hold (data from before they
- * existed, or an entry lost to a bug) is scheduled again, and the role sets are rebuilt from the
+ * existed, or an entry lost to a bug) is scheduled again, escalations that have waited long for a
+ * delivery are checked again, and the role sets are rebuilt from the
  * staff copies. Scheduling twice is harmless: the handlers check the document before acting.
  */
 @Injectable()
@@ -31,6 +32,12 @@ export class RepairService {
     let n = 0;
     for await (const e of this.escalations.find({ state: 'open', ackDueAt: lte }, { ackDueAt: 1 }).lean<Escalation[]>().cursor()) {
       await this.due.acks.schedule(e._id, e.ackDueAt!, now);
+      n += 1;
+    }
+    // Waiting for their notification's delivery for a while: checked again (a lost delivery report).
+    const waiting = { state: 'open', ackDueAt: mongoose.trusted({ $exists: false }), updatedAt: mongoose.trusted({ $lte: new Date(now.getTime() - 600_000) }) };
+    for await (const e of this.escalations.find(waiting, { _id: 1 }).lean<Escalation[]>().cursor()) {
+      await this.due.acks.schedule(e._id, now, now);
       n += 1;
     }
     for await (const x of this.notifications.find({ state: 'pending', sendAfter: lte }, { sendAfter: 1 }).lean<Notification[]>().cursor()) {

@@ -1,4 +1,4 @@
-import { EventEnvelope, NotificationView } from '@sladesk/contracts';
+import { EventEnvelope, NotificationState, NotificationView } from '@sladesk/contracts';
 import { OutboxEntrySchema, outboxPlugin, WithOutbox } from '@sladesk/messaging';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
@@ -15,13 +15,15 @@ export class Notification implements WithOutbox {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ type: String, index: true }) caseId?: string;
   @Prop({ type: String, index: true }) escalationId?: string;
+  /** Which notification of its escalation this is: 0 the first, then each reminder. */
+  @Prop({ type: Number }) repeat?: number;
   @Prop({ type: String }) incidentId?: string;
   @Prop({ type: Recipient, required: true }) recipient!: Recipient;
   @Prop({ type: [String], default: ['email'] }) channels!: ('email' | 'intercom')[];
   @Prop({ required: true }) subject!: string;
   @Prop({ required: true }) text!: string;
   @Prop({ default: false }) critical!: boolean;
-  @Prop({ type: String, required: true, index: true }) state!: 'pending' | 'sent' | 'failed';
+  @Prop({ type: String, required: true, index: true }) state!: NotificationState;
   /** Not before: the recipient's next working hour for non-critical ones, or the next retry. */
   @Prop({ required: true, index: true }) sendAfter!: Date;
   /** A dispatcher owns the notification until then (so two instances never send it twice at once). */
@@ -31,6 +33,7 @@ export class Notification implements WithOutbox {
   @Prop({ type: String }) lastError?: string;
   @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];
   createdAt!: Date;
+  updatedAt!: Date;
 }
 export const NotificationSchema = SchemaFactory.createForClass(Notification);
 NotificationSchema.plugin(outboxPlugin);

@@ -29,7 +29,17 @@ export interface NotifyInput {
   critical: boolean;
   caseId?: string;
   escalationId?: string;
+  /** Which notification of the escalation: 0 the first, then each reminder. */
+  repeat?: number;
   incidentId?: string;
+}
+
+/** What the owner of an escalation decides about its notifications (see EscalationService). */
+export interface DeliveryObserver {
+  /** Just before sending: whether it is still wanted (an acknowledged or closed escalation's is not). */
+  stillWanted(n: Notification, now: Date): Promise<boolean>;
+  /** The last word on a delivery: sent, or failed for good. */
+  settled(n: Notification, delivered: boolean, at: Date): Promise<void>;
 }
 
 /**
@@ -40,6 +50,7 @@ export interface NotifyInput {
 export class NotificationService {
   private readonly logger = new Logger(NotificationService.name);
   private readonly hours: WorkingHours;
+  private observer?: DeliveryObserver;
 
   constructor(
     @InjectModel(Notification.name) private readonly model: Model<Notification>,
@@ -50,6 +61,11 @@ export class NotificationService {
     private readonly cases: CaseProjection,
   ) {
     this.hours = new WorkingHours(config.SLADESK_STAFF_TIMEZONE, config.SLADESK_STAFF_HOURS);
+  }
+
+  /** Notifications of escalations are checked with, and reported to, this observer. */
+  observe(observer: DeliveryObserver): void {
+    this.observer = observer;
   }
 
   async notify(input: NotifyInput, now = new Date()): Promise<void> {
@@ -64,6 +80,7 @@ export class NotificationService {
         _id: id,
         caseId: input.caseId,
         escalationId: input.escalationId,
+        repeat: input.repeat,
         incidentId: input.incidentId,
         recipient: { staffId: input.to._id, name: input.to.name, email: input.to.email },
         channels: ['email'],
@@ -122,6 +139,11 @@ export class NotificationService {
       await this.due.notifications.done(entry);
       return 'dropped';
     }
+    if (n.escalationId && this.observer && !(await this.observer.stillWanted(n, now))) {
+      await this.model.updateOne({ _id: n._id, leaseUntil: claimUntil }, { $set: { state: 'cancelled', leaseUntil: new Date(0) } });
+      await this.due.notifications.done(entry);
+      return 'dropped';
+    }
     await this.deliver(n, claimUntil);
     await this.due.notifications.done(entry);
     return 'attempted';
@@ -129,6 +151,7 @@ export class NotificationService {
 
   private async deliver(n: Notification, lease: Date): Promise<void> {
     const attempts = n.attempts + 1;
+    let settled: { delivered: boolean; at: Date } | undefined;
     const base = {
       notificationId: n._id,
       ...(n.caseId ? { caseId: n.caseId } : {}),
@@ -155,6 +178,7 @@ export class NotificationService {
           $push: { outbox: outboxEvent(EscalationEvents.NotificationSent, { ...base, at: at.toISOString() }) },
         },
       );
+      settled = { delivered: true, at };
     } catch (e) {
       const error = (e as Error).message.slice(0, 500);
       const final = attempts >= this.config.SLADESK_NOTIFY_MAX_ATTEMPTS;
@@ -169,8 +193,21 @@ export class NotificationService {
           $push: { outbox: outboxEvent(EscalationEvents.NotificationFailed, { ...base, error, final, at: at.toISOString() }) },
         },
       );
+      if (final) settled = { delivered: false, at };
     }
     this.relay.published(this.model, n._id);
+    if (settled && n.escalationId && this.observer) {
+      // Lost in a crash here, it is recovered by the escalation's delivery check (see EscalationService).
+      await this.observer.settled(n, settled.delivered, settled.at).catch((e) =>
+        this.logger.warn(`escalation ${n.escalationId} not told about notification ${n._id}: ${(e as Error).message}`),
+      );
+    }
+  }
+
+  /** Notifications by `_id` (absent ones left out). */
+  async byIds(ids: string[]): Promise<Notification[]> {
+    const docs = await Promise.all(ids.map((id) => this.model.findById(id, { outbox: 0 }).lean<Notification>()));
+    return docs.filter((n): n is Notification => n !== null);
   }
 
   async list(q: ListNotificationsQuery): Promise<Page<NotificationView>> {
