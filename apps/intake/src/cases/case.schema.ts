@@ -134,6 +134,8 @@ export class Case implements WithOutbox {
   @Prop({ type: Classification, required: true }) classification!: Classification;
   @Prop({ type: String, required: true, index: true }) status!: CaseStatus;
   @Prop() assigneeId?: string;
+  /** When the assignee last changed: an escalation decided before a later (manual) assignment does not undo it. */
+  @Prop() assignedAt?: Date;
   @Prop({ required: true, index: true }) receivedAt!: Date;
   @Prop({ type: FirstResponse }) firstResponse?: FirstResponse;
   @Prop({ type: Resolution }) resolution?: Resolution;

@@ -1,6 +1,7 @@
 import { AppError, AssignCaseCommand, CaseChange, Events } from '@sladesk/contracts';
 import { outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
+import { scopeOf } from '../../common/scope';
 import { StaffRepository } from '../../staff/staff.repository';
 import { CaseChanges, keySource, toCaseChange } from '../case-changes.service';
 import { entry } from '../transitions';
@@ -18,7 +19,7 @@ export class AssignCaseService {
     const assignee = cmd.assigneeId ? await this.staff.get(cmd.assigneeId) : undefined;
     if (assignee && !assignee.active)
       throw new AppError('STAFF.ROLE_MISSING', `Staff member ${assignee._id} is inactive`);
-    const { caseId, idempotencyKey, ...body } = cmd;
+    const { caseId, idempotencyKey, scope, ...body } = cmd;
     const applied = await this.changes.apply(
       caseId,
       (c) => {
@@ -35,7 +36,7 @@ export class AssignCaseService {
               previousAssigneeId: c.assigneeId ?? null,
             }),
           ],
-          ...(assignee ? { set: { assigneeId: assignee._id } } : { unset: ['assigneeId'] }),
+          ...(assignee ? { set: { assigneeId: assignee._id, assignedAt: now } } : { set: { assignedAt: now }, unset: ['assigneeId'] }),
           events: [
             outboxEvent(
               Events.CaseAssigned,
@@ -54,6 +55,7 @@ export class AssignCaseService {
       },
       keySource(idempotencyKey, body),
       now,
+      scopeOf(scope),
     );
     return toCaseChange(applied);
   }

@@ -30,7 +30,11 @@ export class RecordEscalationService {
     const p = e.payload;
     const reminder = p.repeat > 0 ? ` (reminder ${p.repeat}, unacknowledged)` : '';
     return this.record(p.caseId, e.eventId, (c) => {
-      const reassign = p.repeat === 0 && p.assigneeId && p.assigneeId !== c.assigneeId;
+      // Intake owns the assignee; escalation asks through this event. A later assignment (by a person,
+      // or by a newer escalation) wins over an escalation decided before it, whatever the arrival order.
+      const decidedAt = new Date(p.at);
+      const reassign =
+        p.repeat === 0 && p.assigneeId && p.assigneeId !== c.assigneeId && !(c.assignedAt && c.assignedAt > decidedAt);
       return {
         entries: [
           entry('escalation', new Date(p.at), SYSTEM, `Escalated to ${p.level}: ${p.reason.replace(/_/g, ' ')}${reminder}. ${p.detail}`, {
@@ -42,7 +46,7 @@ export class RecordEscalationService {
             ...(p.assigneeId ? { assigneeId: p.assigneeId } : {}),
           }),
         ],
-        ...(reassign ? { set: { assigneeId: p.assigneeId } } : {}),
+        ...(reassign ? { set: { assigneeId: p.assigneeId, assignedAt: decidedAt } } : {}),
         events: reassign
           ? [
               outboxEvent(Events.CaseAssigned, {
