@@ -32,7 +32,10 @@ describe('streams on a NATS cluster', () => {
         const deadline = Date.now() + 20_000;
         for (;;) {
           try {
-            return await bus.js.publish('sladesk.evt.spec.probe.v1', new TextEncoder().encode(String(i)), { msgID: `probe-${i}`, timeout: 5_000 });
+            return await bus.js.publish('sladesk.evt.spec.probe.v1', new TextEncoder().encode(String(i)), {
+              msgID: `probe-${i}`,
+              timeout: 5_000,
+            });
           } catch (e) {
             if (Date.now() > deadline) throw e;
             await new Promise((r) => setTimeout(r, 250));

@@ -37,7 +37,9 @@ describe('the nats-server we run', () => {
     const httpPort = await freePort();
     const server = await startNatsServer({ dataDir, httpPort });
     try {
-      expect(readFileSync(join(dataDir, 'nats-server.conf'), 'utf8')).toMatch(/jetstream\s*{[^}]*sync_interval:\s*always/);
+      expect(readFileSync(join(dataDir, 'nats-server.conf'), 'utf8')).toMatch(
+        /jetstream\s*{[^}]*sync_interval:\s*always/,
+      );
       const varz = (await (await fetch(`http://127.0.0.1:${httpPort}/varz`)).json()) as {
         version: string;
         jetstream: { config: { sync_always?: boolean; store_dir: string } };
