@@ -244,9 +244,10 @@ out(
 const curlKey = key === 'dev-admin-key-change-me' ? '' : '  (with your SLADESK_ADMIN_API_KEY)';
 out(`
 Open
-  API docs         ${base}/docs
-  mail             ${mailUi ?? '(your SLADESK_SMTP_URL relay)'}  receipts, notifications to the CSMs, Tier 2 and executives${mailUi ? '' : ''}
+  API docs         ${base}/docs   ("Authorize" with the API key, then try the calls below)
+  mail             ${mailUi ?? '(your SLADESK_SMTP_URL relay)'}  receipts, notifications to the CSMs, Tier 2 and executives
                    (non-critical notifications wait for the recipient's working hours; see ${base}/v1/notifications)
+The API answers with the key only (Authorization: Bearer ${key}):
   a case           ${base}/v1/cases/${cases.critical.id}            (the record: contact, times, timeline)
   its timeline     ${base}/v1/cases/${cases.critical.id}/timeline?verify=true   (hash-chained: intact?)
   its SLA          ${base}/v1/cases/${cases.critical.id}/sla

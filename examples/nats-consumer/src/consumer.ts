@@ -1,3 +1,4 @@
+import 'reflect-metadata'; // the contract classes' decorators need it, before @sladesk/contracts loads
 import { AckPolicy, ConsumerMessages, DeliverPolicy, JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { NatsConnection, nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { CaseEvents, EscalationEvents, SlaEvents } from '@sladesk/contracts';
 import { startConsumer } from './consumer';
 
