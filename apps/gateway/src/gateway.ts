@@ -1,3 +1,4 @@
+import helmet from '@fastify/helmet';
 import { Metrics, NatsBus, OutboxRelay, ServiceRuntime, defaultInstanceId } from '@sladesk/messaging';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -6,6 +7,9 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { Histogram } from 'prom-client';
 import { GatewayModule } from './app.module';
+import { AuditLog, WithErrorCode } from './auth/audit';
+import { annotateRoles } from './auth/openapi-roles';
+import { carryCallerScope } from './auth/scoped-bus';
 import { GatewayEnv } from './config';
 import { clientErrorHandler, fastifyErrorHandler } from './http/errors';
 import { buildAsyncApi } from './http/asyncapi';
@@ -19,7 +23,8 @@ export interface Gateway {
 
 /** Builds and starts the HTTP gateway (also used in-process by the end-to-end tests). */
 export async function startGateway(config: GatewayEnv): Promise<Gateway> {
-  const bus = await NatsBus.connect(config.NATS_URL, 'sladesk-gateway');
+  // Every request the gateway sends while serving an account-scoped caller carries that scope.
+  const bus = carryCallerScope(await NatsBus.connect(config.NATS_URL, 'sladesk-gateway'));
   const metrics = new Metrics('gateway');
   const runtime: ServiceRuntime = {
     service: 'gateway',
@@ -31,7 +36,7 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
   };
   const adapter = new FastifyAdapter({
     bodyLimit: config.SLADESK_BODY_LIMIT,
-    trustProxy: true,
+    trustProxy: trustProxyOf(config.SLADESK_TRUST_PROXY),
     // Errors the router and Node's parser answer themselves get our shape and codes too.
     frameworkErrors: fastifyErrorHandler,
     clientErrorHandler,
@@ -43,6 +48,9 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.setErrorHandler(fastifyErrorHandler);
+  await secureHeaders(app, config);
+  const audit = app.get(AuditLog);
+  fastify.addHook('onResponse', async (req, reply) => audit.outcome(req, reply as WithErrorCode));
   const duration = new Histogram({
     name: 'sladesk_http_request_seconds',
     help: 'HTTP requests served by the gateway.',
@@ -57,7 +65,7 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
     );
   });
 
-  const document = buildOpenApi(app);
+  const document = annotateRoles(buildOpenApi(app));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
   const asyncApi = buildAsyncApi();
   fastify.get('/asyncapi.json', async () => asyncApi);
@@ -85,4 +93,41 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
         await bus.close();
       })()),
   };
+}
+
+/** SLADESK_TRUST_PROXY as Fastify's trustProxy: true/false, a hop count, or addresses and CIDRs. */
+export function trustProxyOf(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}
+
+/**
+ * Security headers on every answer (@fastify/helmet): the API serves JSON and files, so its CSP lets
+ * nothing load; only the Swagger UI under /docs may run its own scripts and styles. CORS is closed
+ * unless SLADESK_CORS_ORIGINS names the origins allowed.
+ */
+async function secureHeaders(app: NestFastifyApplication, config: GatewayEnv): Promise<void> {
+  const none = ["'none'"];
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: none, frameAncestors: none, baseUri: none, formAction: none } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  const docs = ["default-src 'self'", "script-src 'self' 'unsafe-inline'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data:", "connect-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"].join('; ');
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (req, reply) => {
+      if (req.url === '/docs' || req.url.startsWith('/docs/') || req.url.startsWith('/docs?')) void reply.header('content-security-policy', docs);
+    });
+  if (config.SLADESK_CORS_ORIGINS.length) {
+    app.enableCors({
+      origin: config.SLADESK_CORS_ORIGINS,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-correlation-id'],
+      exposedHeaders: ['x-correlation-id', 'retry-after', 'location', 'content-disposition'],
+      maxAge: 600,
+    });
+  }
 }

@@ -31,6 +31,18 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 /** Ids are opaque strings: letters, digits and `_-.:` only, so they are safe in filters and subjects. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
+/**
+ * The account a request is confined to (an account-scoped caller), carried by requests to services as
+ * the additive optional field `scope`. Absent: the caller is staff and may act across accounts.
+ */
+export class CallerScope {
+  @Matches(ID_PATTERN) accountId!: string;
+}
+/** The optional `scope` field of a request to a service. */
+export const ScopeField = (): PropertyDecorator => (target, key) => {
+  for (const d of [IsOptional(), IsObject(), ValidateNested(), Type(() => CallerScope)]) d(target, key);
+};
+
 export class ContactDto {
   @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
   @IsEmail() @MaxLength(320) email!: string;
@@ -52,10 +64,14 @@ export class CreateCaseRequest {
 export class CreateCaseCommand extends CreateCaseRequest {
   /** Client-supplied `Idempotency-Key`: a retry with the same key returns the first result. */
   @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+  /** Set by the gateway for an account-scoped caller: another account's case is not found. */
+  @ScopeField() scope?: CallerScope;
 }
 
 export class GetCaseQuery {
   @Matches(ID_PATTERN) id!: string;
+  /** Set by the gateway for an account-scoped caller: another account's case is not found. */
+  @ScopeField() scope?: CallerScope;
 }
 
 /** `true`/`false` from a query string, a boolean from JSON. */
@@ -277,34 +293,42 @@ export class AssignCaseRequest {
 export class RespondToCaseCommand extends RespondToCaseRequest {
   @Matches(ID_PATTERN) caseId!: string;
   @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+  @ScopeField() scope?: CallerScope;
 }
 export class RecordCustomerReplyCommand extends RecordCustomerReplyRequest {
   @Matches(ID_PATTERN) caseId!: string;
   @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+  @ScopeField() scope?: CallerScope;
 }
 export class AddCaseActionCommand extends AddCaseActionRequest {
   @Matches(ID_PATTERN) caseId!: string;
   @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+  @ScopeField() scope?: CallerScope;
 }
 export class ChangeCaseStatusCommand extends ChangeCaseStatusRequest {
   @Matches(ID_PATTERN) caseId!: string;
   @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+  @ScopeField() scope?: CallerScope;
 }
 export class ResolveCaseCommand extends ResolveCaseRequest {
   @Matches(ID_PATTERN) caseId!: string;
   @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+  @ScopeField() scope?: CallerScope;
 }
 export class ReopenCaseCommand extends ReopenCaseRequest {
   @Matches(ID_PATTERN) caseId!: string;
   @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+  @ScopeField() scope?: CallerScope;
 }
 export class ReclassifyCaseCommand extends ReclassifyCaseRequest {
   @Matches(ID_PATTERN) caseId!: string;
   @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+  @ScopeField() scope?: CallerScope;
 }
 export class AssignCaseCommand extends AssignCaseRequest {
   @Matches(ID_PATTERN) caseId!: string;
   @IsOptional() @IsString() @MaxLength(200) idempotencyKey?: string;
+  @ScopeField() scope?: CallerScope;
 }
 
 export class TimelineQuery {
@@ -317,6 +341,8 @@ export class TimelineQuery {
 }
 export class CaseTimelineQuery extends TimelineQuery {
   @Matches(ID_PATTERN) id!: string;
+  /** Set by the gateway for an account-scoped caller: another account's case is not found. */
+  @ScopeField() scope?: CallerScope;
 }
 
 // ---- channels -------------------------------------------------------------------------------

@@ -76,6 +76,23 @@ export const ErrorCodes = {
   'EXPORT.NOT_FOUND': 404,
   /** The export is still being written, or failed: see its state. */
   'EXPORT.NOT_READY': 409,
+  // security (#14)
+  /** The caller is known but its roles do not include this route (details: route, roles allowed). */
+  'AUTH.FORBIDDEN': 403,
+  /** An account-scoped caller named another account in a filter or a body. */
+  'AUTH.ACCOUNT_FORBIDDEN': 403,
+  'AUTH.KEY_REVOKED': 401,
+  'AUTH.KEY_EXPIRED': 401,
+  /** A bearer token that is a JWT but fails verification (signature, issuer, audience, time, algorithm). */
+  'AUTH.INVALID_TOKEN': 401,
+  'API_KEY.NOT_FOUND': 404,
+  /** Roles that do not go together (integration with another role, integration without accountId …). */
+  'API_KEY.INVALID': 400,
+  /** Too many requests for this key or this source address in the current window (Retry-After says when). */
+  'RATE_LIMIT.EXCEEDED': 429,
+  /** A body or query field name starting with `$` (an operator), or `__proto__`/`constructor`/`prototype`. */
+  'REQUEST.OPERATOR_REJECTED': 400,
+  'ERASURE.NOT_FOUND': 404,
 } as const satisfies Record<string, number>;
 export type ErrorCode = keyof typeof ErrorCodes;
 

@@ -11,3 +11,4 @@ export * from './escalation';
 export * from './maintenance';
 export * from './outbound';
 export * from './reporting';
+export * from './security';

@@ -18,17 +18,18 @@ import {
 } from './maintenance';
 import { OutboundEventClasses, OutboundEventMap, OutboundEvents } from './outbound';
 import { ReportingEventClasses, ReportingEventMap, ReportingEvents, ReportingRpc, ReportingRpcClasses, ReportingRpcMap } from './reporting';
+import { SecurityEventClasses, SecurityEventMap, SecurityEvents, SecurityRpc, SecurityRpcClasses, SecurityRpcMap } from './security';
 import { SlaEventClasses, SlaEventMap, SlaEvents, SlaRpc, SlaRpcClasses, SlaRpcMap } from './sla';
 
 /** Every event subject (`sladesk.evt.<context>.<event>.v<N>`), from all contexts. */
-export const Events = { ...CaseEvents, ...AccountEvents, ...SlaEvents, ...EscalationEvents, ...MaintenanceEvents, ...OutboundEvents, ...ReportingEvents } as const;
+export const Events = { ...CaseEvents, ...AccountEvents, ...SlaEvents, ...EscalationEvents, ...MaintenanceEvents, ...OutboundEvents, ...ReportingEvents, ...SecurityEvents } as const;
 /** Every request/reply subject (`sladesk.rpc.<service>.<resource>.<verb>.v<N>`), from all contexts. */
-export const Rpc = { ...CaseRpc, ...AccountRpc, ...SlaRpc, ...EscalationRpc, ...MaintenanceRpc, ...ReportingRpc } as const;
+export const Rpc = { ...CaseRpc, ...AccountRpc, ...SlaRpc, ...EscalationRpc, ...MaintenanceRpc, ...ReportingRpc, ...SecurityRpc } as const;
 
 /** Subject → payload of every event. Publishing the wrong payload on a subject does not compile. */
-export interface EventMap extends CaseEventMap, AccountEventMap, SlaEventMap, EscalationEventMap, MaintenanceEventMap, ReportingEventMap, OutboundEventMap {}
+export interface EventMap extends CaseEventMap, AccountEventMap, SlaEventMap, EscalationEventMap, MaintenanceEventMap, ReportingEventMap, OutboundEventMap, SecurityEventMap {}
 /** Subject → request and response of every request/reply subject. */
-export interface RpcMap extends CaseRpcMap, AccountRpcMap, SlaRpcMap, EscalationRpcMap, MaintenanceRpcMap, ReportingRpcMap {}
+export interface RpcMap extends CaseRpcMap, AccountRpcMap, SlaRpcMap, EscalationRpcMap, MaintenanceRpcMap, ReportingRpcMap, SecurityRpcMap {}
 
 export type EventSubject = keyof EventMap;
 export type RpcSubject = keyof RpcMap;
@@ -44,6 +45,7 @@ export const EventPayloadClasses: { [S in EventSubject]: Class<EventMap[S]> } = 
   ...MaintenanceEventClasses,
   ...ReportingEventClasses,
   ...OutboundEventClasses,
+  ...SecurityEventClasses,
 };
 
 export const RpcRequestClasses: { [S in RpcSubject]: Class<RpcMap[S]['request']> } = {
@@ -53,4 +55,5 @@ export const RpcRequestClasses: { [S in RpcSubject]: Class<RpcMap[S]['request']>
   ...EscalationRpcClasses,
   ...MaintenanceRpcClasses,
   ...ReportingRpcClasses,
+  ...SecurityRpcClasses,
 };

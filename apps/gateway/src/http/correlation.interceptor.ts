@@ -3,11 +3,15 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Observable } from 'rxjs';
+import { principalOf, runAs } from '../auth/principal';
 
 export const CORRELATION_ID_HEADER = 'x-correlation-id';
 const SAFE = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Every request runs with a correlation id (the client's, if well-formed) that flows into NATS. */
+/**
+ * Every request runs with a correlation id (the client's, if well-formed) that flows into NATS, and
+ * with its caller, whose account scope the gateway's bus adds to what it sends (auth/scoped-bus.ts).
+ */
 @Injectable()
 export class CorrelationInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -17,7 +21,7 @@ export class CorrelationInterceptor implements NestInterceptor {
     const correlationId = typeof given === 'string' && SAFE.test(given) ? given : randomUUID();
     void http.getResponse<FastifyReply>().header(CORRELATION_ID_HEADER, correlationId);
     return new Observable((subscriber) =>
-      runInContext({ correlationId, causationId: correlationId }, () => next.handle().subscribe(subscriber)),
+      runInContext({ correlationId, causationId: correlationId }, () => runAs(principalOf(req), () => next.handle().subscribe(subscriber))),
     );
   }
 }

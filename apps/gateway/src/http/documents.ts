@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { OpenAPIObject } from '@nestjs/swagger';
 import { GatewayModule } from '../app.module';
+import { annotateRoles } from '../auth/openapi-roles';
 import { GatewayEnv } from '../config';
 import { buildAsyncApi } from './asyncapi';
 import { buildOpenApi } from './openapi';
@@ -24,7 +25,7 @@ export async function buildContractDocuments(): Promise<{ openapi: OpenAPIObject
     abortOnError: false,
   });
   try {
-    return { openapi: buildOpenApi(app), asyncapi: buildAsyncApi() };
+    return { openapi: annotateRoles(buildOpenApi(app)), asyncapi: buildAsyncApi() };
   } finally {
     await app.close();
   }

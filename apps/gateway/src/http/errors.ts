@@ -26,6 +26,7 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   404: 'ROUTE.NOT_FOUND',
   408: 'REQUEST.TIMEOUT',
   413: 'REQUEST.TOO_LARGE',
+  429: 'RATE_LIMIT.EXCEEDED',
   431: 'REQUEST.HEADERS_TOO_LARGE',
 };
 
@@ -67,6 +68,7 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = toErrorResponse(exception);
+    (reply as FastifyReply & { sladeskErrorCode?: string }).sladeskErrorCode = body.code;
     void reply.status(status).send(body);
   }
 }
@@ -74,6 +76,7 @@ export class HttpErrorFilter implements ExceptionFilter {
 /** Fastify's own errors (body parsing, unknown routes, bad URLs, over-long path parameters) get the same shape. */
 export function fastifyErrorHandler(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = toErrorResponse(error);
+  (reply as FastifyReply & { sladeskErrorCode?: string }).sladeskErrorCode = body.code;
   void reply.status(status).send(body);
 }
 

@@ -1,6 +1,6 @@
 import { AppError, CaseChange, EventEnvelope } from '@sladesk/contracts';
 import { OutboxRelay } from '@sladesk/messaging';
-import { CROSS_ACCOUNT } from '@sladesk/persistence';
+import { CROSS_ACCOUNT, Scope } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { requestHash } from '../common/request-hash';
 import { DeliveryRelay } from '../channels/delivery/delivery-relay';
@@ -60,8 +60,10 @@ export class CaseChanges {
     decide: (current: Case) => CaseDecision,
     source?: ChangeSource,
     now = new Date(),
+    /** The caller's account (an account-scoped caller): another account's case is not found. */
+    scope: Scope = CROSS_ACCOUNT,
   ): Promise<AppliedChange> {
-    return this.applyNow(caseId, decide, source, now);
+    return this.applyNow(caseId, decide, source, now, scope);
   }
 
   private async applyNow(
@@ -69,9 +71,10 @@ export class CaseChanges {
     decide: (current: Case) => CaseDecision,
     source: ChangeSource | undefined,
     now: Date,
+    scope: Scope,
   ): Promise<AppliedChange> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const current = await this.cases.findById(CROSS_ACCOUNT, caseId);
+      const current = await this.cases.findById(scope, caseId);
       if (!current) throw notFound(caseId);
       const earlier = source && (await this.timeline.findBySource(current, source.key));
       if (earlier) {

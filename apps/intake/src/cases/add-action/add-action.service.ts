@@ -1,6 +1,7 @@
 import { AddCaseActionCommand, CaseChange, Events } from '@sladesk/contracts';
 import { outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
+import { scopeOf } from '../../common/scope';
 import { StaffRepository } from '../../staff/staff.repository';
 import { CaseChanges, keySource, toCaseChange } from '../case-changes.service';
 import { entry } from '../transitions';
@@ -16,7 +17,7 @@ export class AddActionService {
   async execute(cmd: AddCaseActionCommand, now = new Date()): Promise<CaseChange> {
     const by = await this.staff.actor(cmd.by);
     const at = cmd.at ? new Date(cmd.at) : now;
-    const { caseId, idempotencyKey, ...body } = cmd;
+    const { caseId, idempotencyKey, scope, ...body } = cmd;
     const applied = await this.changes.apply(
       caseId,
       (c) => ({
@@ -32,6 +33,7 @@ export class AddActionService {
       }),
       keySource(idempotencyKey, body),
       now,
+      scopeOf(scope),
     );
     return toCaseChange(applied);
   }

@@ -1,5 +1,6 @@
 import { AppError, CaseChange, ChangeCaseStatusCommand } from '@sladesk/contracts';
 import { Injectable } from '@nestjs/common';
+import { scopeOf } from '../../common/scope';
 import { StaffRepository } from '../../staff/staff.repository';
 import { CaseChanges, keySource, toCaseChange } from '../case-changes.service';
 import { assertMove } from '../case-status';
@@ -15,7 +16,7 @@ export class ChangeStatusService {
 
   async execute(cmd: ChangeCaseStatusCommand, now = new Date()): Promise<CaseChange> {
     const by = await this.staff.actor(cmd.by);
-    const { caseId, idempotencyKey, ...body } = cmd;
+    const { caseId, idempotencyKey, scope, ...body } = cmd;
     const applied = await this.changes.apply(
       caseId,
       (c) => {
@@ -31,6 +32,7 @@ export class ChangeStatusService {
       },
       keySource(idempotencyKey, body),
       now,
+      scopeOf(scope),
     );
     return toCaseChange(applied);
   }

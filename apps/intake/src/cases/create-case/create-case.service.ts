@@ -81,7 +81,9 @@ export class CreateCaseService {
   }
 
   async execute(cmd: CreateCaseCommand, now = new Date()): Promise<CaseView> {
-    const { idempotencyKey, ...body } = cmd;
+    const { idempotencyKey, scope, ...body } = cmd;
+    // An account-scoped caller opens cases in its own account only (the gateway forced it already).
+    if (scope && scope.accountId !== cmd.accountId) throw new AppError('ACCOUNT.NOT_FOUND', `Account ${cmd.accountId} does not exist`);
     const receivedAt = cmd.receivedAt ? new Date(cmd.receivedAt) : now;
     assertNotInFuture(receivedAt, now, this.config.SLADESK_CLOCK_SKEW_MS);
     const opened = await this.open(

@@ -1,7 +1,8 @@
 import { CaseRecord, GetCaseQuery, Rpc } from '@sladesk/contracts';
-import { CROSS_ACCOUNT, encodeSeqCursor } from '@sladesk/persistence';
+import { encodeSeqCursor } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { scopeOf } from '../../common/scope';
 import { CaseRepository, notFound } from '../case.repository';
 import { toCaseView, toEntryView } from '../case.schema';
 import { entryBytes } from '../timeline/timeline.store';
@@ -14,10 +15,9 @@ const RECORD_TIMELINE_ENTRIES = 20;
 export class GetCaseMessageController {
   constructor(private readonly cases: CaseRepository) {}
 
-  // Staff API keys see every account for now; account-scoped keys come with the auth work.
   @MessagePattern(Rpc.CaseGet)
   async get(@Payload() q: GetCaseQuery): Promise<CaseRecord> {
-    const found = await this.cases.findById(CROSS_ACCOUNT, q.id);
+    const found = await this.cases.findById(scopeOf(q.scope), q.id);
     if (!found) throw notFound(q.id);
     const view = toCaseView(found);
     // The latest entries of the tail that fit beside the case itself, oldest of them first.

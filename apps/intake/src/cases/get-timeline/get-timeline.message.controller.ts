@@ -1,7 +1,8 @@
 import { CaseTimeline, CaseTimelineQuery, Rpc } from '@sladesk/contracts';
-import { CROSS_ACCOUNT, decodeSeqCursor, encodeSeqCursor } from '@sladesk/persistence';
+import { decodeSeqCursor, encodeSeqCursor } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
+import { scopeOf } from '../../common/scope';
 import { CaseRepository, notFound } from '../case.repository';
 import { TimelineEntry, toEntryView } from '../case.schema';
 import { verifyChain } from '../timeline/timeline';
@@ -21,7 +22,7 @@ export class GetTimelineMessageController {
   @MessagePattern(Rpc.CaseTimeline)
   async page(@Payload() q: CaseTimelineQuery): Promise<CaseTimeline> {
     const from = q.cursor ? decodeSeqCursor(q.cursor) : 1;
-    const found = await this.cases.findById(CROSS_ACCOUNT, q.id);
+    const found = await this.cases.findById(scopeOf(q.scope), q.id);
     if (!found) throw notFound(q.id);
     const page = await this.timeline.page(found, from, q.limit ?? 100, PAGE_BYTES);
     let verification;

@@ -1,6 +1,7 @@
 import { AppError, CaseChange, Events, ReclassifyCaseCommand } from '@sladesk/contracts';
 import { outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
+import { scopeOf } from '../../common/scope';
 import { StaffRepository } from '../../staff/staff.repository';
 import { CaseChanges, keySource, toCaseChange } from '../case-changes.service';
 import { entry } from '../transitions';
@@ -15,7 +16,7 @@ export class ReclassifyCaseService {
 
   async execute(cmd: ReclassifyCaseCommand, now = new Date()): Promise<CaseChange> {
     const by = await this.staff.actor(cmd.by);
-    const { caseId, idempotencyKey, ...body } = cmd;
+    const { caseId, idempotencyKey, scope, ...body } = cmd;
     const applied = await this.changes.apply(
       caseId,
       (c) => {
@@ -60,6 +61,7 @@ export class ReclassifyCaseService {
       },
       keySource(idempotencyKey, body),
       now,
+      scopeOf(scope),
     );
     return toCaseChange(applied);
   }

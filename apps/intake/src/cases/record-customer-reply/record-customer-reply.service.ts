@@ -1,6 +1,8 @@
 import { AppError, CaseChange, Channel, Events, RecordCustomerReplyCommand } from '@sladesk/contracts';
 import { outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
+import { Scope } from '@sladesk/persistence';
+import { scopeOf } from '../../common/scope';
 import { AppliedChange, CaseChanges, keySource, ChangeSource, toCaseChange } from '../case-changes.service';
 import { Attachment } from '../case.schema';
 import { combine, entry, reopen, statusChange } from '../transitions';
@@ -15,6 +17,8 @@ export interface CustomerReply {
   attachments?: Attachment[];
   /** The mail's Message-ID, added to the case's thread. */
   emailMessageId?: string;
+  /** The caller's account, for an account-scoped caller. */
+  scope?: Scope;
 }
 
 /**
@@ -26,9 +30,9 @@ export class RecordCustomerReplyService {
   constructor(private readonly changes: CaseChanges) {}
 
   async execute(cmd: RecordCustomerReplyCommand, now = new Date()): Promise<CaseChange> {
-    const { caseId, idempotencyKey, ...body } = cmd;
+    const { caseId, idempotencyKey, scope, ...body } = cmd;
     const applied = await this.record(
-      { caseId, text: cmd.text, at: cmd.at ? new Date(cmd.at) : now, channel: 'api' },
+      { caseId, text: cmd.text, at: cmd.at ? new Date(cmd.at) : now, channel: 'api', scope: scopeOf(scope) },
       keySource(idempotencyKey, body),
       now,
     );
@@ -75,6 +79,7 @@ export class RecordCustomerReplyService {
       },
       source,
       now,
+      r.scope,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { AppError, CaseChange, ReopenCaseCommand } from '@sladesk/contracts';
 import { Injectable } from '@nestjs/common';
+import { scopeOf } from '../../common/scope';
 import { StaffRepository } from '../../staff/staff.repository';
 import { CaseChanges, keySource, toCaseChange } from '../case-changes.service';
 import { combine, reopen } from '../transitions';
@@ -14,7 +15,7 @@ export class ReopenCaseService {
 
   async execute(cmd: ReopenCaseCommand, now = new Date()): Promise<CaseChange> {
     const by = await this.staff.actor(cmd.by);
-    const { caseId, idempotencyKey, ...body } = cmd;
+    const { caseId, idempotencyKey, scope, ...body } = cmd;
     const applied = await this.changes.apply(
       caseId,
       (c) => {
@@ -28,6 +29,7 @@ export class ReopenCaseService {
       },
       keySource(idempotencyKey, body),
       now,
+      scopeOf(scope),
     );
     return toCaseChange(applied);
   }

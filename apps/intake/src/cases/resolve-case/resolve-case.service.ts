@@ -1,6 +1,8 @@
 import { Actor, CaseChange, Events, ResolveCaseCommand } from '@sladesk/contracts';
 import { outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
+import { Scope } from '@sladesk/persistence';
+import { scopeOf } from '../../common/scope';
 import { StaffRepository } from '../../staff/staff.repository';
 import { AppliedChange, CaseChanges, ChangeSource, keySource, toCaseChange } from '../case-changes.service';
 import { assertMove } from '../case-status';
@@ -11,6 +13,8 @@ export interface Resolution {
   by: Actor;
   summary: string;
   at: Date;
+  /** The caller's account, for an account-scoped caller. */
+  scope?: Scope;
 }
 
 /** Records the resolution (when, who, how) and announces it: `status-changed` to resolved, then `resolved`. */
@@ -23,9 +27,9 @@ export class ResolveCaseService {
 
   async execute(cmd: ResolveCaseCommand, now = new Date()): Promise<CaseChange> {
     const by = await this.staff.actor(cmd.by);
-    const { caseId, idempotencyKey, ...body } = cmd;
+    const { caseId, idempotencyKey, scope, ...body } = cmd;
     const applied = await this.resolve(
-      { caseId, by, summary: cmd.summary, at: cmd.at ? new Date(cmd.at) : now },
+      { caseId, by, summary: cmd.summary, at: cmd.at ? new Date(cmd.at) : now, scope: scopeOf(scope) },
       keySource(idempotencyKey, body),
       now,
     );
@@ -53,6 +57,7 @@ export class ResolveCaseService {
       },
       source,
       now,
+      r.scope,
     );
   }
 }

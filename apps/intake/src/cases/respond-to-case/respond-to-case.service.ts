@@ -1,6 +1,8 @@
 import { Actor, AppError, CaseChange, Channel, Events, RespondToCaseCommand } from '@sladesk/contracts';
 import { outboxEvent } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
+import { Scope } from '@sladesk/persistence';
+import { scopeOf } from '../../common/scope';
 import { Outgoing } from '../../channels/delivery/outgoing';
 import { StaffRepository } from '../../staff/staff.repository';
 import { AppliedChange, CaseChanges, keySource, ChangeSource, toCaseChange } from '../case-changes.service';
@@ -14,6 +16,8 @@ export interface Response {
   /** Where the response was given; a response given in SLA Desk is sent on the case's channel. */
   givenIn: 'api' | 'intercom';
   intercomAdminId?: string;
+  /** The caller's account, for an account-scoped caller. */
+  scope?: Scope;
 }
 
 /** Our response to the customer: the first one is the case's first response; a new case becomes open. */
@@ -27,7 +31,7 @@ export class RespondToCaseService {
 
   async execute(cmd: RespondToCaseCommand, now = new Date()): Promise<CaseChange> {
     const member = await this.staff.get(cmd.by);
-    const { caseId, idempotencyKey, ...body } = cmd;
+    const { caseId, idempotencyKey, scope, ...body } = cmd;
     const applied = await this.respond(
       {
         caseId,
@@ -36,6 +40,7 @@ export class RespondToCaseService {
         at: cmd.at ? new Date(cmd.at) : now,
         givenIn: 'api',
         intercomAdminId: member.intercomAdminId,
+        scope: scopeOf(scope),
       },
       keySource(idempotencyKey, body),
       now,
@@ -80,6 +85,7 @@ export class RespondToCaseService {
       },
       source,
       now,
+      r.scope,
     );
   }
 }

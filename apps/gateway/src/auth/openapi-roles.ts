@@ -1,0 +1,39 @@
+import { OpenAPIObject } from '@nestjs/swagger';
+import { ROUTE_RULES, routeKey, RouteRule, UNRULED } from './route-rules';
+
+const SCOPING_TEXT: Record<string, string> = {
+  query: 'its `accountId` filter is forced to its account',
+  body: 'the body’s `accountId` is forced to its account',
+  'path-account': 'only its own account',
+  case: 'only its account’s cases (others answer 404)',
+  'case-check': 'only its account’s cases (others answer 404)',
+  owner: 'only its account’s objects (others answer 404)',
+  global: 'not account data: the same for every caller',
+};
+
+export const rolesText = (rule: RouteRule): string => {
+  if (rule.roles === 'public') return '**Access:** public (no credentials).';
+  const integration = rule.roles.includes('integration') && rule.scoping ? ` An \`integration\` key sees ${SCOPING_TEXT[rule.scoping.by]}.` : '';
+  return `**Roles:** ${rule.roles.join(', ')}.${integration}`;
+};
+
+/**
+ * Shows the route table in the OpenAPI document: `x-roles` on every operation (the roles, or
+ * `public`), a line in its description, and the 403 and 429 answers every protected route can give.
+ */
+export function annotateRoles(doc: OpenAPIObject): OpenAPIObject {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    const url = path.replace(/\{([^}]+)\}/g, ':$1');
+    for (const [method, op] of Object.entries(item) as [string, Record<string, unknown>][]) {
+      if (typeof op !== 'object' || !op || !('responses' in op)) continue;
+      const rule = ROUTE_RULES[routeKey(method, url)] ?? UNRULED;
+      op['x-roles'] = rule.roles === 'public' ? 'public' : [...rule.roles];
+      op.description = [op.description, rolesText(rule)].filter(Boolean).join('\n\n');
+      const responses = op.responses as Record<string, unknown>;
+      const error = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      if (rule.roles !== 'public') responses['403'] ??= { ...error, description: 'AUTH.FORBIDDEN: the caller’s roles do not include this route' };
+      if (!rule.unlimited) responses['429'] ??= { ...error, description: 'RATE_LIMIT.EXCEEDED (see Retry-After)' };
+    }
+  }
+  return doc;
+}
