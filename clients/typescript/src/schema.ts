@@ -9,7 +9,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** NATS, MongoDB and every service, pinged over NATS; 503 unless all are up */
+        /**
+         * NATS, MongoDB and every service, pinged over NATS; 503 unless all are up
+         * @description **Access:** public (no credentials).
+         */
         get: operations["HealthHttpController_health"];
         put?: never;
         post?: never;
@@ -26,7 +29,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics of the gateway and of every service that answers */
+        /**
+         * Prometheus metrics of the gateway and of every service that answers
+         * @description **Access:** public (no credentials).
+         */
         get: operations["HealthHttpController_prometheus"];
         put?: never;
         post?: never;
@@ -43,10 +49,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List cases, newest first, with cursor pagination */
+        /**
+         * List cases, newest first, with cursor pagination
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees its `accountId` filter is forced to its account.
+         */
         get: operations["CasesHttpController_list"];
         put?: never;
-        /** Record an inquiry as a case (severity and category are derived from the text when not given) */
+        /**
+         * Record an inquiry as a case (severity and category are derived from the text when not given)
+         * @description **Roles:** admin, manager, csm, tier2, agent, integration. An `integration` key sees the body’s `accountId` is forced to its account.
+         */
         post: operations["CasesHttpController_create"];
         delete?: never;
         options?: never;
@@ -64,6 +76,8 @@ export interface paths {
         /**
          * The case record: contact, times of receipt, first response and resolution, description, analysis, and its latest steps
          * @description `timeline` holds the latest entries that fit one answer; when it is not the whole timeline, `timelineCursor` reads every step from the first on through `GET /v1/cases/{id}/timeline?cursor=`.
+         *
+         *     **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees only its account’s cases (others answer 404).
          */
         get: operations["CasesHttpController_get"];
         put?: never;
@@ -81,7 +95,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The hash-chained timeline, oldest first, a page at a time; verify=true recomputes the whole chain and says where it breaks */
+        /**
+         * The hash-chained timeline, oldest first, a page at a time; verify=true recomputes the whole chain and says where it breaks
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees only its account’s cases (others answer 404).
+         */
         get: operations["CasesHttpController_timeline"];
         put?: never;
         post?: never;
@@ -100,7 +117,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record our response to the customer (sent by mail or to Intercom when the case came from there) */
+        /**
+         * Record our response to the customer (sent by mail or to Intercom when the case came from there)
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["CasesHttpController_respond"];
         delete?: never;
         options?: never;
@@ -117,7 +137,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record a message from the customer received elsewhere (e.g. by phone) */
+        /**
+         * Record a message from the customer received elsewhere (e.g. by phone)
+         * @description **Roles:** admin, manager, csm, tier2, agent, integration. An `integration` key sees only its account’s cases (others answer 404).
+         */
         post: operations["CasesHttpController_customerReply"];
         delete?: never;
         options?: never;
@@ -134,7 +157,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Record internal work: a note, a step, the analysis, an escalation */
+        /**
+         * Record internal work: a note, a step, the analysis, an escalation
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["CasesHttpController_addAction"];
         delete?: never;
         options?: never;
@@ -151,7 +177,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change the status (waiting_on_customer pauses the SLA clock; closed after resolved) */
+        /**
+         * Change the status (waiting_on_customer pauses the SLA clock; closed after resolved)
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["CasesHttpController_changeStatus"];
         delete?: never;
         options?: never;
@@ -168,7 +197,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Resolve the case with a summary */
+        /**
+         * Resolve the case with a summary
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["CasesHttpController_resolve"];
         delete?: never;
         options?: never;
@@ -185,7 +217,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Reopen a resolved or closed case */
+        /**
+         * Reopen a resolved or closed case
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["CasesHttpController_reopen"];
         delete?: never;
         options?: never;
@@ -202,7 +237,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change severity and/or category, with a reason */
+        /**
+         * Change severity and/or category, with a reason
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["CasesHttpController_reclassify"];
         delete?: never;
         options?: never;
@@ -219,7 +257,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Assign the case to a staff member (assigneeId null unassigns) */
+        /**
+         * Assign the case to a staff member (assigneeId null unassigns)
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["CasesHttpController_assign"];
         delete?: never;
         options?: never;
@@ -234,10 +275,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List accounts in id order, with cursor pagination */
+        /**
+         * List accounts in id order, with cursor pagination
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["AccountsHttpController_list"];
         put?: never;
-        /** Register a customer account: time zone, dedicated CSM, support contacts, email domains */
+        /**
+         * Register a customer account: time zone, dedicated CSM, support contacts, email domains
+         * @description **Roles:** admin.
+         */
         post: operations["AccountsHttpController_create"];
         delete?: never;
         options?: never;
@@ -252,14 +299,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One account */
+        /**
+         * One account
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees only its own account.
+         */
         get: operations["AccountsHttpController_get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change an account; given arrays replace the stored ones, csmId null removes the CSM */
+        /**
+         * Change an account; given arrays replace the stored ones, csmId null removes the CSM
+         * @description **Roles:** admin.
+         */
         patch: operations["AccountsHttpController_update"];
         trace?: never;
     };
@@ -270,10 +323,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List staff in id order, with cursor pagination */
+        /**
+         * List staff in id order, with cursor pagination
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["StaffHttpController_list"];
         put?: never;
-        /** Register a staff member with their roles (csm, tier2, executive, manager, admin) */
+        /**
+         * Register a staff member with their roles (csm, tier2, executive, manager, admin)
+         * @description **Roles:** admin.
+         */
         post: operations["StaffHttpController_create"];
         delete?: never;
         options?: never;
@@ -288,14 +347,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One staff member */
+        /**
+         * One staff member
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["StaffHttpController_get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Change a staff member (name, email, roles, Intercom admin id, active) */
+        /**
+         * Change a staff member (name, email, roles, Intercom admin id, active)
+         * @description **Roles:** admin.
+         */
         patch: operations["StaffHttpController_update"];
         trace?: never;
     };
@@ -308,7 +373,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Intercom webhook: conversation.user.created opens a case, user.replied and admin.replied record replies, admin.closed resolves */
+        /**
+         * Intercom webhook: conversation.user.created opens a case, user.replied and admin.replied record replies, admin.closed resolves
+         * @description **Access:** public (no credentials).
+         */
         post: operations["IntercomWebhookHttpController_receive"];
         delete?: never;
         options?: never;
@@ -323,7 +391,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Messages waiting for a person to attribute them to an account (unknown senders), newest first */
+        /**
+         * Messages waiting for a person to attribute them to an account (unknown senders), newest first
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         get: operations["ReviewQueueHttpController_list"];
         put?: never;
         post?: never;
@@ -342,7 +413,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Open a case from the message for the given account (repeatable: answers the same case) */
+        /**
+         * Open a case from the message for the given account (repeatable: answers the same case)
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["ReviewQueueHttpController_accept"];
         delete?: never;
         options?: never;
@@ -359,7 +433,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark the message as not a case (it is kept) */
+        /**
+         * Mark the message as not a case (it is kept)
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["ReviewQueueHttpController_dismiss"];
         delete?: never;
         options?: never;
@@ -374,10 +451,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The policy in force (for ?accountId=…, with its overrides applied) */
+        /**
+         * The policy in force (for ?accountId=…, with its overrides applied)
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["EscalationHttpController_getPolicy"];
         put?: never;
-        /** Set the default escalation policy, or an account override (with accountId) */
+        /**
+         * Set the default escalation policy, or an account override (with accountId)
+         * @description **Roles:** admin.
+         */
         post: operations["EscalationHttpController_putPolicy"];
         delete?: never;
         options?: never;
@@ -392,10 +475,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Escalations, newest first; filter by caseId, accountId, level, state, reason */
+        /**
+         * Escalations, newest first; filter by caseId, accountId, level, state, reason
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees its `accountId` filter is forced to its account.
+         */
         get: operations["EscalationHttpController_list"];
         put?: never;
-        /** Escalate a case manually, with a reason (default: one level up) */
+        /**
+         * Escalate a case manually, with a reason (default: one level up)
+         * @description **Roles:** admin, manager, csm, tier2, agent.
+         */
         post: operations["EscalationHttpController_create"];
         delete?: never;
         options?: never;
@@ -410,7 +499,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /v1/escalations/{id} */
+        /**
+         * GET /v1/escalations/{id}
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees only its account’s objects (others answer 404).
+         */
         get: operations["EscalationHttpController_get"];
         put?: never;
         post?: never;
@@ -429,7 +521,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Acknowledge an escalation (stops its repeats and moving up) */
+        /**
+         * Acknowledge an escalation (stops its repeats and moving up)
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         post: operations["EscalationHttpController_ack"];
         delete?: never;
         options?: never;
@@ -444,10 +539,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /v1/incidents */
+        /**
+         * GET /v1/incidents
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["EscalationHttpController_listIncidents"];
         put?: never;
-        /** Open an incident, optionally linked to cases */
+        /**
+         * Open an incident, optionally linked to cases
+         * @description **Roles:** admin, manager, tier2.
+         */
         post: operations["EscalationHttpController_createIncident"];
         delete?: never;
         options?: never;
@@ -462,7 +563,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /v1/incidents/{id} */
+        /**
+         * GET /v1/incidents/{id}
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["EscalationHttpController_getIncident"];
         put?: never;
         post?: never;
@@ -481,7 +585,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Link more cases to an incident */
+        /**
+         * Link more cases to an incident
+         * @description **Roles:** admin, manager, tier2.
+         */
         post: operations["EscalationHttpController_link"];
         delete?: never;
         options?: never;
@@ -498,7 +605,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mark an incident restored */
+        /**
+         * Mark an incident restored
+         * @description **Roles:** admin, manager, tier2.
+         */
         post: operations["EscalationHttpController_restore"];
         delete?: never;
         options?: never;
@@ -513,7 +623,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Notifications with their delivery state; filter by caseId, escalationId, state */
+        /**
+         * Notifications with their delivery state; filter by caseId, escalationId, state
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["EscalationHttpController_notifications"];
         put?: never;
         post?: never;
@@ -530,10 +643,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List calendars */
+        /**
+         * List calendars
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["CalendarsHttpController_list"];
         put?: never;
-        /** Create a business-hours calendar (weekly windows across time zones, holidays, exceptions) */
+        /**
+         * Create a business-hours calendar (weekly windows across time zones, holidays, exceptions)
+         * @description **Roles:** admin.
+         */
         post: operations["CalendarsHttpController_create"];
         delete?: never;
         options?: never;
@@ -548,9 +667,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A calendar */
+        /**
+         * A calendar
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["CalendarsHttpController_get"];
-        /** Replace a calendar with a new version; open cases whose policy uses it are re-timed */
+        /**
+         * Replace a calendar with a new version; open cases whose policy uses it are re-timed
+         * @description **Roles:** admin.
+         */
         put: operations["CalendarsHttpController_update"];
         post?: never;
         delete?: never;
@@ -566,10 +691,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List SLA policies (the default first) */
+        /**
+         * List SLA policies (the default first)
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["SlaPoliciesHttpController_list"];
         put?: never;
-        /** An account's own SLA policy (calendar and goals); goals left out come from the default contract */
+        /**
+         * An account's own SLA policy (calendar and goals); goals left out come from the default contract
+         * @description **Roles:** admin.
+         */
         post: operations["SlaPoliciesHttpController_create"];
         delete?: never;
         options?: never;
@@ -584,9 +715,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An SLA policy (`default` is the contract every account without its own uses) */
+        /**
+         * An SLA policy (`default` is the contract every account without its own uses)
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["SlaPoliciesHttpController_get"];
-        /** Replace a policy with a new version; its open cases are re-timed from their history (pauses kept) */
+        /**
+         * Replace a policy with a new version; its open cases are re-timed from their history (pauses kept)
+         * @description **Roles:** admin.
+         */
         put: operations["SlaPoliciesHttpController_update"];
         post?: never;
         delete?: never;
@@ -602,7 +739,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The case's SLA clocks: state, goal and the clause that set it, due, elapsed and remaining business time, pauses, breach */
+        /**
+         * The case's SLA clocks: state, goal and the clause that set it, due, elapsed and remaining business time, pauses, breach
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees only its account’s cases (others answer 404).
+         */
         get: operations["CaseSlaHttpController_get"];
         put?: never;
         post?: never;
@@ -619,12 +759,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Windows in order of planned start, with cursor pagination */
+        /**
+         * Windows in order of planned start, with cursor pagination
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees not account data: the same for every caller.
+         */
         get: operations["MaintenanceWindowsHttpController_list"];
         put?: never;
         /**
          * Schedule a maintenance window (or, with recurrence, every occurrence of a recurring one)
          * @description Customers are notified (all accounts, or with audience=subscribers only those subscribed to an affected component), then reminded at reminderOffsets before the start (default PT72H, PT24H, PT1H). With `recurrence` every occurrence is its own window; the answer is the first one with `occurrences`.
+         *
+         *     **Roles:** admin, manager, tier2.
          */
         post: operations["MaintenanceWindowsHttpController_create"];
         delete?: never;
@@ -643,6 +788,8 @@ export interface paths {
         /**
          * iCalendar feed of maintenance windows (text/calendar)
          * @description With an API key: every window, or those of ?accountId=. Without one (calendar apps): ?accountId=&token= from the account’s notice preferences (calendarUrl).
+         *
+         *     **Access:** public (no credentials).
          */
         get: operations["MaintenanceWindowsHttpController_calendar"];
         put?: never;
@@ -660,7 +807,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /v1/maintenance-windows/{id} */
+        /**
+         * GET /v1/maintenance-windows/{id}
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees not account data: the same for every caller.
+         */
         get: operations["MaintenanceWindowsHttpController_get"];
         put?: never;
         post?: never;
@@ -679,7 +829,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The work begins (actual start, default now); customers are told */
+        /**
+         * The work begins (actual start, default now); customers are told
+         * @description **Roles:** admin, manager, tier2.
+         */
         post: operations["MaintenanceWindowsHttpController_start"];
         delete?: never;
         options?: never;
@@ -696,7 +849,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The work is over (actual end, default now); publishes maintenance.completed with the actual start and end */
+        /**
+         * The work is over (actual end, default now); publishes maintenance.completed with the actual start and end
+         * @description **Roles:** admin, manager, tier2.
+         */
         post: operations["MaintenanceWindowsHttpController_complete"];
         delete?: never;
         options?: never;
@@ -713,7 +869,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel before it starts: customers are told, no further reminders */
+        /**
+         * Cancel before it starts: customers are told, no further reminders
+         * @description **Roles:** admin, manager, tier2.
+         */
         post: operations["MaintenanceWindowsHttpController_cancel"];
         delete?: never;
         options?: never;
@@ -730,7 +889,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Move it: reminders move too, and customers are told the old and the new times */
+        /**
+         * Move it: reminders move too, and customers are told the old and the new times
+         * @description **Roles:** admin, manager, tier2.
+         */
         post: operations["MaintenanceWindowsHttpController_reschedule"];
         delete?: never;
         options?: never;
@@ -745,12 +907,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Advisories, newest first, with cursor pagination */
+        /**
+         * Advisories, newest first, with cursor pagination
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["AdvisoriesHttpController_list"];
         put?: never;
         /**
          * Open an advisory (security patch, update, upgrade, release, documentation) in draft
          * @description A security patch is announced to the affected customers at once, with its workaround, unless announce=false; other kinds are told at release.
+         *
+         *     **Roles:** admin, manager, tier2.
          */
         post: operations["AdvisoriesHttpController_create"];
         delete?: never;
@@ -766,7 +933,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /v1/advisories/{id} */
+        /**
+         * GET /v1/advisories/{id}
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["AdvisoriesHttpController_get"];
         put?: never;
         post?: never;
@@ -788,6 +958,8 @@ export interface paths {
         /**
          * Record that the patch (or workaround) was applied on a test version
          * @description From draft (or applied, with a new build). 409 ADVISORY.ALREADY_VALIDATED / ADVISORY.ALREADY_RELEASED otherwise.
+         *
+         *     **Roles:** admin, manager, tier2.
          */
         post: operations["AdvisoriesHttpController_test"];
         delete?: never;
@@ -808,6 +980,8 @@ export interface paths {
         /**
          * Record the validation on the test version (result=failed sends it back to draft)
          * @description Only once applied: 409 ADVISORY.NOT_TESTED before.
+         *
+         *     **Roles:** admin, manager, tier2.
          */
         post: operations["AdvisoriesHttpController_validate"];
         delete?: never;
@@ -828,6 +1002,8 @@ export interface paths {
         /**
          * Release it to customers (notifies the affected accounts)
          * @description Only once validated: 409 ADVISORY.NOT_VALIDATED before.
+         *
+         *     **Roles:** admin, manager, tier2.
          */
         post: operations["AdvisoriesHttpController_release"];
         delete?: never;
@@ -848,6 +1024,8 @@ export interface paths {
         /**
          * Announce it to the affected customers now (before release)
          * @description 409 ADVISORY.ALREADY_ANNOUNCED when it was, ADVISORY.ALREADY_RELEASED after release.
+         *
+         *     **Roles:** admin, manager, tier2.
          */
         post: operations["AdvisoriesHttpController_announce"];
         delete?: never;
@@ -863,11 +1041,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /v1/accounts/{id}/notice-preferences */
+        /**
+         * GET /v1/accounts/{id}/notice-preferences
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees only its own account.
+         */
         get: operations["NoticesHttpController_getPreferences"];
         /**
          * Set an account’s notice preferences: component subscriptions and notification contacts
          * @description subscriptions: the components whose notices the account receives (null: all). contacts: extra notification contacts and flags (security: always receives security notices; intercomUserId: also told by Intercom message). Absent fields keep their value.
+         *
+         *     **Roles:** admin, manager, csm.
          */
         put: operations["NoticesHttpController_putPreferences"];
         post?: never;
@@ -884,10 +1067,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The signed link in every non-security notice: the contact receives no more non-security notices */
+        /**
+         * The signed link in every non-security notice: the contact receives no more non-security notices
+         * @description **Access:** public (no credentials).
+         */
         get: operations["NoticesHttpController_optOutPage"];
         put?: never;
-        /** One-click opt-out (RFC 8058 List-Unsubscribe-Post) */
+        /**
+         * One-click opt-out (RFC 8058 List-Unsubscribe-Post)
+         * @description **Access:** public (no credentials).
+         */
         post: operations["NoticesHttpController_optOut"];
         delete?: never;
         options?: never;
@@ -902,7 +1091,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Notices (what customers were told), filtered by window or advisory */
+        /**
+         * Notices (what customers were told), filtered by window or advisory
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["NoticesHttpController_list"];
         put?: never;
         post?: never;
@@ -919,7 +1111,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GET /v1/notices/{id} */
+        /**
+         * GET /v1/notices/{id}
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["NoticesHttpController_get"];
         put?: never;
         post?: never;
@@ -936,7 +1131,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every delivery of a notice: to whom, which channel, when, outcome */
+        /**
+         * Every delivery of a notice: to whom, which channel, when, outcome
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
         get: operations["NoticesHttpController_deliveries"];
         put?: never;
         post?: never;
@@ -958,6 +1156,8 @@ export interface paths {
          * @description format=zip is the evidence pack: the CSV and PDF, every case's hash-chained timeline with its head hash, a manifest and verify.mjs, which an auditor runs offline (node verify.mjs .).
          *
          *     Small reports are answered at once (200). One expected to exceed the reporting service's row limit (SLADESK_REPORT_INLINE_MAX_ROWS) is written as an export job: 202 with the job and its Location; follow GET /v1/exports/{id}, then download it.
+         *
+         *     **Roles:** admin, manager, executive, integration. An `integration` key sees its `accountId` filter is forced to its account.
          */
         get: operations["ReportsHttpController_supportRecord"];
         put?: never;
@@ -980,6 +1180,8 @@ export interface paths {
          * @description Percentiles are nearest-rank over fixed histogram buckets (exact at bucket bounds, otherwise the bound above).
          *
          *     Small reports are answered at once (200). One expected to exceed the reporting service's row limit (SLADESK_REPORT_INLINE_MAX_ROWS) is written as an export job: 202 with the job and its Location; follow GET /v1/exports/{id}, then download it.
+         *
+         *     **Roles:** admin, manager, executive, integration. An `integration` key sees its `accountId` filter is forced to its account.
          */
         get: operations["ReportsHttpController_slaCompliance"];
         put?: never;
@@ -1002,6 +1204,8 @@ export interface paths {
          * @description Counted on the day of the first notification; time to acknowledge is wall-clock time.
          *
          *     Small reports are answered at once (200). One expected to exceed the reporting service's row limit (SLADESK_REPORT_INLINE_MAX_ROWS) is written as an export job: 202 with the job and its Location; follow GET /v1/exports/{id}, then download it.
+         *
+         *     **Roles:** admin, manager, executive, integration. An `integration` key sees its `accountId` filter is forced to its account.
          */
         get: operations["ReportsHttpController_escalations"];
         put?: never;
@@ -1024,6 +1228,8 @@ export interface paths {
          * @description Until the availability work lands, the report says so and shows no figures.
          *
          *     Small reports are answered at once (200). One expected to exceed the reporting service's row limit (SLADESK_REPORT_INLINE_MAX_ROWS) is written as an export job: 202 with the job and its Location; follow GET /v1/exports/{id}, then download it.
+         *
+         *     **Roles:** admin, manager, executive, integration. An `integration` key sees its `accountId` filter is forced to its account.
          */
         get: operations["ReportsHttpController_availability"];
         put?: never;
@@ -1046,6 +1252,8 @@ export interface paths {
          * @description Escalation notifications now; customer notices of maintenance and advisories as their delivery events are published.
          *
          *     Small reports are answered at once (200). One expected to exceed the reporting service's row limit (SLADESK_REPORT_INLINE_MAX_ROWS) is written as an export job: 202 with the job and its Location; follow GET /v1/exports/{id}, then download it.
+         *
+         *     **Roles:** admin, manager, executive, integration. An `integration` key sees its `accountId` filter is forced to its account.
          */
         get: operations["ReportsHttpController_notices"];
         put?: never;
@@ -1063,7 +1271,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The monthly executive digests made so far (newest first); each PDF is an export to download */
+        /**
+         * The monthly executive digests made so far (newest first); each PDF is an export to download
+         * @description **Roles:** admin, manager, executive.
+         */
         get: operations["ReportsHttpController_digests"];
         put?: never;
         post?: never;
@@ -1082,7 +1293,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Write a report as an export job (any size); follow it with GET /v1/exports/{id}; report.ready is published when it is done */
+        /**
+         * Write a report as an export job (any size); follow it with GET /v1/exports/{id}; report.ready is published when it is done
+         * @description **Roles:** admin, manager, executive, integration. An `integration` key sees the body’s `accountId` is forced to its account.
+         */
         post: operations["ExportsHttpController_create"];
         delete?: never;
         options?: never;
@@ -1097,7 +1311,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An export job: state (queued, running, done, failed), rows written, percent, and once done its size and checksum */
+        /**
+         * An export job: state (queued, running, done, failed), rows written, percent, and once done its size and checksum
+         * @description **Roles:** admin, manager, executive, integration. An `integration` key sees only its account’s objects (others answer 404).
+         */
         get: operations["ExportsHttpController_get"];
         put?: never;
         post?: never;
@@ -1114,8 +1331,145 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The file of a finished export, streamed (409 EXPORT.NOT_READY until it is done) */
+        /**
+         * The file of a finished export, streamed (409 EXPORT.NOT_READY until it is done)
+         * @description **Roles:** admin, manager, executive, integration. An `integration` key sees only its account’s objects (others answer 404).
+         */
         get: operations["ExportsHttpController_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * API keys in id order (active ones; all=true: revoked and expired too)
+         * @description **Roles:** admin.
+         */
+        get: operations["ApiKeysHttpController_list"];
+        put?: never;
+        /**
+         * Create an API key (the secret is in this answer only)
+         * @description Roles: admin, manager, csm, tier2, executive, agent (combinable), or integration alone with the accountId it is confined to. Only HMAC-SHA256(pepper, secret) is stored.
+         *
+         *     **Roles:** admin.
+         */
+        post: operations["ApiKeysHttpController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /v1/api-keys/{id}
+         * @description **Roles:** admin.
+         */
+        get: operations["ApiKeysHttpController_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a key: every gateway instance refuses it from now on (announced on NATS)
+         * @description **Roles:** admin.
+         */
+        delete: operations["ApiKeysHttpController_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every mutation through the gateway, newest first: who (key id or token subject), from where, what, and its outcome
+         * @description **Roles:** admin, executive.
+         */
+        get: operations["AuditHttpController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recompute every case's hash chain, streaming progress and naming each break (NDJSON)
+         * @description One JSON object per line: `{"type":"progress","checked","broken"}` after each batch, `{"type":"break","caseId","accountId","number","brokenAt":{"seq","reason"}}` for each case whose chain does not verify, and a last line `{"type":"done","checked","intact","broken"}` (or `{"type":"error","code","message"}` if intake stopped answering).
+         *
+         *     **Roles:** admin, executive, manager.
+         */
+        get: operations["AuditHttpController_verify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/erasures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a contact's personal data: name, email and every free text of their cases (contact.erased tells the other services)
+         * @description Hash chains still verify: timeline entries keep a salted commitment to the personal data, which lives outside them and is deleted. Entries sealed before that design are listed in `retained`.
+         *
+         *     **Roles:** admin.
+         */
+        post: operations["ErasuresHttpController_erase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/contacts/erasures/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /v1/contacts/erasures/{id}
+         * @description **Roles:** admin.
+         */
+        get: operations["ErasuresHttpController_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1411,6 +1765,20 @@ export interface components {
             to?: string;
             accountId?: string;
         };
+        CreateApiKeyRequest: {
+            name: string;
+            roles: ("admin" | "manager" | "csm" | "tier2" | "executive" | "agent" | "integration")[];
+            accountId?: string;
+            expiresAt?: string;
+        };
+        EraseContactRequest: {
+            /** Format: email */
+            email: string;
+            accountId?: string;
+            /** @enum {string} */
+            reason?: "request" | "retention";
+            note?: string;
+        };
         CreateCalendarRequest: {
             id?: string;
             name: string;
@@ -1460,7 +1828,7 @@ export interface components {
         };
         Error: {
             /** @enum {string} */
-            code: "VALIDATION.FAILED" | "REQUEST.MALFORMED" | "REQUEST.TOO_LARGE" | "REQUEST.HEADERS_TOO_LARGE" | "REQUEST.TIMEOUT" | "AUTH.MISSING_KEY" | "AUTH.INVALID_KEY" | "ROUTE.NOT_FOUND" | "CASE.NOT_FOUND" | "PAGINATION.BAD_CURSOR" | "IDEMPOTENCY.KEY_REUSED" | "SERVICE.UNAVAILABLE" | "SERVICE.TIMEOUT" | "INTERNAL" | "REPLY.TOO_LARGE" | "ACCOUNT.NOT_FOUND" | "ACCOUNT.ALREADY_EXISTS" | "STAFF.NOT_FOUND" | "STAFF.ALREADY_EXISTS" | "STAFF.ROLE_MISSING" | "CASE.INVALID_TRANSITION" | "CASE.RECEIVED_IN_FUTURE" | "RESOURCE.CONCURRENT_UPDATE" | "CHANNEL.BAD_SIGNATURE" | "CHANNEL.NOT_CONFIGURED" | "REVIEW.NOT_FOUND" | "REVIEW.ALREADY_DECIDED" | "REVIEW.CONTACT_REQUIRED" | "ESCALATION.NOT_FOUND" | "ESCALATION.NOT_OPEN" | "ESCALATION.NOT_A_RECIPIENT" | "INCIDENT.NOT_FOUND" | "INCIDENT.ALREADY_RESTORED" | "CALENDAR.NOT_FOUND" | "CALENDAR.INVALID_SPEC" | "CALENDAR.ALREADY_EXISTS" | "SLA_POLICY.NOT_FOUND" | "SLA_POLICY.INVALID" | "SLA_POLICY.ALREADY_EXISTS" | "SLA_POLICY.ACCOUNT_HAS_POLICY" | "SLA.VERSION_CONFLICT" | "MAINTENANCE_WINDOW.NOT_FOUND" | "MAINTENANCE_WINDOW.INVALID_TIMES" | "MAINTENANCE_WINDOW.INVALID_RECURRENCE" | "MAINTENANCE_WINDOW.INVALID_TRANSITION" | "ADVISORY.NOT_FOUND" | "ADVISORY.INVALID_VERSION_RANGE" | "ADVISORY.NOT_TESTED" | "ADVISORY.NOT_VALIDATED" | "ADVISORY.ALREADY_VALIDATED" | "ADVISORY.ALREADY_RELEASED" | "ADVISORY.ALREADY_ANNOUNCED" | "NOTICE.NOT_FOUND" | "NOTICE.BAD_LINK" | "REPORT.INVALID_PERIOD" | "REPORT.FORMAT_UNSUPPORTED" | "EXPORT.NOT_FOUND" | "EXPORT.NOT_READY";
+            code: "VALIDATION.FAILED" | "REQUEST.MALFORMED" | "REQUEST.TOO_LARGE" | "REQUEST.HEADERS_TOO_LARGE" | "REQUEST.TIMEOUT" | "AUTH.MISSING_KEY" | "AUTH.INVALID_KEY" | "ROUTE.NOT_FOUND" | "CASE.NOT_FOUND" | "PAGINATION.BAD_CURSOR" | "IDEMPOTENCY.KEY_REUSED" | "SERVICE.UNAVAILABLE" | "SERVICE.TIMEOUT" | "INTERNAL" | "REPLY.TOO_LARGE" | "ACCOUNT.NOT_FOUND" | "ACCOUNT.ALREADY_EXISTS" | "STAFF.NOT_FOUND" | "STAFF.ALREADY_EXISTS" | "STAFF.ROLE_MISSING" | "CASE.INVALID_TRANSITION" | "CASE.RECEIVED_IN_FUTURE" | "RESOURCE.CONCURRENT_UPDATE" | "CHANNEL.BAD_SIGNATURE" | "CHANNEL.NOT_CONFIGURED" | "REVIEW.NOT_FOUND" | "REVIEW.ALREADY_DECIDED" | "REVIEW.CONTACT_REQUIRED" | "ESCALATION.NOT_FOUND" | "ESCALATION.NOT_OPEN" | "ESCALATION.NOT_A_RECIPIENT" | "INCIDENT.NOT_FOUND" | "INCIDENT.ALREADY_RESTORED" | "CALENDAR.NOT_FOUND" | "CALENDAR.INVALID_SPEC" | "CALENDAR.ALREADY_EXISTS" | "SLA_POLICY.NOT_FOUND" | "SLA_POLICY.INVALID" | "SLA_POLICY.ALREADY_EXISTS" | "SLA_POLICY.ACCOUNT_HAS_POLICY" | "SLA.VERSION_CONFLICT" | "MAINTENANCE_WINDOW.NOT_FOUND" | "MAINTENANCE_WINDOW.INVALID_TIMES" | "MAINTENANCE_WINDOW.INVALID_RECURRENCE" | "MAINTENANCE_WINDOW.INVALID_TRANSITION" | "ADVISORY.NOT_FOUND" | "ADVISORY.INVALID_VERSION_RANGE" | "ADVISORY.NOT_TESTED" | "ADVISORY.NOT_VALIDATED" | "ADVISORY.ALREADY_VALIDATED" | "ADVISORY.ALREADY_RELEASED" | "ADVISORY.ALREADY_ANNOUNCED" | "NOTICE.NOT_FOUND" | "NOTICE.BAD_LINK" | "REPORT.INVALID_PERIOD" | "REPORT.FORMAT_UNSUPPORTED" | "EXPORT.NOT_FOUND" | "EXPORT.NOT_READY" | "AUTH.FORBIDDEN" | "AUTH.ACCOUNT_FORBIDDEN" | "AUTH.KEY_REVOKED" | "AUTH.KEY_EXPIRED" | "AUTH.INVALID_TOKEN" | "API_KEY.NOT_FOUND" | "API_KEY.INVALID" | "RATE_LIMIT.EXCEEDED" | "REQUEST.OPERATOR_REJECTED" | "ERASURE.NOT_FOUND";
             message: string;
             details?: unknown;
             /** @description Present on 500: quote it to support */
@@ -1634,6 +2002,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -1760,6 +2146,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -1780,6 +2175,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1940,8 +2344,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2043,8 +2465,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2208,6 +2648,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -2237,6 +2686,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2400,6 +2858,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -2429,6 +2896,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2592,6 +3068,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -2621,6 +3106,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2784,6 +3278,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -2813,6 +3316,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2976,6 +3488,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -3005,6 +3526,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3168,6 +3698,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -3197,6 +3736,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3360,6 +3908,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -3389,6 +3946,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3552,6 +4118,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -3581,6 +4156,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3643,6 +4227,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -3697,6 +4299,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -3717,6 +4328,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3773,8 +4393,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3835,6 +4473,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -3855,6 +4502,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3917,6 +4573,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -3971,6 +4645,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             409: {
                 headers: {
@@ -3982,6 +4665,15 @@ export interface operations {
             };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4038,8 +4730,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4100,6 +4810,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -4111,6 +4830,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4175,6 +4903,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -4219,6 +4956,24 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4351,6 +5106,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -4362,6 +5126,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4416,6 +5189,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -4427,6 +5209,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4472,8 +5263,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4514,8 +5323,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4545,6 +5372,24 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4585,8 +5430,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4625,8 +5488,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4696,6 +5577,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EscalationHttpController_listIncidents: {
@@ -4718,6 +5608,24 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4758,8 +5666,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4798,8 +5724,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4842,6 +5786,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -4853,6 +5806,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4895,6 +5857,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -4906,6 +5877,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4935,6 +5915,24 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4974,6 +5972,24 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5030,8 +6046,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5086,8 +6120,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5146,6 +6198,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -5157,6 +6218,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5204,6 +6274,24 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5260,6 +6348,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -5271,6 +6368,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5325,8 +6431,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5385,6 +6509,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -5396,6 +6529,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5450,8 +6592,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5582,6 +6742,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -5696,8 +6874,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5753,6 +6949,15 @@ export interface operations {
                 };
                 content: {
                     "text/calendar": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error */
@@ -5864,8 +7069,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5986,6 +7209,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -5997,6 +7229,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6117,6 +7358,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -6128,6 +7378,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6248,6 +7507,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -6259,6 +7527,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6379,6 +7656,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -6390,6 +7676,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6494,6 +7789,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -6588,8 +7901,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6686,8 +8017,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6788,6 +8137,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -6799,6 +8157,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6899,6 +8266,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -6910,6 +8286,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7010,6 +8395,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -7021,6 +8415,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7121,6 +8524,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -7132,6 +8544,15 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7202,6 +8623,24 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7283,6 +8722,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -7332,6 +8789,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -7365,6 +8831,15 @@ export interface operations {
             };
             /** @description Error */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7443,6 +8918,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -7507,8 +9000,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7581,6 +9092,24 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7839,6 +9368,24 @@ export interface operations {
                     "application/zip": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -8069,6 +9616,24 @@ export interface operations {
                     "application/pdf": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -8295,6 +9860,24 @@ export interface operations {
                     "text/csv": components["schemas"]["Error"];
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["Error"];
                     "application/pdf": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             /** @description Error */
@@ -8525,6 +10108,24 @@ export interface operations {
                     "application/pdf": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -8753,6 +10354,24 @@ export interface operations {
                     "application/pdf": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -8823,6 +10442,24 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8916,6 +10553,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -9000,8 +10655,26 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9064,6 +10737,15 @@ export interface operations {
                     "application/zip": components["schemas"]["Error"];
                 };
             };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             404: {
                 headers: {
@@ -9090,6 +10772,15 @@ export interface operations {
                     "application/zip": components["schemas"]["Error"];
                 };
             };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description Error */
             503: {
                 headers: {
@@ -9101,6 +10792,743 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["Error"];
                     "application/pdf": components["schemas"]["Error"];
                     "application/zip": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ApiKeysHttpController_list: {
+        parameters: {
+            query?: {
+                cursor?: unknown;
+                /** @description 1–200, default 50 */
+                limit?: unknown;
+                all?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of keys (never their secrets) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** @description The visible part of the key (`sld_<id>_…`) */
+                            id: string;
+                            name: string;
+                            roles: ("admin" | "manager" | "csm" | "tier2" | "executive" | "agent" | "integration")[];
+                            /** @description integration keys: the one account they see */
+                            accountId?: string;
+                            /** @enum {string} */
+                            origin: "api" | "environment";
+                            /** Format: date-time */
+                            createdAt: string;
+                            createdBy?: string;
+                            /** Format: date-time */
+                            expiresAt?: string;
+                            /** Format: date-time */
+                            revokedAt?: string;
+                            revokedBy?: string;
+                            /**
+                             * Format: date-time
+                             * @description Approximate (written at most once a minute per instance)
+                             */
+                            lastUsedAt?: string;
+                            /** @enum {string} */
+                            state: "active" | "expired" | "revoked";
+                        }[];
+                        /** @description Absent on the last page */
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ApiKeysHttpController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key, with its secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The visible part of the key (`sld_<id>_…`) */
+                        id: string;
+                        name: string;
+                        roles: ("admin" | "manager" | "csm" | "tier2" | "executive" | "agent" | "integration")[];
+                        /** @description integration keys: the one account they see */
+                        accountId?: string;
+                        /** @enum {string} */
+                        origin: "api" | "environment";
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy?: string;
+                        /** Format: date-time */
+                        expiresAt?: string;
+                        /** Format: date-time */
+                        revokedAt?: string;
+                        revokedBy?: string;
+                        /**
+                         * Format: date-time
+                         * @description Approximate (written at most once a minute per instance)
+                         */
+                        lastUsedAt?: string;
+                        /** @enum {string} */
+                        state: "active" | "expired" | "revoked";
+                        /** @description The key, shown this once: `Authorization: Bearer <key>` */
+                        key: string;
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ApiKeysHttpController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key (never its secret) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The visible part of the key (`sld_<id>_…`) */
+                        id: string;
+                        name: string;
+                        roles: ("admin" | "manager" | "csm" | "tier2" | "executive" | "agent" | "integration")[];
+                        /** @description integration keys: the one account they see */
+                        accountId?: string;
+                        /** @enum {string} */
+                        origin: "api" | "environment";
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy?: string;
+                        /** Format: date-time */
+                        expiresAt?: string;
+                        /** Format: date-time */
+                        revokedAt?: string;
+                        revokedBy?: string;
+                        /**
+                         * Format: date-time
+                         * @description Approximate (written at most once a minute per instance)
+                         */
+                        lastUsedAt?: string;
+                        /** @enum {string} */
+                        state: "active" | "expired" | "revoked";
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ApiKeysHttpController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revoked key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The visible part of the key (`sld_<id>_…`) */
+                        id: string;
+                        name: string;
+                        roles: ("admin" | "manager" | "csm" | "tier2" | "executive" | "agent" | "integration")[];
+                        /** @description integration keys: the one account they see */
+                        accountId?: string;
+                        /** @enum {string} */
+                        origin: "api" | "environment";
+                        /** Format: date-time */
+                        createdAt: string;
+                        createdBy?: string;
+                        /** Format: date-time */
+                        expiresAt?: string;
+                        /** Format: date-time */
+                        revokedAt?: string;
+                        revokedBy?: string;
+                        /**
+                         * Format: date-time
+                         * @description Approximate (written at most once a minute per instance)
+                         */
+                        lastUsedAt?: string;
+                        /** @enum {string} */
+                        state: "active" | "expired" | "revoked";
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AuditHttpController_list: {
+        parameters: {
+            query?: {
+                cursor?: unknown;
+                /** @description 1–200, default 50 */
+                limit?: unknown;
+                /** @description before (ISO-8601) */
+                to?: unknown;
+                /** @description at or after (ISO-8601) */
+                from?: unknown;
+                /** @description key:<key id> or oidc:<subject> */
+                actor?: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit records */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            /** Format: date-time */
+                            at: string;
+                            /** @description `key:<key id>`, `oidc:<subject>` or `anonymous` */
+                            actor: string;
+                            roles: string[];
+                            accountId?: string;
+                            ip: string;
+                            userAgent?: string;
+                            method: string;
+                            /** @description The route pattern, e.g. /v1/cases/:id/responses */
+                            route: string;
+                            path: string;
+                            correlationId?: string;
+                            /** @description Absent while it is being served (or if the gateway stopped meanwhile) */
+                            status?: number;
+                            code?: string;
+                            durationMs?: number;
+                        }[];
+                        /** @description Absent on the last page */
+                        nextCursor?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AuditHttpController_verify: {
+        parameters: {
+            query?: {
+                accountId?: unknown;
+                /** @description cases per step, 1–200 (default 50) */
+                batch?: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description NDJSON progress, breaks and a summary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ErasuresHttpController_erase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EraseContactRequest"];
+            };
+        };
+        responses: {
+            /** @description The erasure record (it names no personal data) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        emailSha256: string;
+                        accountId?: string;
+                        /** @enum {string} */
+                        reason: "request" | "retention";
+                        caseIds: string[];
+                        entriesErased: number;
+                        /** @description Entries sealed before personal data was kept apart: their hash covers the data, so it stays */
+                        retained: {
+                            caseId?: string;
+                            seqs?: number[];
+                        }[];
+                        /** Format: date-time */
+                        at: string;
+                        by?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ErasuresHttpController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The erasure record */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        emailSha256: string;
+                        accountId?: string;
+                        /** @enum {string} */
+                        reason: "request" | "retention";
+                        caseIds: string[];
+                        entriesErased: number;
+                        /** @description Entries sealed before personal data was kept apart: their hash covers the data, so it stays */
+                        retained: {
+                            caseId?: string;
+                            seqs?: number[];
+                        }[];
+                        /** Format: date-time */
+                        at: string;
+                        by?: string;
+                    };
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
