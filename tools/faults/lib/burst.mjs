@@ -10,6 +10,7 @@ export class Burst {
   /**
    * @param gateways  base URLs
    * @param bodies    (i) => { accountId, ...inquiry }
+   * @param ratePerSecond  0: as fast as `concurrency` allows; else a steady rate
    * @param replayEvery  every n-th accepted request is sent once more with its key (a client that lost
    *                     the answer): it must come back with the same case
    */
@@ -22,6 +23,7 @@ export class Burst {
     deadlineMs = 240_000,
     attemptTimeoutMs = 15_000,
     replayEvery = 10,
+    ratePerSecond = 0,
   }) {
     Object.assign(this, {
       gateways,
@@ -32,6 +34,7 @@ export class Burst {
       deadlineMs,
       attemptTimeoutMs,
       replayEvery,
+      ratePerSecond,
     });
     this.requests = Array.from({ length: size }, (_, i) => ({
       i,
@@ -138,6 +141,9 @@ export class Burst {
       Array.from({ length: Math.min(this.concurrency, this.size) }, async () => {
         while (next < this.size) {
           const r = this.requests[next++];
+          // A steady rate (soak): request i leaves no earlier than i / rate seconds after the start.
+          if (this.ratePerSecond > 0)
+            await sleep(this.startedAt + (r.i * 1000) / this.ratePerSecond - Date.now());
           await this.send(r);
           this.done += 1;
           onProgress(this.done, this);
