@@ -9,6 +9,7 @@ import { Histogram } from 'prom-client';
 import { GatewayModule } from './app.module';
 import { AuditLog, WithErrorCode } from './auth/audit';
 import { annotateRoles } from './auth/openapi-roles';
+import { unruledRoutes } from './auth/route-rules';
 import { carryCallerScope } from './auth/scoped-bus';
 import { GatewayEnv } from './config';
 import { clientErrorHandler, fastifyErrorHandler } from './http/errors';
@@ -18,6 +19,8 @@ import { buildOpenApi } from './http/openapi';
 export interface Gateway {
   app: NestFastifyApplication;
   url: string;
+  /** Every route the HTTP server serves (Nest's controllers, the docs), as Fastify registered them. */
+  routes: { method: string; url: string }[];
   stop(): Promise<void>;
 }
 
@@ -47,6 +50,10 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
   app.useLogger(app.get(Logger));
 
   const fastify = app.getHttpAdapter().getInstance();
+  const routes: Gateway['routes'] = [];
+  fastify.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
   fastify.setErrorHandler(fastifyErrorHandler);
   await secureHeaders(app, config);
   const audit = app.get(AuditLog);
@@ -74,12 +81,15 @@ export async function startGateway(config: GatewayEnv): Promise<Gateway> {
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   const url = `http://${config.HOST}:${port}`;
+  const unruled = unruledRoutes(routes);
+  if (unruled.length) new NestLogger('gateway').error(`routes without a rule in ROUTE_RULES (admin keys only): ${unruled.join(', ')}`);
   new NestLogger('gateway').log(`gateway ready, listening on ${url} (docs at ${url}/docs)`);
 
   let stopping: Promise<void> | undefined;
   return {
     app,
     url,
+    routes,
     stop: () =>
       (stopping ??= (async () => {
         // Idle keep-alive connections close at once; a request still in flight (or a client that

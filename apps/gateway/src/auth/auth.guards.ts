@@ -92,17 +92,18 @@ export class AuthorizeGuard implements CanActivate {
     const id = (req.params as Record<string, string> | undefined)?.id;
     switch (scoping?.by) {
       case 'query':
-        return this.force(req.query, own, 'query');
+        this.force(req.query, own, 'query');
+        return this.ownCase(req.query, own);
       case 'body':
-        return this.force(req.body, own, 'body');
+        this.force(req.body, own, 'body');
+        return this.ownCase(req.body, own);
       case 'path-account':
         if (id !== own) throw new AppError('ACCOUNT.NOT_FOUND', `Account ${id} does not exist`);
         return;
       case 'case':
         return; // intake gets the caller's scope with the request (see scoped-bus.ts)
       case 'case-check':
-        await this.bus.request(Rpc.CaseTimeline, { id: id ?? '', limit: 1, scope: { accountId: own } }, { timeoutMs: this.config.SLADESK_RPC_TIMEOUT_MS });
-        return;
+        return this.caseOf(id ?? '', own);
       case 'owner': {
         const found = (await this.bus.request(scoping.rpc, { id: id ?? '' } as never, { timeoutMs: this.config.SLADESK_RPC_TIMEOUT_MS })) as { accountId?: string };
         if (found?.accountId !== own) throw new AppError(scoping.notFound, `${id} does not exist`);
@@ -114,6 +115,16 @@ export class AuthorizeGuard implements CanActivate {
         // A rule that lets integration keys in names how they are confined; the matrix test checks it.
         throw new AppError('AUTH.FORBIDDEN', 'This route is not open to account-scoped callers');
     }
+  }
+
+  /** A `caseId` filter or field names one of the caller's cases, or the answer is 404 CASE.NOT_FOUND. */
+  private async ownCase(target: unknown, own: string): Promise<void> {
+    const caseId = (target as Record<string, unknown> | undefined)?.caseId;
+    if (typeof caseId === 'string') await this.caseOf(caseId, own);
+  }
+
+  private async caseOf(id: string, own: string): Promise<void> {
+    await this.bus.request(Rpc.CaseTimeline, { id, limit: 1, scope: { accountId: own } }, { timeoutMs: this.config.SLADESK_RPC_TIMEOUT_MS });
   }
 
   /** The caller's account, whatever the request said; naming another one is refused. */

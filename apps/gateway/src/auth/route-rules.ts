@@ -2,7 +2,8 @@ import { ApiRole, ErrorCode, Rpc, RpcSubject } from '@sladesk/contracts';
 
 /**
  * How an account-scoped (`integration`) caller is confined on a route it may use:
- * - `query` / `body`: its `accountId` filter or field is forced to its account (another one: 403);
+ * - `query` / `body`: its `accountId` filter or field is forced to its account (another one: 403), and
+ *   a `caseId` filter must name one of its cases (else 404 CASE.NOT_FOUND);
  * - `path-account`: the path's `:id` is an account id and must be its own (else 404 ACCOUNT.NOT_FOUND);
  * - `case`: the path's `:id` is a case; intake gets the caller's scope and answers 404 for another account's;
  * - `case-check`: the same, checked with intake before forwarding to a service that has no scope yet;
@@ -175,4 +176,12 @@ export function ruleFor(method: string, url: string | undefined): RouteRule | un
   // HEAD is answered by the GET route.
   const m = method.toUpperCase() === 'HEAD' ? 'GET' : method;
   return url === undefined ? undefined : ROUTE_RULES[routeKey(m, url)];
+}
+
+/** What the HTTP server serves outside Nest's controllers (and so outside the guards): the API documents. */
+export const isDocumentRoute = (url: string): boolean => url === '/openapi.json' || url === '/asyncapi.json' || url === '/docs' || url.startsWith('/docs/');
+
+/** Routes Fastify registered that no rule names (HEAD twins and the documents aside). */
+export function unruledRoutes(routes: readonly { method: string; url: string }[]): string[] {
+  return routes.filter((r) => r.method !== 'HEAD' && !isDocumentRoute(r.url) && !ROUTE_RULES[routeKey(r.method, r.url)]).map((r) => routeKey(r.method, r.url));
 }
