@@ -79,10 +79,10 @@ export class EntityProjection<S extends object> {
   }
 
   private async handOver(id: string, pending: Record<string, BucketDelta>): Promise<void> {
-    for (const [key, delta] of Object.entries(pending ?? {})) {
-      await this.buckets.apply(delta);
-      await this.collection.updateOne({ _id: id as never }, { $unset: { [`pending.${key}`]: '' } });
-    }
+    const keys = Object.keys(pending ?? {});
+    if (!keys.length) return;
+    for (const key of keys) await this.buckets.apply(pending[key]);
+    await this.collection.updateOne({ _id: id as never }, { $unset: Object.fromEntries(keys.map((k) => [`pending.${k}`, ''])) });
   }
 }
 
