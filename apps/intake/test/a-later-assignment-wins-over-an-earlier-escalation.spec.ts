@@ -1,4 +1,4 @@
-import { EscalationEvents, makeEnvelope, Rpc } from '@sladesk/contracts';
+import { EscalatedPayload, EscalationEvents, makeEnvelope, Rpc } from '@sladesk/contracts';
 import { bootstrapService, loadConfig, NatsBus, ServiceProcess } from '@sladesk/messaging';
 import { startTestNats, testMongoUrl, waitFor } from '@sladesk/testing';
 import { IntakeModule } from '../src/app.module';
@@ -36,7 +36,7 @@ describe('intake: who owns the assignee', () => {
     makeEnvelope(EscalationEvents.Escalated, {
       escalationId: `esc-${assigneeId}-${at.getTime()}`, caseId, accountId: 'acme', level: 'tier2', reason: 'technical',
       detail: 'technical issue', assigneeId, recipients: [assigneeId], repeat: 0, at: at.toISOString(),
-    });
+    } as EscalatedPayload);
   const escalationEntries = async (caseId: string) =>
     (await bus.request(Rpc.CaseTimeline, { id: caseId })).entries.filter((e) => e.kind === 'escalation');
 

@@ -52,7 +52,8 @@ describe('intake: creating cases', () => {
       async () => (await bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: Events.CaseOpened }).catch(() => null)) !== null,
       'case.opened',
     );
-    expect(await db.collection('cases').countDocuments({ 'outbox.0': { $exists: true }, subject: 'Reports are empty' })).toBe(0);
+    // Both of its events (case.opened, case.timeline-appended) leave the outbox.
+    await waitFor(async () => (await db.collection('cases').countDocuments({ 'outbox.0': { $exists: true }, subject: 'Reports are empty' })) === 0, 'outbox drained');
     const info = await bus.jsm.streams.info(Streams.Events.name, { subjects_filter: Events.CaseOpened });
     expect(info.state.subjects?.[Events.CaseOpened]).toBe(1);
     const msg = await bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: Events.CaseOpened });
@@ -75,6 +76,19 @@ describe('intake: creating cases', () => {
     const second = await bus.request(Rpc.CaseCreate, cmd());
     expect(second.number).toBeGreaterThan(first.number);
     expect(first).toMatchObject({ severity: 'normal', category: 'other', status: 'new', receivedAt: '2026-11-20T13:30:00.000Z' });
+  });
+
+  it('publishes the appended entries with their texts and sources (case.timeline-appended)', async () => {
+    const c = await bus.request(Rpc.CaseCreate, cmd({ subject: 'Texts travel', description: 'The whole description.', idempotencyKey: 'texts-1' }));
+    type Appended = { payload: { caseId: string; entries: { seq: number; kind: string; text: string; hash: string }[] } };
+    const m = await waitFor(async () => {
+      const last = await bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: Events.CaseTimelineAppended }).catch(() => null);
+      return last?.json<Appended>().payload.caseId === c.id ? last : null;
+    }, 'case.timeline-appended of the new case');
+    const payload = m!.json<Appended>().payload;
+    expect(payload.entries[0]).toMatchObject({ seq: 1, kind: 'opened', text: 'The whole description.', hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const timeline = await bus.request(Rpc.CaseTimeline, { id: c.id });
+    expect(payload.entries[0].hash).toBe(timeline.entries[0].hash);
   });
 
   it('leaves no event behind in the outbox once published', async () => {

@@ -1,5 +1,5 @@
-import { AppError, CaseChange, EventEnvelope } from '@sladesk/contracts';
-import { OutboxRelay } from '@sladesk/messaging';
+import { AppError, CaseChange, EventEnvelope, Events } from '@sladesk/contracts';
+import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
 import { CROSS_ACCOUNT, Scope } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { requestHash } from '../common/request-hash';
@@ -112,14 +112,14 @@ export class CaseChanges {
         archived,
         set: decision.set,
         unset: decision.unset,
-        events: decision.events,
+        events: [...decision.events, timelineAppended(current, entries, now)],
         deliveries,
         emailMessageIds: decision.emailMessageIds?.length
           ? [...(current.emailMessageIds ?? []), ...decision.emailMessageIds].slice(-THREAD_IDS_KEPT)
           : undefined,
       });
       if (updated) {
-        if (decision.events.length) this.relay.published(this.cases.caseModel, caseId);
+        this.relay.published(this.cases.caseModel, caseId);
         if (deliveries.length) this.deliveryRelay.kick(caseId);
         return { case: updated, entry: entries[0], applied: true };
       }
@@ -130,6 +130,17 @@ export class CaseChanges {
     );
   }
 }
+
+/**
+ * `case.timeline-appended`: the entries a change appended, with their texts and sources, for readers
+ * that keep the record (reporting's support record and evidence pack). Published with every change.
+ */
+export const timelineAppended = (c: Pick<Case, '_id' | 'accountId'>, entries: TimelineEntry[], now: Date): EventEnvelope =>
+  outboxEvent(
+    Events.CaseTimelineAppended,
+    { caseId: c._id, accountId: c.accountId, entries: entries.map((e) => ({ ...toEntryView(e), ...(e.source ? { source: e.source } : {}) })) },
+    now,
+  );
 
 export const toCaseChange = (c: AppliedChange): CaseChange => ({
   case: toCaseView(c.case),

@@ -23,6 +23,7 @@ import { Attachment, Case, toCaseView } from '../case.schema';
 import { Classifier } from '../classification/classifier';
 import { GENESIS_HASH, seal } from '../timeline/timeline';
 import { entry } from '../transitions';
+import { timelineAppended } from '../case-changes.service';
 import { assertNotInFuture, notAfter } from './received-at';
 
 /** An inquiry to record, from any channel. */
@@ -189,6 +190,7 @@ export class CreateCaseService {
           },
           now,
         ),
+        timelineAppended({ _id: id, accountId: inquiry.accountId }, timeline, now),
       ],
     };
     // Secondary keys first: a key may point at a case that a crash kept from being written, never the reverse.
