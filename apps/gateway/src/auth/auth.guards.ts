@@ -1,4 +1,4 @@
-import { AppError, Rpc } from '@sladesk/contracts';
+import { AppError, ID_PATTERN, Rpc } from '@sladesk/contracts';
 import { NatsBus } from '@sladesk/messaging';
 import { CanActivate, ExecutionContext, Injectable, Logger, Optional } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
@@ -72,6 +72,7 @@ export class AuthorizeGuard implements CanActivate {
     if (!principal.roles.some((r) => allowed.includes(r))) {
       throw new AppError('AUTH.FORBIDDEN', `${req.method} ${req.routeOptions.url} is for ${allowed.join(', ')}`, { route: routeKey(req.method, req.routeOptions.url ?? ''), roles: allowed });
     }
+    assertIds(req.params);
     if (principal.accountId) await this.confine(req, principal as Principal & { accountId: string }, rule.scoping);
     return true;
   }
@@ -139,5 +140,14 @@ export class AuthorizeGuard implements CanActivate {
       throw new AppError('AUTH.ACCOUNT_FORBIDDEN', `This key is confined to account ${own}`, { accountId: own });
     }
     t.accountId = own;
+  }
+}
+
+/** Every path parameter is an id (letters, digits, `_ - . :`): anything else is refused before it is forwarded. */
+function assertIds(params: unknown): void {
+  for (const [name, value] of Object.entries((params ?? {}) as Record<string, unknown>)) {
+    if (typeof value !== 'string' || !ID_PATTERN.test(value)) {
+      throw new AppError('VALIDATION.FAILED', 'invalid path', [{ path: name, problems: [`${name} must be an id (letters, digits, _ - . :, at most 64 characters)`] }]);
+    }
   }
 }

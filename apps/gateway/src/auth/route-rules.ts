@@ -181,7 +181,7 @@ export function ruleFor(method: string, url: string | undefined): RouteRule | un
 /** What the HTTP server serves outside Nest's controllers (and so outside the guards): the API documents. */
 export const isDocumentRoute = (url: string): boolean => url === '/openapi.json' || url === '/asyncapi.json' || url === '/docs' || url.startsWith('/docs/');
 
-/** Routes Fastify registered that no rule names (HEAD twins and the documents aside). */
+/** Routes Fastify registered that no rule names (HEAD twins, CORS preflight and the documents aside). */
 export function unruledRoutes(routes: readonly { method: string; url: string }[]): string[] {
-  return routes.filter((r) => r.method !== 'HEAD' && !isDocumentRoute(r.url) && !ROUTE_RULES[routeKey(r.method, r.url)]).map((r) => routeKey(r.method, r.url));
+  return routes.filter((r) => r.method !== 'HEAD' && r.method !== 'OPTIONS' && !isDocumentRoute(r.url) && !ROUTE_RULES[routeKey(r.method, r.url)]).map((r) => routeKey(r.method, r.url));
 }
