@@ -38,6 +38,7 @@ import { CreateCaseService } from './cases/create-case/create-case.service';
 import { GetCaseMessageController } from './cases/get-case/get-case.message.controller';
 import { GetTimelineMessageController } from './cases/get-timeline/get-timeline.message.controller';
 import { ListCasesMessageController } from './cases/list-cases/list-cases.message.controller';
+import { VerifyChainsMessageController } from './cases/verify-chains/verify-chains.message.controller';
 import { MarkSlaBreachedMessageController } from './cases/mark-sla-breached/mark-sla-breached.message.controller';
 import { MarkSlaBreachedService } from './cases/mark-sla-breached/mark-sla-breached.service';
 import { RecordEscalationMessageController } from './cases/record-escalation/record-escalation.message.controller';
@@ -117,6 +118,7 @@ export class IntakeModule implements OnModuleInit {
         GetCaseMessageController,
         ListCasesMessageController,
         GetTimelineMessageController,
+        VerifyChainsMessageController,
         RespondToCaseMessageController,
         RecordCustomerReplyMessageController,
         AddActionMessageController,

@@ -126,6 +126,20 @@ export class CaseRepository extends AccountScopedRepository<Case> {
   }
 
   /**
+   * Cases in id order after `afterId`, with what chain verification needs (the tail, the bucket
+   * references, the recorded head) and none of the long texts. A bulk audit walks every case this way:
+   * a whole-collection read by design, paged, asked for by an admin (GET /v1/audit/verify).
+   */
+  pageForVerification(scope: Scope, afterId: string | undefined, limit: number): Promise<Case[]> {
+    const q: FilterQuery<Case> = afterId ? { _id: this.trusted({ $gt: afterId }) } : {};
+    return this.model
+      .find(this.scoped(scope, q), { outbox: 0, deliveries: 0, emailMessageIds: 0, description: 0, analysis: 0 })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<Case[]>();
+  }
+
+  /**
    * Appends entries to the timeline with the state change, events and messages they cause, in one
    * update that succeeds only if nobody appended since `expectedSeq` was read. Returns the case after
    * the change, or null when another writer came first (read again and retry).
