@@ -5,5 +5,5 @@ module.exports = {
   displayName: 'faults',
   rootDir: __dirname,
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
-  testTimeout: 15 * 60_000,
+  testTimeout: 25 * 60_000,
 };

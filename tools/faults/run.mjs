@@ -47,17 +47,18 @@ const opt = (name, fallback) => {
 };
 const SHORT = flag('short');
 const CLUSTER = flag('cluster');
-const BURST = Number(opt('burst', SHORT ? 80 : 10_000));
+const BURST = Number(opt('burst', SHORT ? 60 : 10_000));
 const CONCURRENCY = Number(opt('concurrency', 16));
 const DOWN_MS = Number(opt('down-ms', 1000));
 const SERVER_DOWN_MS = Number(opt('server-down-ms', 2000));
 const TIMER_CASES = Number(
-  opt('timer-cases', SHORT ? 8 : Math.min(200, Math.max(10, Math.round(BURST / 50)))),
+  opt('timer-cases', SHORT ? 6 : Math.min(200, Math.max(10, Math.round(BURST / 50)))),
 );
 const SETTLE_SECONDS = Number(opt('settle-seconds', SHORT ? 180 : 600));
 const ALL = CLUSTER
   ? ['cluster', 'sla-timers', 'poison']
-  : ['kill-each', 'nats-restart', 'db-restart', 'poison', 'sla-timers'];
+  : // the database restart last: today it can leave reporting without a database (docs/faults.md)
+    ['kill-each', 'nats-restart', 'poison', 'sla-timers', 'db-restart'];
 const SCENARIOS = opt('scenarios', ALL.join(',')).split(',').filter(Boolean);
 for (const s of SCENARIOS)
   if (![...ALL, 'cluster'].includes(s)) throw new Error(`unknown scenario ${s} (known: ${ALL.join(', ')})`);
@@ -129,7 +130,16 @@ async function scenario(ctx, name, { size = BURST, faults, extraBursts = [] }) {
     counts,
     ...(extra ?? {}),
   };
-  result.checks = [refusalCheck(burst), ...(result.checks ?? [])];
+  const health = await everyInstanceHealthy(ctx);
+  result.checks = [
+    refusalCheck(burst),
+    ...(result.checks ?? []),
+    {
+      check: 'every instance healthy afterwards',
+      passed: health.every((h) => h.passed),
+      unhealthy: health.filter((h) => !h.passed),
+    },
+  ];
   result.passed = passed(result);
   log(`${name}: ${result.passed ? 'PASS' : 'FAIL'} ${countsLine(counts)}`);
   return result;
@@ -184,7 +194,7 @@ async function killEach(ctx) {
 
 async function serverRestart(ctx, name, server, label) {
   return scenario(ctx, name, {
-    size: SHORT ? BURST : Math.max(1, Math.round(BURST / 2)),
+    size: SHORT ? Math.round((BURST * 2) / 3) : Math.max(1, Math.round(BURST / 2)),
     faults: async (burst, injected) => {
       await atProgress(burst, 0.4);
       const at = Date.now();
@@ -293,7 +303,7 @@ async function slaTimers(ctx) {
     concurrency: 4,
   });
   return scenario(ctx, 'sla-timers', {
-    size: SHORT ? Math.round(BURST / 2) : Math.max(1, Math.round(BURST / 5)),
+    size: SHORT ? Math.round(BURST / 3) : Math.max(1, Math.round(BURST / 5)),
     extraBursts: [timerBurst],
     faults: async (burst, injected) => {
       await timerBurst.run();
