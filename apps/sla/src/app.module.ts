@@ -2,6 +2,7 @@ import { healthController, loggerModule, MessagingModule, mongoHealthCheck, mong
 import { DynamicModule, Module } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import { Connection } from 'mongoose';
+import { AVAILABILITY_CONTROLLERS, availabilityProviders } from './availability/availability.module';
 import { CalendarsMessageController } from './calendars/calendars.message.controller';
 import { CalendarsService } from './calendars/calendars.service';
 import { CaseClocksMessageController } from './clocks/case-clocks.message.controller';
@@ -11,14 +12,14 @@ import { PoliciesMessageController } from './policies/policies.message.controlle
 import { PoliciesService } from './policies/policies.service';
 import { createSlaCore, SLA_CORE, SlaCore, SlaLifecycle } from './sla-core';
 
-/** The sla service: calendars, SLA policies, per-case clocks and their durable timers. */
+/** The sla service: calendars, SLA policies, per-case clocks and their durable timers; availability (components, incidents' ledger, probes). */
 @Module({})
 export class SlaModule {
   static forRoot(runtime: ServiceRuntime, config: SlaEnv): DynamicModule {
     return {
       module: SlaModule,
       imports: [MessagingModule.forRuntime(runtime), loggerModule('sla', config.LOG_LEVEL), mongoModule(config)],
-      controllers: [healthController('sla'), CalendarsMessageController, PoliciesMessageController, CaseClocksMessageController],
+      controllers: [healthController('sla'), CalendarsMessageController, PoliciesMessageController, CaseClocksMessageController, ...AVAILABILITY_CONTROLLERS],
       providers: [
         mongoHealthCheck,
         { provide: SlaEnv, useValue: config },
@@ -31,6 +32,7 @@ export class SlaModule {
         { provide: PoliciesService, inject: [SLA_CORE], useFactory: (core: SlaCore) => core.policies },
         { provide: CaseClocksService, inject: [SLA_CORE], useFactory: (core: SlaCore) => core.clocks },
         SlaLifecycle,
+        ...availabilityProviders(),
       ],
     };
   }

@@ -41,6 +41,18 @@ export const ErrorCodes = {
   'ESCALATION.NOT_A_RECIPIENT': 403,
   'INCIDENT.NOT_FOUND': 404,
   'INCIDENT.ALREADY_RESTORED': 409,
+  /** Times of an incident that cannot be: impact start after identification or restoration, in the future (details say which). */
+  'INCIDENT.INVALID_TIMES': 400,
+  /** A correction of `restoredAt` for an incident that is still open (restore it instead). */
+  'INCIDENT.NOT_RESTORED': 409,
+  // availability (#12)
+  'COMPONENT.NOT_FOUND': 404,
+  'COMPONENT.ALREADY_EXISTS': 409,
+  /** Objectives that do not fit together (details: path, problem), e.g. two with one id, a restoration without a maximum. */
+  'COMPONENT.INVALID': 400,
+  'EXCLUSION.NOT_FOUND': 404,
+  /** An exclusion that ends before it starts, or is longer than a year. */
+  'EXCLUSION.INVALID': 400,
   // sla (#5)
   'CALENDAR.NOT_FOUND': 404,
   'CALENDAR.INVALID_SPEC': 400,

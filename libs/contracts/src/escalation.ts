@@ -17,8 +17,10 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { KIND_NAME_PATTERN } from './availability';
 import { ID_PATTERN, Page, SEVERITIES, Severity } from './cases';
 
 export const ESCALATION_LEVELS = ['tier1', 'tier2', 'executive'] as const;
@@ -151,11 +153,38 @@ export interface EscalationView {
 
 // ---- incidents ------------------------------------------------------------------------------
 
+/** How an incident hurts its components: an outage counts every minute, degraded a weighted share. */
+export const INCIDENT_IMPACTS = ['outage', 'degraded'] as const;
+export type IncidentImpact = (typeof INCIDENT_IMPACTS)[number];
+
+/** Who opened, restored or corrected an incident: a staff member, a probe (`<componentId>:<probeId>`), or the system. */
+export class IncidentActorDto {
+  @IsIn(['person', 'probe', 'system']) kind!: 'person' | 'probe' | 'system';
+  @IsOptional() @Matches(ID_PATTERN) id?: string;
+}
+
 export class CreateIncidentRequest {
   @IsString() @IsNotEmpty() @MaxLength(500) title!: string;
   @IsIn(SEVERITIES) severity!: Severity;
   @IsOptional() @IsArray() @ArrayMaxSize(10_000) @ArrayUnique() @Matches(ID_PATTERN, { each: true }) caseIds?: string[];
   @IsOptional() @IsString() @MaxLength(10_000) description?: string;
+  /** The components it affects (availability counts it against their objectives). */
+  @IsOptional() @IsArray() @ArrayMaxSize(100) @ArrayUnique() @Matches(ID_PATTERN, { each: true }) components?: string[];
+  /** Default `outage`. */
+  @IsOptional() @IsIn(INCIDENT_IMPACTS) impact?: IncidentImpact;
+  /** For a degraded incident: how much a minute counts (basis points; default: each objective's own weight). */
+  @IsOptional() @IsInt() @Min(0) @Max(10_000) degradedWeightBasisPoints?: number;
+  /** When the impact began (default: now). */
+  @IsOptional() @IsISO8601({ strict: true }) impactStart?: string;
+  /** When the problem was identified (default: now); restoration objectives count from here. */
+  @IsOptional() @IsISO8601({ strict: true }) identifiedAt?: string;
+  /** e.g. `power`, `hvac` (a server outage caused by power counts against the datacenter objective). */
+  @IsOptional() @Matches(KIND_NAME_PATTERN) cause?: string;
+  @IsOptional() @ValidateNested() @Type(() => IncidentActorDto) openedBy?: IncidentActorDto;
+  /** Records a past incident in one call: it is created restored at this instant. */
+  @IsOptional() @IsISO8601({ strict: true }) restoredAt?: string;
+  /** The same key again returns the incident it first opened (probes retrying after a crash). */
+  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/) idempotencyKey?: string;
 }
 
 export class LinkIncidentCasesRequest {
@@ -169,9 +198,37 @@ export class LinkIncidentCasesCommand extends LinkIncidentCasesRequest {
 export class RestoreIncidentRequest {
   @IsOptional() @IsISO8601() restoredAt?: string;
   @IsOptional() @IsString() @MaxLength(10_000) summary?: string;
+  @IsOptional() @ValidateNested() @Type(() => IncidentActorDto) restoredBy?: IncidentActorDto;
 }
 
 export class RestoreIncidentCommand extends RestoreIncidentRequest {
+  @Matches(ID_PATTERN) id!: string;
+}
+
+/**
+ * `PATCH /v1/incidents/{id}`: a correction of what is known about an incident (fields absent keep their
+ * value; `cause: null` clears it). Availability recomputes every month the old and the new times touch.
+ */
+export class CorrectIncidentRequest {
+  /** Why it is corrected (kept with the correction). */
+  @IsString() @IsNotEmpty() @MaxLength(2000) reason!: string;
+  @IsOptional() @ValidateNested() @Type(() => IncidentActorDto) by?: IncidentActorDto;
+  @IsOptional() @IsString() @IsNotEmpty() @MaxLength(500) title?: string;
+  @IsOptional() @IsString() @MaxLength(10_000) description?: string;
+  @IsOptional() @IsIn(SEVERITIES) severity?: Severity;
+  @IsOptional() @IsArray() @ArrayMaxSize(100) @ArrayUnique() @Matches(ID_PATTERN, { each: true }) components?: string[];
+  @IsOptional() @IsIn(INCIDENT_IMPACTS) impact?: IncidentImpact;
+  @IsOptional() @ValidateIf((_o, v) => v !== null) @IsInt() @Min(0) @Max(10_000) degradedWeightBasisPoints?: number | null;
+  @IsOptional() @IsISO8601({ strict: true }) impactStart?: string;
+  @IsOptional() @IsISO8601({ strict: true }) identifiedAt?: string;
+  /** Only for a restored incident. */
+  @IsOptional() @IsISO8601({ strict: true }) restoredAt?: string;
+  @IsOptional() @ValidateIf((_o, v) => v !== null) @Matches(KIND_NAME_PATTERN) cause?: string | null;
+  /** Optimistic concurrency: refuse (409 RESOURCE.CONCURRENT_UPDATE) unless the incident is still at this revision. */
+  @IsOptional() @IsInt() @Min(1) expectedRevision?: number;
+}
+
+export class CorrectIncidentCommand extends CorrectIncidentRequest {
   @Matches(ID_PATTERN) id!: string;
 }
 
@@ -181,6 +238,7 @@ export class GetIncidentQuery {
 
 export class ListIncidentsQuery {
   @IsOptional() @IsIn(['open', 'restored']) state?: 'open' | 'restored';
+  @IsOptional() @Matches(ID_PATTERN) componentId?: string;
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
   @IsOptional() @IsString() @MaxLength(200) cursor?: string;
 }
@@ -197,6 +255,17 @@ export interface IncidentView {
   platformWide: boolean;
   openedAt: string;
   restoredAt?: string;
+  components: string[];
+  impact: IncidentImpact;
+  degradedWeightBasisPoints?: number;
+  impactStart: string;
+  identifiedAt: string;
+  cause?: string;
+  openedBy: { kind: 'person' | 'probe' | 'system'; id?: string };
+  restoredBy?: { kind: 'person' | 'probe' | 'system'; id?: string };
+  /** 1 when opened, +1 for every restoration or correction (events carry it: the newest wins). */
+  revision: number;
+  corrections: { at: string; by?: { kind: 'person' | 'probe' | 'system'; id?: string }; reason: string; changed: string[] }[];
 }
 
 // ---- notifications --------------------------------------------------------------------------
@@ -275,6 +344,11 @@ export class NotificationOutcomePayload {
   @IsISO8601() at!: string;
 }
 
+/**
+ * An incident as it stands after the change (opened, updated by a correction, restored). The fields
+ * after `at` came with availability (#12); events from before lack them. `revision` orders the events
+ * of one incident: a consumer keeps the highest it saw.
+ */
 export class IncidentPayload {
   @Matches(ID_PATTERN) incidentId!: string;
   @IsString() title!: string;
@@ -283,6 +357,20 @@ export class IncidentPayload {
   @IsArray() @Matches(ID_PATTERN, { each: true }) accountIds!: string[];
   @IsBoolean() platformWide!: boolean;
   @IsISO8601() at!: string;
+  @IsOptional() @IsInt() @Min(1) revision?: number;
+  @IsOptional() @IsIn(['open', 'restored']) state?: 'open' | 'restored';
+  @IsOptional() @IsArray() @Matches(ID_PATTERN, { each: true }) components?: string[];
+  @IsOptional() @IsIn(INCIDENT_IMPACTS) impact?: IncidentImpact;
+  @IsOptional() @IsInt() @Min(0) @Max(10_000) degradedWeightBasisPoints?: number;
+  @IsOptional() @IsISO8601() impactStart?: string;
+  @IsOptional() @IsISO8601() identifiedAt?: string;
+  @IsOptional() @IsISO8601() restoredAt?: string;
+  @IsOptional() @IsString() cause?: string;
+  @IsOptional() @ValidateNested() @Type(() => IncidentActorDto) openedBy?: IncidentActorDto;
+  @IsOptional() @ValidateNested() @Type(() => IncidentActorDto) restoredBy?: IncidentActorDto;
+  /** incident.updated: the fields the correction changed, and why. */
+  @IsOptional() @IsArray() @IsString({ each: true }) changed?: string[];
+  @IsOptional() @IsString() reason?: string;
 }
 
 /** A case was linked to an incident: intake annotates the case's timeline. */
@@ -305,6 +393,8 @@ export const EscalationEvents = {
   IncidentOpened: 'sladesk.evt.incident.opened.v1',
   IncidentCaseLinked: 'sladesk.evt.incident.case-linked.v1',
   IncidentRestored: 'sladesk.evt.incident.restored.v1',
+  /** A correction of an incident (times, components, impact, cause …): the whole incident as it now stands. */
+  IncidentUpdated: 'sladesk.evt.incident.updated.v1',
 } as const;
 
 /** Requests the escalation service answers. DO NOT RENAME. */
@@ -318,6 +408,7 @@ export const EscalationRpc = {
   IncidentCreate: 'sladesk.rpc.escalation.incident.create.v1',
   IncidentLinkCases: 'sladesk.rpc.escalation.incident.link-cases.v1',
   IncidentRestore: 'sladesk.rpc.escalation.incident.restore.v1',
+  IncidentCorrect: 'sladesk.rpc.escalation.incident.correct.v1',
   IncidentGet: 'sladesk.rpc.escalation.incident.get.v1',
   IncidentList: 'sladesk.rpc.escalation.incident.list.v1',
   NotificationList: 'sladesk.rpc.escalation.notification.list.v1',
@@ -331,6 +422,7 @@ export interface EscalationEventMap {
   [EscalationEvents.IncidentOpened]: IncidentPayload;
   [EscalationEvents.IncidentCaseLinked]: IncidentCaseLinkedPayload;
   [EscalationEvents.IncidentRestored]: IncidentPayload;
+  [EscalationEvents.IncidentUpdated]: IncidentPayload;
 }
 
 export const EscalationEventClasses = {
@@ -341,6 +433,7 @@ export const EscalationEventClasses = {
   [EscalationEvents.IncidentOpened]: IncidentPayload,
   [EscalationEvents.IncidentCaseLinked]: IncidentCaseLinkedPayload,
   [EscalationEvents.IncidentRestored]: IncidentPayload,
+  [EscalationEvents.IncidentUpdated]: IncidentPayload,
 };
 
 export interface EscalationRpcMap {
@@ -353,6 +446,7 @@ export interface EscalationRpcMap {
   [EscalationRpc.IncidentCreate]: { request: CreateIncidentRequest; response: IncidentView };
   [EscalationRpc.IncidentLinkCases]: { request: LinkIncidentCasesCommand; response: IncidentView };
   [EscalationRpc.IncidentRestore]: { request: RestoreIncidentCommand; response: IncidentView };
+  [EscalationRpc.IncidentCorrect]: { request: CorrectIncidentCommand; response: IncidentView };
   [EscalationRpc.IncidentGet]: { request: GetIncidentQuery; response: IncidentView };
   [EscalationRpc.IncidentList]: { request: ListIncidentsQuery; response: Page<IncidentView> };
   [EscalationRpc.NotificationList]: { request: ListNotificationsQuery; response: Page<NotificationView> };
@@ -368,6 +462,7 @@ export const EscalationRpcClasses = {
   [EscalationRpc.IncidentCreate]: CreateIncidentRequest,
   [EscalationRpc.IncidentLinkCases]: LinkIncidentCasesCommand,
   [EscalationRpc.IncidentRestore]: RestoreIncidentCommand,
+  [EscalationRpc.IncidentCorrect]: CorrectIncidentCommand,
   [EscalationRpc.IncidentGet]: GetIncidentQuery,
   [EscalationRpc.IncidentList]: ListIncidentsQuery,
   [EscalationRpc.NotificationList]: ListNotificationsQuery,

@@ -7,6 +7,7 @@ export * from './map';
 export * from './cases';
 export * from './accounts';
 export * from './sla';
+export * from './availability';
 export * from './escalation';
 export * from './maintenance';
 export * from './outbound';

@@ -1,3 +1,11 @@
+import {
+  AvailabilityEventClasses,
+  AvailabilityEventMap,
+  AvailabilityEvents,
+  AvailabilityRpc,
+  AvailabilityRpcClasses,
+  AvailabilityRpcMap,
+} from './availability';
 import { AccountEventClasses, AccountEventMap, AccountEvents, AccountRpc, AccountRpcClasses, AccountRpcMap } from './accounts';
 import { CaseEventClasses, CaseEventMap, CaseEvents, CaseRpc, CaseRpcClasses, CaseRpcMap } from './cases';
 import {
@@ -22,14 +30,14 @@ import { SecurityEventClasses, SecurityEventMap, SecurityEvents, SecurityRpc, Se
 import { SlaEventClasses, SlaEventMap, SlaEvents, SlaRpc, SlaRpcClasses, SlaRpcMap } from './sla';
 
 /** Every event subject (`sladesk.evt.<context>.<event>.v<N>`), from all contexts. */
-export const Events = { ...CaseEvents, ...AccountEvents, ...SlaEvents, ...EscalationEvents, ...MaintenanceEvents, ...OutboundEvents, ...ReportingEvents, ...SecurityEvents } as const;
+export const Events = { ...CaseEvents, ...AccountEvents, ...SlaEvents, ...EscalationEvents, ...MaintenanceEvents, ...OutboundEvents, ...ReportingEvents, ...SecurityEvents, ...AvailabilityEvents } as const;
 /** Every request/reply subject (`sladesk.rpc.<service>.<resource>.<verb>.v<N>`), from all contexts. */
-export const Rpc = { ...CaseRpc, ...AccountRpc, ...SlaRpc, ...EscalationRpc, ...MaintenanceRpc, ...ReportingRpc, ...SecurityRpc } as const;
+export const Rpc = { ...CaseRpc, ...AccountRpc, ...SlaRpc, ...EscalationRpc, ...MaintenanceRpc, ...ReportingRpc, ...SecurityRpc, ...AvailabilityRpc } as const;
 
 /** Subject → payload of every event. Publishing the wrong payload on a subject does not compile. */
-export interface EventMap extends CaseEventMap, AccountEventMap, SlaEventMap, EscalationEventMap, MaintenanceEventMap, ReportingEventMap, OutboundEventMap, SecurityEventMap {}
+export interface EventMap extends CaseEventMap, AccountEventMap, SlaEventMap, EscalationEventMap, MaintenanceEventMap, ReportingEventMap, OutboundEventMap, SecurityEventMap, AvailabilityEventMap {}
 /** Subject → request and response of every request/reply subject. */
-export interface RpcMap extends CaseRpcMap, AccountRpcMap, SlaRpcMap, EscalationRpcMap, MaintenanceRpcMap, ReportingRpcMap, SecurityRpcMap {}
+export interface RpcMap extends CaseRpcMap, AccountRpcMap, SlaRpcMap, EscalationRpcMap, MaintenanceRpcMap, ReportingRpcMap, SecurityRpcMap, AvailabilityRpcMap {}
 
 export type EventSubject = keyof EventMap;
 export type RpcSubject = keyof RpcMap;
@@ -46,6 +54,7 @@ export const EventPayloadClasses: { [S in EventSubject]: Class<EventMap[S]> } = 
   ...ReportingEventClasses,
   ...OutboundEventClasses,
   ...SecurityEventClasses,
+  ...AvailabilityEventClasses,
 };
 
 export const RpcRequestClasses: { [S in RpcSubject]: Class<RpcMap[S]['request']> } = {
@@ -56,4 +65,5 @@ export const RpcRequestClasses: { [S in RpcSubject]: Class<RpcMap[S]['request']>
   ...MaintenanceRpcClasses,
   ...ReportingRpcClasses,
   ...SecurityRpcClasses,
+  ...AvailabilityRpcClasses,
 };

@@ -1,4 +1,5 @@
 import {
+  CorrectIncidentCommand,
   CreateIncidentRequest,
   GetIncidentQuery,
   IncidentView,
@@ -29,6 +30,11 @@ export class IncidentsMessageController {
   @MessagePattern(Rpc.IncidentRestore)
   restore(@Payload() cmd: RestoreIncidentCommand): Promise<IncidentView> {
     return this.incidents.restore(cmd);
+  }
+
+  @MessagePattern(Rpc.IncidentCorrect)
+  correct(@Payload() cmd: CorrectIncidentCommand): Promise<IncidentView> {
+    return this.incidents.correct(cmd);
   }
 
   @MessagePattern(Rpc.IncidentGet)
