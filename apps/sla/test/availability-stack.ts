@@ -2,6 +2,7 @@ import {
   AvailabilityQuery,
   AvailabilityRpc,
   CreateComponentRequest,
+  CorrectIncidentCommand,
   CreateIncidentRequest,
   EventEnvelope,
   EventMap,
@@ -85,9 +86,20 @@ export async function availabilityStack(label: string, options: { slaEnv?: Recor
     incident(req: Partial<CreateIncidentRequest> & { components: string[] }) {
       return bus.request(Rpc.IncidentCreate, { title: 'outage', severity: 'high', ...req });
     },
-    /** A past incident, recorded restored in one call. */
-    past(components: string[], impactStart: string, restoredAt: string, extra: Partial<CreateIncidentRequest> = {}) {
-      return bus.request(Rpc.IncidentCreate, { title: 'outage', severity: 'high', components, impactStart, identifiedAt: impactStart, restoredAt, ...extra });
+    /** A past incident, recorded restored in one call (returns once its events are published). */
+    async past(components: string[], impactStart: string, restoredAt: string, extra: Partial<CreateIncidentRequest> = {}) {
+      const i = await bus.request(Rpc.IncidentCreate, { title: 'outage', severity: 'high', components, impactStart, identifiedAt: impactStart, restoredAt, ...extra });
+      await env.published(i.id, i.revision, 'sladesk.evt.incident.restored.v1');
+      return i;
+    },
+    /** A correction (returns once its incident.updated is published). */
+    async correct(cmd: CorrectIncidentCommand) {
+      const i = await bus.request(Rpc.IncidentCorrect, cmd);
+      await env.published(i.id, i.revision, 'sladesk.evt.incident.updated.v1');
+      return i;
+    },
+    published(incidentId: string, revision: number, subject: string) {
+      return waitFor(() => seen.some((e) => e.subject === subject && e.env.payload.incidentId === incidentId && e.env.payload.revision === revision), `${subject} of ${incidentId}`, 15_000, 20);
     },
     restore(id: string, restoredAt?: string) {
       return bus.request(Rpc.IncidentRestore, { id, ...(restoredAt ? { restoredAt } : {}) });
