@@ -1,5 +1,6 @@
 import { Type } from '@nestjs/common';
 import { AccountsHttpController } from './accounts/accounts.http.controller';
+import { AVAILABILITY_HTTP_CONTROLLERS } from './availability';
 import { CasesHttpController } from './cases/cases.http.controller';
 import { IntercomWebhookHttpController } from './channels/intercom-webhook.http.controller';
 import { ReviewQueueHttpController } from './channels/review-queue.http.controller';
@@ -19,4 +20,5 @@ export const HTTP_CONTROLLERS: Type<unknown>[] = [
   ...SLA_HTTP_CONTROLLERS,
   ...MAINTENANCE_HTTP_CONTROLLERS,
   ...REPORTS_HTTP_CONTROLLERS,
+  ...AVAILABILITY_HTTP_CONTROLLERS,
 ];

@@ -126,9 +126,8 @@ export class ProbeDto {
   @IsOptional() @IsIn(['critical', 'high', 'normal', 'low']) severity?: 'critical' | 'high' | 'normal' | 'low';
 }
 
-export class CreateComponentRequest {
-  /** A component id, as maintenance windows name them (e.g. `database`). */
-  @Matches(ID_PATTERN) id!: string;
+/** What a component is made of (the body of `PUT /v1/components/{id}`; `POST` adds the id). */
+export class ComponentFields {
   @IsString() @IsNotEmpty() @MaxLength(200) name!: string;
   /** What it is (`network`, `datacenter`, `server_hosts`, `database`, or any other name). */
   @Matches(KIND_NAME_PATTERN) kind!: string;
@@ -142,10 +141,19 @@ export class CreateComponentRequest {
   @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => ProbeDto) probes?: ProbeDto[];
 }
 
-/** `PUT /v1/components/{id}`: replaces name, objectives, accounts and probes (a new version; months are re-read with it). */
-export class UpdateComponentCommand extends CreateComponentRequest {
-  /** Optimistic concurrency: refuse (409) unless the component is still at this version. */
+export class CreateComponentRequest extends ComponentFields {
+  /** A component id, as maintenance windows name them (e.g. `database`). */
+  @Matches(ID_PATTERN) id!: string;
+}
+
+/** `PUT /v1/components/{id}`: replaces name, objectives, accounts and probes (a new version; months are summarized again with it). */
+export class UpdateComponentRequest extends ComponentFields {
+  /** Optimistic concurrency: refuse (409 SLA.VERSION_CONFLICT) unless the component is still at this version. */
   @IsOptional() @IsInt() @Min(1) expectedVersion?: number;
+}
+
+export class UpdateComponentCommand extends UpdateComponentRequest {
+  @Matches(ID_PATTERN) id!: string;
 }
 
 export class GetComponentQuery {
@@ -337,11 +345,16 @@ export interface AvailabilityReportView {
   accounts: AccountCreditsView[];
 }
 
+/** Probe results (the evidence) of a component, at most 48 hours at once. */
 export class ProbeResultsQuery {
-  @Matches(ID_PATTERN) id!: string;
   @IsISO8601({ strict: true }) from!: string;
+  /** Default: 48 hours after `from`, or now. */
   @IsOptional() @IsISO8601({ strict: true }) to?: string;
   @IsOptional() @Matches(ID_PATTERN) probeId?: string;
+}
+
+export class ProbeResultsCommand extends ProbeResultsQuery {
+  @Matches(ID_PATTERN) id!: string;
 }
 
 export interface ProbeResultView {
@@ -425,7 +438,7 @@ export interface AvailabilityRpcMap {
   [AvailabilityRpc.ComponentUpdate]: { request: UpdateComponentCommand; response: ComponentView };
   [AvailabilityRpc.ComponentList]: { request: ListComponentsQuery; response: { items: ComponentView[]; nextCursor?: string } };
   [AvailabilityRpc.ComponentGet]: { request: GetComponentQuery; response: ComponentView };
-  [AvailabilityRpc.ProbeResults]: { request: ProbeResultsQuery; response: { items: ProbeResultView[] } };
+  [AvailabilityRpc.ProbeResults]: { request: ProbeResultsCommand; response: { items: ProbeResultView[] } };
   [AvailabilityRpc.ExclusionPut]: { request: PutExclusionRequest; response: ExclusionView };
   [AvailabilityRpc.ExclusionGet]: { request: GetExclusionQuery; response: ExclusionView };
   [AvailabilityRpc.AvailabilityGet]: { request: AvailabilityQuery; response: AvailabilityReportView };
@@ -436,7 +449,7 @@ export const AvailabilityRpcClasses = {
   [AvailabilityRpc.ComponentUpdate]: UpdateComponentCommand,
   [AvailabilityRpc.ComponentList]: ListComponentsQuery,
   [AvailabilityRpc.ComponentGet]: GetComponentQuery,
-  [AvailabilityRpc.ProbeResults]: ProbeResultsQuery,
+  [AvailabilityRpc.ProbeResults]: ProbeResultsCommand,
   [AvailabilityRpc.ExclusionPut]: PutExclusionRequest,
   [AvailabilityRpc.ExclusionGet]: GetExclusionQuery,
   [AvailabilityRpc.AvailabilityGet]: AvailabilityQuery,

@@ -6,12 +6,13 @@ import {
   EscalationLevel,
   EscalationReason,
   EscalationView,
+  ID_PATTERN,
   ListEscalationsQuery,
   Page,
 } from '@sladesk/contracts';
 import { parseIsoDuration } from '@sladesk/business-time';
 import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
-import { DueEntry, DueIndex, isDuplicateKey } from '@sladesk/persistence';
+import { decodeCursorParts, DueEntry, DueIndex, encodeCursor, ISO_INSTANT_PATTERN, isDuplicateKey, pageOf } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
@@ -421,13 +422,9 @@ export class EscalationService implements DeliveryObserver {
 
   async list(q: ListEscalationsQuery): Promise<Page<EscalationView>> {
     const limit = q.limit ?? 50;
-    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+    const after = q.cursor ? afterCursor(q.cursor) : undefined;
     const rows = q.caseId ? await this.ofCase(q, after, limit) : await this.query(q, after, limit);
-    const items = rows.slice(0, limit).map(toEscalationView);
-    const last = items[items.length - 1];
-    return rows.length > limit
-      ? { items, nextCursor: Buffer.from(`${last.createdAt}|${last.id}`).toString('base64url') }
-      : { items };
+    return pageOf(rows, limit, toEscalationView, (last) => encodeCursor(last.createdAt, last.id));
   }
 
   /** One case's escalations, by `_id` from the case (the common question, answered without a query). */
@@ -459,8 +456,8 @@ export class EscalationService implements DeliveryObserver {
 /** What makes one notification of an escalation unique: the escalation, the round and the recipient. */
 const notificationKey = (escalationId: string, repeat: number, staffId: string) => `${escalationId}:${repeat}:${staffId}`;
 
-function decodeCursor(cursor: string): { at: Date; id: string } {
-  const [at, id] = Buffer.from(cursor, 'base64url').toString().split('|');
-  if (!id || Number.isNaN(Date.parse(at))) throw new AppError('PAGINATION.BAD_CURSOR', 'cursor is not one this API returned');
+/** The `createdAt|id` an escalation page continues after (400 PAGINATION.BAD_CURSOR for anything else). */
+function afterCursor(cursor: string): { at: Date; id: string } {
+  const [at, id] = decodeCursorParts(cursor, [ISO_INSTANT_PATTERN, ID_PATTERN]);
   return { at: new Date(at), id };
 }

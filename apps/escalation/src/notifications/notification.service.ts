@@ -1,6 +1,6 @@
 import { EscalationEvents, ListNotificationsQuery, NotificationView, Page } from '@sladesk/contracts';
 import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
-import { DueEntry, DueIndex, isDuplicateKey } from '@sladesk/persistence';
+import { decodeCursor, DueEntry, DueIndex, isDuplicateKey, pageOf } from '@sladesk/persistence';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
@@ -212,12 +212,9 @@ export class NotificationService {
 
   async list(q: ListNotificationsQuery): Promise<Page<NotificationView>> {
     const limit = q.limit ?? 50;
-    const after = q.cursor ? Buffer.from(q.cursor, 'base64url').toString() : undefined;
+    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const rows = q.caseId ? await this.ofCase(q, after, limit) : await this.query(q, after, limit);
-    const items = rows.slice(0, limit).map(toNotificationView);
-    return rows.length > limit
-      ? { items, nextCursor: Buffer.from(items[items.length - 1].id).toString('base64url') }
-      : { items };
+    return pageOf(rows, limit, toNotificationView);
   }
 
   /** One case's notifications, by `_id` from the case. */

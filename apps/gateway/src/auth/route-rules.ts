@@ -102,6 +102,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /v1/incidents/:id': only(STAFF),
   'POST /v1/incidents/:id/cases': only(OPERATORS),
   'POST /v1/incidents/:id/restore': only(OPERATORS),
+  'PATCH /v1/incidents/:id': only(OPERATORS),
   'GET /v1/notifications': only(STAFF),
 
   // sla (configuration, and a case's clocks above)
@@ -138,11 +139,15 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /v1/notices/:id': only(STAFF),
   'GET /v1/notices/:id/deliveries': only(STAFF),
 
-  // availability (announced in PRODUCT.md; the sla/maintenance work adds the routes)
-  'POST /v1/components': { ...only(CONFIG), planned: true },
-  'GET /v1/components': { ...only(STAFF), planned: true },
-  'GET /v1/components/:id': { ...only(STAFF), planned: true },
-  'GET /v1/availability': { ...withIntegration([...STAFF], { by: 'query' }), planned: true },
+  // availability (sla): objectives are configuration; exclusions are operations' record, like incidents
+  'POST /v1/components': only(CONFIG),
+  'GET /v1/components': only(STAFF),
+  'GET /v1/components/:id': only(STAFF),
+  'PUT /v1/components/:id': only(CONFIG),
+  'GET /v1/components/:id/probe-results': only(STAFF),
+  'POST /v1/exclusions': only(OPERATORS),
+  'GET /v1/exclusions/:id': only(STAFF),
+  'GET /v1/availability': withIntegration(STAFF, { by: 'query' }),
 
   // reports and exports
   'GET /v1/reports/support-record': withIntegration(REPORTERS, { by: 'query' }),

@@ -1,5 +1,6 @@
 import {
   AckEscalationRequest,
+  CorrectIncidentRequest,
   CreateEscalationRequest,
   CreateIncidentRequest,
   EscalationPolicyRequest,
@@ -17,7 +18,7 @@ import {
   Rpc,
 } from '@sladesk/contracts';
 import { NatsBus } from '@sladesk/messaging';
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { GatewayEnv } from '../config';
 import { errorResponses, ref } from '../http/openapi';
@@ -95,11 +96,31 @@ export class EscalationHttpController {
 
   @Post('incidents')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Open an incident, optionally linked to cases' })
+  @ApiOperation({
+    summary: 'Open an incident, optionally linked to cases; with components, impact, impactStart, identifiedAt and cause it counts against their objectives',
+    description: 'With restoredAt a past incident is recorded restored in one call. Components must exist (404 COMPONENT.NOT_FOUND).',
+  })
   @ApiBody({ schema: ref('CreateIncidentRequest') })
   @errorResponses(400, 401, 404)
-  createIncident(@Body() body: CreateIncidentRequest): Promise<IncidentView> {
+  async createIncident(@Body() body: CreateIncidentRequest): Promise<IncidentView> {
+    await this.componentsExist(body.components);
     return this.bus.request(Rpc.IncidentCreate, body, this.timeout);
+  }
+
+  @Patch('incidents/:id')
+  @ApiOperation({
+    summary: 'Correct an incident (times, components, impact, cause, …) with a reason; availability recomputes every month the old and new times touch',
+  })
+  @ApiBody({ schema: ref('CorrectIncidentRequest') })
+  @errorResponses(400, 401, 404, 409)
+  async correctIncident(@Param('id') id: string, @Body() body: CorrectIncidentRequest): Promise<IncidentView> {
+    await this.componentsExist(body.components);
+    return this.bus.request(Rpc.IncidentCorrect, { ...body, id }, this.timeout);
+  }
+
+  /** 404 COMPONENT.NOT_FOUND for a component the sla service does not know (an incident naming it would count nowhere). */
+  private async componentsExist(ids: string[] | undefined): Promise<void> {
+    for (const id of ids ?? []) await this.bus.request(Rpc.ComponentGet, { id }, this.timeout);
   }
 
   @Get('incidents')

@@ -11,7 +11,7 @@ import {
   GetComponentQuery,
   GetExclusionQuery,
   ListComponentsQuery,
-  ProbeResultsQuery,
+  ProbeResultsCommand,
   ProbeResultView,
   PutExclusionRequest,
   UpdateComponentCommand,
@@ -76,7 +76,7 @@ export class AvailabilityMessageController {
   }
 
   @MessagePattern(AvailabilityRpc.ProbeResults)
-  async probeResults(@Payload() q: ProbeResultsQuery): Promise<{ items: ProbeResultView[] }> {
+  async probeResults(@Payload() q: ProbeResultsCommand): Promise<{ items: ProbeResultView[] }> {
     const c = await this.a.components.get(q.id);
     const from = Date.parse(q.from);
     const to = q.to ? Date.parse(q.to) : Math.min(Date.now() + 1, from + 48 * 3_600_000);

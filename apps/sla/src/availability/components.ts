@@ -1,4 +1,4 @@
-import { AppError, ComponentView, CreateComponentRequest, EXCLUSION_KINDS, ObjectiveView, ProbeView } from '@sladesk/contracts';
+import { AppError, ComponentFields, ComponentView, CreateComponentRequest, EXCLUSION_KINDS, ObjectiveView, ProbeView } from '@sladesk/contracts';
 import { parseIsoDuration } from '@sladesk/business-time';
 
 /** A component as stored in `avail_components` (`_id` = component id). */
@@ -21,7 +21,7 @@ export type ProbeConfig = Omit<ProbeView, 'state'>;
 export const DEFAULT_DEGRADED_WEIGHT_BP = 5000;
 
 /** Fills in every default, checks what the decorators cannot (answers COMPONENT.INVALID with each problem). */
-export function normalizeComponent(req: CreateComponentRequest): Pick<ComponentDoc, 'name' | 'kind' | 'description' | 'objectives' | 'accountIds' | 'probes'> {
+export function normalizeComponent(req: ComponentFields & { id: string }): Pick<ComponentDoc, 'name' | 'kind' | 'description' | 'objectives' | 'accountIds' | 'probes'> {
   const problems: { path: string; problem: string }[] = [];
   const seen = new Set<string>();
   const objectives = req.objectives.map((o, n): ObjectiveView => {
