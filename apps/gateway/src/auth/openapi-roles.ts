@@ -19,7 +19,8 @@ export const rolesText = (rule: RouteRule): string => {
 
 /**
  * Shows the route table in the OpenAPI document: `x-roles` on every operation (the roles, or
- * `public`), a line in its description, and the 403 and 429 answers every protected route can give.
+ * `public`), a line in its description, the 403 and 429 answers every protected route can give, and
+ * `4XX`/`5XX`: any other refusal or failure is an error in the one error shape.
  */
 export function annotateRoles(doc: OpenAPIObject): OpenAPIObject {
   for (const [path, item] of Object.entries(doc.paths)) {
@@ -33,6 +34,9 @@ export function annotateRoles(doc: OpenAPIObject): OpenAPIObject {
       const error = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
       if (rule.roles !== 'public') responses['403'] ??= { ...error, description: 'AUTH.FORBIDDEN: the caller’s roles do not include this route' };
       if (!rule.unlimited) responses['429'] ??= { ...error, description: 'RATE_LIMIT.EXCEEDED (see Retry-After)' };
+      // Whatever other refusal or failure a route may answer (a 413, a 504 …) is one of our errors, in the one error shape.
+      responses['4XX'] ??= { ...error, description: 'Any other refusal: an error with a stable `code`' };
+      responses['5XX'] ??= { ...error, description: 'A failure: an error with a stable `code` (500: with an errorId)' };
     }
   }
   return doc;
