@@ -68,6 +68,10 @@ import { ListReviewQueueMessageController } from './channels/review-queue/list-r
 import { ReviewItem, ReviewItemSchema } from './channels/review-queue/review-item.schema';
 import { ReviewQueueRepository } from './channels/review-queue/review-queue.repository';
 import { IntakeEnv } from './config';
+import { EraseContactService } from './contacts/erase-contact.service';
+import { Erasure, ErasureSchema } from './contacts/erasure.schema';
+import { ErasureMessageController } from './contacts/erasure.message.controller';
+import { RetentionSweeper } from './contacts/retention';
 import { CreateStaffMessageController } from './staff/create-staff/create-staff.message.controller';
 import { CreateStaffService } from './staff/create-staff/create-staff.service';
 import { GetStaffMessageController } from './staff/get-staff/get-staff.message.controller';
@@ -102,6 +106,7 @@ export class IntakeModule implements OnModuleInit {
           { name: TimelineBucket.name, schema: TimelineBucketSchema },
           { name: Key.name, schema: KeySchema },
           { name: DeliveryLogEntry.name, schema: DeliveryLogEntrySchema },
+          { name: Erasure.name, schema: ErasureSchema },
         ]),
       ],
       controllers: [
@@ -133,6 +138,7 @@ export class IntakeModule implements OnModuleInit {
         ListReviewQueueMessageController,
         AcceptReviewItemMessageController,
         DismissReviewItemMessageController,
+        ErasureMessageController,
       ],
       providers: [
         { provide: IntakeEnv, useValue: config },
@@ -176,6 +182,8 @@ export class IntakeModule implements OnModuleInit {
         InboundEmailService,
         SmtpListener,
         AcceptReviewItemService,
+        EraseContactService,
+        RetentionSweeper,
       ],
     };
   }

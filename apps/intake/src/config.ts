@@ -2,6 +2,7 @@ import { ServiceEnv } from '@sladesk/messaging';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
+  IsBoolean,
   IsEmail,
   IsInt,
   IsOptional,
@@ -106,6 +107,28 @@ export class IntakeEnv extends ServiceEnv {
   @IsInt()
   @Min(0)
   SLADESK_CLOCK_SKEW_MS: number = 5 * 60_000;
+
+  /**
+   * Seal new timeline entries with hash version 2: personal data (texts, a contact's name, addresses,
+   * the subject) committed to by salted hashes, so that erasing it leaves every chain verifiable. Off
+   * until every verifier knows version 2 (reporting's evidence pack: see apps/gateway/README.md).
+   */
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean()
+  SLADESK_PERSONAL_DATA_COMMITMENTS: boolean = false;
+
+  /** Resolved and closed cases lose their personal data this many days after resolution; kept when unset. */
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SLADESK_RETENTION_DAYS?: number;
+
+  /** How often the retention sweep looks for such cases, in ms. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  SLADESK_RETENTION_SWEEP_MS: number = 3_600_000;
 
   get supportFrom(): string {
     return this.SLADESK_SUPPORT_ADDRESSES[0];

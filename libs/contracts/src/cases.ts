@@ -147,6 +147,12 @@ export interface TimelineEntryView {
   /** Kind-specific facts, e.g. `{ from, to }` of a status change. */
   data?: Record<string, unknown>;
   attachments?: AttachmentView[];
+  /**
+   * Hash version 2 (entries sealed with personal data kept apart): the salted commitments the hash
+   * covers instead of the personal values (`c`: path such as `text`, `actor/name`, `data/contactEmail` → sha256 of salt, path and value), the salt while
+   * the data exists, `erased` once it was erased. Absent: version 1, the values themselves are hashed.
+   */
+  pd?: { salt?: string; c: Record<string, string>; erased?: boolean };
   /** sha256 of the previous entry (64 zeros for the first). */
   prevHash: string;
   /** sha256 over `prevHash` and the canonical JSON of this entry. */
@@ -530,6 +536,8 @@ export class TimelineEntryPayload {
   @IsOptional() @IsArray() @ValidateNested({ each: true }) @Type(() => AttachmentDto) attachments?: AttachmentDto[];
   /** `key:<Idempotency-Key>`, `intercom:<id>`, `email:<Message-ID>`, `escalation:<eventId>` … when the entry has one. */
   @IsOptional() @IsString() source?: string;
+  /** Hash version 2: see TimelineEntryView.pd. */
+  @IsOptional() @IsObject() pd?: { salt?: string; c: Record<string, string>; erased?: boolean };
   @Matches(/^[0-9a-f]{64}$/) prevHash!: string;
   @Matches(/^[0-9a-f]{64}$/) hash!: string;
 }

@@ -3,6 +3,7 @@ import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
 import { CROSS_ACCOUNT, Scope } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { requestHash } from '../common/request-hash';
+import { IntakeEnv } from '../config';
 import { DeliveryRelay } from '../channels/delivery/delivery-relay';
 import { Delivery } from '../channels/delivery/delivery.schema';
 import { CaseRepository, notFound, THREAD_IDS_KEPT } from './case.repository';
@@ -53,6 +54,7 @@ export class CaseChanges {
     private readonly relay: OutboxRelay,
     private readonly deliveryRelay: DeliveryRelay,
     private readonly timeline: TimelineStore,
+    private readonly config: IntakeEnv,
   ) {}
 
   apply(
@@ -93,10 +95,12 @@ export class CaseChanges {
         recordedAt: now,
         ...(source ? { source: source.key, requestHash: source.requestHash } : {}),
       };
-      const entries = seal(caseId, { seq: current.seq, hash: current.headHash }, [
-        tagged,
-        ...rest.map((e) => ({ ...e, recordedAt: now })),
-      ]);
+      const entries = seal(
+        caseId,
+        { seq: current.seq, hash: current.headHash },
+        [tagged, ...rest.map((e) => ({ ...e, recordedAt: now }))],
+        this.config.SLADESK_PERSONAL_DATA_COMMITMENTS,
+      );
       const deliveries = (decision.deliveries ?? []).map((d) => ({ ...d, entrySeq: entries[0].seq }));
       // Before the change that names them, so that a reply to a mail it sends always finds the case.
       if (decision.emailMessageIds?.length) await this.cases.indexThread(caseId, decision.emailMessageIds);

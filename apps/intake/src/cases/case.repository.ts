@@ -125,6 +125,22 @@ export class CaseRepository extends AccountScopedRepository<Case> {
       .lean<Case[]>();
   }
 
+  /** The ids of the cases whose contact has this address: erasure's reviewed scan (rare, asked for by an admin). */
+  async idsByContactEmail(scope: Scope, email: string): Promise<string[]> {
+    const rows = await this.model.find(this.scoped(scope, { 'contact.email': email }), { _id: 1 }).lean<{ _id: string }[]>();
+    return rows.map((r) => r._id);
+  }
+
+  /** Resolved or closed before `cutoff` and not yet erased: the retention sweep's reviewed scan. */
+  async idsDueForRetention(cutoff: Date, limit: number): Promise<string[]> {
+    const rows = await this.model
+      .find({ status: this.trusted({ $in: ['resolved', 'closed'] }), 'resolution.at': this.trusted({ $lt: cutoff }), erasedAt: null }, { _id: 1 })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .lean<{ _id: string }[]>();
+    return rows.map((r) => r._id);
+  }
+
   /**
    * Cases in id order after `afterId`, with what chain verification needs (the tail, the bucket
    * references, the recorded head) and none of the long texts. A bulk audit walks every case this way:

@@ -67,8 +67,21 @@ export class TimelineEntry {
   @Prop() source?: string;
   /** Fingerprint of the request behind `source = key:…`, to refuse a key reused for another request. */
   @Prop() requestHash?: string;
+  /**
+   * Hash version 2: the entry's personal data (its text, a contact's name, addresses, the subject)
+   * stays beside the hashed facts and is committed to by salted hashes; erasing it removes the values
+   * and the salt, the commitments stay and the chain still verifies (see timeline.ts).
+   */
+  @Prop({ type: MongooseSchema.Types.Mixed }) pd?: PersonalDataCommitments;
   @Prop({ required: true }) prevHash!: string;
   @Prop({ required: true }) hash!: string;
+}
+
+/** `c`: path (`text`, `actor/name`, `data/contactEmail` …) → sha256(salt, path, value). */
+export interface PersonalDataCommitments {
+  salt?: string;
+  c: Record<string, string>;
+  erased?: boolean;
 }
 const TimelineEntrySchema = SchemaFactory.createForClass(TimelineEntry);
 
@@ -141,6 +154,8 @@ export class Case implements WithOutbox {
   @Prop({ type: Resolution }) resolution?: Resolution;
   @Prop({ default: 0 }) reopenCount!: number;
   @Prop({ default: false, index: true }) slaBreached!: boolean;
+  /** When the contact's personal data was erased (a request, or the retention period). */
+  @Prop() erasedAt?: Date;
   @Prop() followUpOf?: string;
   @Prop({ index: true }) intercomConversationId?: string;
   /**
@@ -231,6 +246,7 @@ export function toEntryView(e: TimelineEntry): TimelineEntryView {
     text: e.text,
     ...(e.data ? { data: e.data } : {}),
     ...(e.attachments?.length ? { attachments: e.attachments.map(attachmentView) } : {}),
+    ...(e.pd ? { pd: { ...(e.pd.salt ? { salt: e.pd.salt } : {}), c: e.pd.c, ...(e.pd.erased ? { erased: true } : {}) } } : {}),
     prevHash: e.prevHash,
     hash: e.hash,
   };

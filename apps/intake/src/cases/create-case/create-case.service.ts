@@ -148,7 +148,7 @@ export class CreateCaseService {
             },
           ]
         : []),
-    ]);
+    ], this.config.SLADESK_PERSONAL_DATA_COMMITMENTS);
     const doc: Omit<Case, 'createdAt' | 'updatedAt'> = {
       _id: id,
       number,

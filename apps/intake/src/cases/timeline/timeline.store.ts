@@ -105,6 +105,22 @@ export class TimelineStore {
     yield* c.timeline;
   }
 
+  /**
+   * Rewrites the archived entries of a case through `change` (personal data erasure: the only change a
+   * bucket ever sees, and one that keeps every hash). Returns how many entries changed.
+   */
+  async rewriteBuckets(c: Case, change: (e: TimelineEntry) => TimelineEntry): Promise<number> {
+    let changed = 0;
+    for (const ref of c.timelineBuckets ?? []) {
+      const entries = await this.bucket(ref);
+      const next = entries.map(change);
+      const n = next.filter((e, i) => e !== entries[i]).length;
+      if (n) await this.buckets.updateOne({ _id: ref.id }, { $set: { entries: next } });
+      changed += n;
+    }
+    return changed;
+  }
+
   private async chunkAt(c: Case, seq: number): Promise<TimelineEntry[]> {
     const ref = (c.timelineBuckets ?? []).find((b) => b.from <= seq && seq <= b.to);
     return ref ? this.bucket(ref) : c.timeline;
