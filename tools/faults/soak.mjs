@@ -140,13 +140,14 @@ try {
   await burst.run();
   sampling = false;
   await sampler;
-  const settleSeconds = await settle({ nats, mongoUrl: system.mongoUrl, timeoutMs: 900_000 });
+  const settleSeconds = await settle({ nats, mongoUrl: system.mongoUrl, timeoutMs: 3_600_000 });
   const counts = await audit({
     nats,
     mongoUrl: system.mongoUrl,
     mail: system.mail,
     gateway: system.gateways[0],
     bursts: [burst],
+    settled: settleSeconds !== null,
   });
 
   // Growth per instance, after the warm-up.

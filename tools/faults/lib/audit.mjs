@@ -143,7 +143,7 @@ async function pool(items, concurrency, fn) {
  * Counts what became of every request of `bursts` (after `settle`). Returns the per-request outcome
  * counts and, per kind of record, how many were missing or duplicated.
  */
-export async function audit({ nats, mongoUrl, mail, gateway, bursts }) {
+export async function audit({ nats, mongoUrl, mail, gateway, bursts, settled = true }) {
   const requests = bursts.flatMap((b) => b.requests);
   const { db, close } = await mongoDb(mongoUrl);
   let cases, notifications, reported;
@@ -182,6 +182,7 @@ export async function audit({ nats, mongoUrl, mail, gateway, bursts }) {
   const outcome = { ok: 0, lost: 0, duplicated: 0, unknown: 0, refused: 0 };
   const examples = { lost: [], duplicated: [], unknown: [], refused: [] };
   let brokenChains = 0;
+  let notSettled = 0;
   const lostDetail = new Map();
 
   const timelines = new Map();
@@ -295,7 +296,10 @@ export async function audit({ nats, mongoUrl, mail, gateway, bursts }) {
     for (const k of lost) lostOf[k] += 1;
     for (const k of [...lost].filter((x) => x !== 'events').concat([...detail])) inc(lostDetail, k);
     for (const k of dup) duplicatedOf[k] += 1;
-    const kind = dup.size ? 'duplicated' : lost.size || problems.length ? 'lost' : 'ok';
+    // Missing is only lost once the system settled; before that it may still be on its way.
+    const missing = lost.size || problems.length;
+    const kind = dup.size ? 'duplicated' : missing ? (settled ? 'lost' : 'unknown') : 'ok';
+    if (kind === 'unknown') notSettled += 1;
     outcome[kind] += 1;
     if (kind !== 'ok' && examples[kind].length < 5) {
       examples[kind].push({
@@ -316,6 +320,8 @@ export async function audit({ nats, mongoUrl, mail, gateway, bursts }) {
   return {
     requests: requests.length,
     ...outcome,
+    settled,
+    unknownBecauseNotSettled: notSettled,
     lostOf,
     lostDetail: Object.fromEntries(lostDetail),
     duplicatedOf,
