@@ -546,8 +546,10 @@ export interface paths {
         get: operations["EscalationHttpController_listIncidents"];
         put?: never;
         /**
-         * Open an incident, optionally linked to cases
-         * @description **Roles:** admin, manager, tier2.
+         * Open an incident, optionally linked to cases; with components, impact, impactStart, identifiedAt and cause it counts against their objectives
+         * @description With restoredAt a past incident is recorded restored in one call. Components must exist (404 COMPONENT.NOT_FOUND).
+         *
+         *     **Roles:** admin, manager, tier2.
          */
         post: operations["EscalationHttpController_createIncident"];
         delete?: never;
@@ -573,7 +575,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Correct an incident (times, components, impact, cause, …) with a reason; availability recomputes every month the old and new times touch
+         * @description **Roles:** admin, manager, tier2.
+         */
+        patch: operations["EscalationHttpController_correctIncident"];
         trace?: never;
     };
     "/v1/incidents/{id}/cases": {
@@ -1344,6 +1350,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/components": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Components by id, with cursor pagination
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
+        get: operations["AvailabilityHttpController_list"];
+        put?: never;
+        /**
+         * Create a component with its objectives (availability % per month, or restoration within a maximum), exclusions, credit table, accounts and probes
+         * @description **Roles:** admin.
+         */
+        post: operations["AvailabilityHttpController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/components/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A component, its probes with their state, and the error budget left now (this month, in each objective's zone)
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
+        get: operations["AvailabilityHttpController_get"];
+        /**
+         * Replace a component's name, objectives, accounts and probes (a new version)
+         * @description **Roles:** admin.
+         */
+        put: operations["AvailabilityHttpController_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/components/{id}/probe-results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The evidence: every probe result of the component between from and to (at most 48 hours)
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
+        get: operations["AvailabilityHttpController_probeResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exclusions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record time that does not count (e.g. kind resize_migration) for the objectives that exclude its kind; the same id again corrects it
+         * @description Completed maintenance windows are excluded by themselves (kind scheduled_maintenance), from the maintenance service.
+         *
+         *     **Roles:** admin, manager, tier2.
+         */
+        post: operations["AvailabilityHttpController_putExclusion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exclusions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GET /v1/exclusions/{id}
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         */
+        get: operations["AvailabilityHttpController_getExclusion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/availability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A month's availability: per component and objective the period, excluded time, downtime, availability, budget, met or missed, late restorations and the credit; per account the credits of the components it uses
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees its `accountId` filter is forced to its account.
+         */
+        get: operations["AvailabilityHttpController_availability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api-keys": {
         parameters: {
             query?: never;
@@ -1547,6 +1683,76 @@ export interface components {
             accountId: string;
             contact?: components["schemas"]["ContactDto"];
         };
+        AvailabilityCreditTierDto: {
+            belowPercent: number;
+            creditBasisPoints: number;
+        };
+        RestorationCreditTierDto: {
+            overMinutes: number;
+            creditBasisPoints: number;
+        };
+        CountsFromDto: {
+            componentId: string;
+            causes?: string[];
+        };
+        ObjectiveDto: {
+            id: string;
+            /** @enum {string} */
+            kind: "availability" | "restoration";
+            clause?: string;
+            targetPercent?: number;
+            maxDuration?: string;
+            timeZone?: string;
+            excludes?: string[];
+            countsFrom?: components["schemas"]["CountsFromDto"][];
+            degradedWeightBasisPoints?: number;
+            availabilityCredits?: components["schemas"]["AvailabilityCreditTierDto"][];
+            restorationCredits?: components["schemas"]["RestorationCreditTierDto"][];
+            creditCapBasisPoints?: number;
+        };
+        ProbeDto: {
+            id: string;
+            /** @enum {string} */
+            kind: "http" | "tcp";
+            url?: string;
+            /** @enum {string} */
+            method?: "GET" | "HEAD";
+            expectStatus?: number[];
+            host?: string;
+            port?: number;
+            interval?: string;
+            timeout?: string;
+            failuresToOpen?: number;
+            successesToRestore?: number;
+            /** @enum {string} */
+            severity?: "critical" | "high" | "normal" | "low";
+        };
+        CreateComponentRequest: {
+            id: string;
+            name: string;
+            kind: string;
+            description?: string;
+            objectives: components["schemas"]["ObjectiveDto"][];
+            accountIds?: string[];
+            probes?: components["schemas"]["ProbeDto"][];
+        };
+        UpdateComponentRequest: {
+            expectedVersion?: number;
+            name: string;
+            kind: string;
+            description?: string;
+            objectives: components["schemas"]["ObjectiveDto"][];
+            accountIds?: string[];
+            probes?: components["schemas"]["ProbeDto"][];
+        };
+        PutExclusionRequest: {
+            id?: string;
+            kind: string;
+            componentIds: string[];
+            start: string;
+            end: string;
+            reason?: string;
+        };
         CreateAccountRequest: {
             id?: string;
             name: string;
@@ -1641,12 +1847,27 @@ export interface components {
             level?: "tier1" | "tier2" | "executive";
             by?: string;
         };
+        IncidentActorDto: {
+            /** @enum {string} */
+            kind: "person" | "probe" | "system";
+            id?: string;
+        };
         CreateIncidentRequest: {
             title: string;
             /** @enum {string} */
             severity: "critical" | "high" | "normal" | "low";
             caseIds?: string[];
             description?: string;
+            components?: string[];
+            /** @enum {string} */
+            impact?: "outage" | "degraded";
+            degradedWeightBasisPoints?: number;
+            impactStart?: string;
+            identifiedAt?: string;
+            cause?: string;
+            openedBy?: components["schemas"]["IncidentActorDto"];
+            restoredAt?: string;
+            idempotencyKey?: string;
         };
         LinkIncidentCasesRequest: {
             caseIds: string[];
@@ -1654,6 +1875,24 @@ export interface components {
         RestoreIncidentRequest: {
             restoredAt?: string;
             summary?: string;
+            restoredBy?: components["schemas"]["IncidentActorDto"];
+        };
+        CorrectIncidentRequest: {
+            reason: string;
+            by?: components["schemas"]["IncidentActorDto"];
+            title?: string;
+            description?: string;
+            /** @enum {string} */
+            severity?: "critical" | "high" | "normal" | "low";
+            components?: string[];
+            /** @enum {string} */
+            impact?: "outage" | "degraded";
+            degradedWeightBasisPoints?: number;
+            impactStart?: string;
+            identifiedAt?: string;
+            restoredAt?: string;
+            cause?: string;
+            expectedRevision?: number;
         };
         RecurrenceDto: {
             rrule: string;
@@ -1828,7 +2067,7 @@ export interface components {
         };
         Error: {
             /** @enum {string} */
-            code: "VALIDATION.FAILED" | "REQUEST.MALFORMED" | "REQUEST.TOO_LARGE" | "REQUEST.HEADERS_TOO_LARGE" | "REQUEST.TIMEOUT" | "AUTH.MISSING_KEY" | "AUTH.INVALID_KEY" | "ROUTE.NOT_FOUND" | "CASE.NOT_FOUND" | "PAGINATION.BAD_CURSOR" | "IDEMPOTENCY.KEY_REUSED" | "SERVICE.UNAVAILABLE" | "SERVICE.TIMEOUT" | "INTERNAL" | "REPLY.TOO_LARGE" | "ACCOUNT.NOT_FOUND" | "ACCOUNT.ALREADY_EXISTS" | "STAFF.NOT_FOUND" | "STAFF.ALREADY_EXISTS" | "STAFF.ROLE_MISSING" | "CASE.INVALID_TRANSITION" | "CASE.RECEIVED_IN_FUTURE" | "RESOURCE.CONCURRENT_UPDATE" | "CHANNEL.BAD_SIGNATURE" | "CHANNEL.NOT_CONFIGURED" | "REVIEW.NOT_FOUND" | "REVIEW.ALREADY_DECIDED" | "REVIEW.CONTACT_REQUIRED" | "ESCALATION.NOT_FOUND" | "ESCALATION.NOT_OPEN" | "ESCALATION.NOT_A_RECIPIENT" | "INCIDENT.NOT_FOUND" | "INCIDENT.ALREADY_RESTORED" | "CALENDAR.NOT_FOUND" | "CALENDAR.INVALID_SPEC" | "CALENDAR.ALREADY_EXISTS" | "SLA_POLICY.NOT_FOUND" | "SLA_POLICY.INVALID" | "SLA_POLICY.ALREADY_EXISTS" | "SLA_POLICY.ACCOUNT_HAS_POLICY" | "SLA.VERSION_CONFLICT" | "MAINTENANCE_WINDOW.NOT_FOUND" | "MAINTENANCE_WINDOW.INVALID_TIMES" | "MAINTENANCE_WINDOW.INVALID_RECURRENCE" | "MAINTENANCE_WINDOW.INVALID_TRANSITION" | "ADVISORY.NOT_FOUND" | "ADVISORY.INVALID_VERSION_RANGE" | "ADVISORY.NOT_TESTED" | "ADVISORY.NOT_VALIDATED" | "ADVISORY.ALREADY_VALIDATED" | "ADVISORY.ALREADY_RELEASED" | "ADVISORY.ALREADY_ANNOUNCED" | "NOTICE.NOT_FOUND" | "NOTICE.BAD_LINK" | "REPORT.INVALID_PERIOD" | "REPORT.FORMAT_UNSUPPORTED" | "EXPORT.NOT_FOUND" | "EXPORT.NOT_READY" | "AUTH.FORBIDDEN" | "AUTH.ACCOUNT_FORBIDDEN" | "AUTH.KEY_REVOKED" | "AUTH.KEY_EXPIRED" | "AUTH.INVALID_TOKEN" | "API_KEY.NOT_FOUND" | "API_KEY.INVALID" | "RATE_LIMIT.EXCEEDED" | "REQUEST.OPERATOR_REJECTED" | "ERASURE.NOT_FOUND";
+            code: "VALIDATION.FAILED" | "REQUEST.MALFORMED" | "REQUEST.TOO_LARGE" | "REQUEST.HEADERS_TOO_LARGE" | "REQUEST.TIMEOUT" | "AUTH.MISSING_KEY" | "AUTH.INVALID_KEY" | "ROUTE.NOT_FOUND" | "CASE.NOT_FOUND" | "PAGINATION.BAD_CURSOR" | "IDEMPOTENCY.KEY_REUSED" | "SERVICE.UNAVAILABLE" | "SERVICE.TIMEOUT" | "INTERNAL" | "REPLY.TOO_LARGE" | "ACCOUNT.NOT_FOUND" | "ACCOUNT.ALREADY_EXISTS" | "STAFF.NOT_FOUND" | "STAFF.ALREADY_EXISTS" | "STAFF.ROLE_MISSING" | "CASE.INVALID_TRANSITION" | "CASE.RECEIVED_IN_FUTURE" | "RESOURCE.CONCURRENT_UPDATE" | "CHANNEL.BAD_SIGNATURE" | "CHANNEL.NOT_CONFIGURED" | "REVIEW.NOT_FOUND" | "REVIEW.ALREADY_DECIDED" | "REVIEW.CONTACT_REQUIRED" | "ESCALATION.NOT_FOUND" | "ESCALATION.NOT_OPEN" | "ESCALATION.NOT_A_RECIPIENT" | "INCIDENT.NOT_FOUND" | "INCIDENT.ALREADY_RESTORED" | "INCIDENT.INVALID_TIMES" | "INCIDENT.NOT_RESTORED" | "COMPONENT.NOT_FOUND" | "COMPONENT.ALREADY_EXISTS" | "COMPONENT.INVALID" | "EXCLUSION.NOT_FOUND" | "EXCLUSION.INVALID" | "CALENDAR.NOT_FOUND" | "CALENDAR.INVALID_SPEC" | "CALENDAR.ALREADY_EXISTS" | "SLA_POLICY.NOT_FOUND" | "SLA_POLICY.INVALID" | "SLA_POLICY.ALREADY_EXISTS" | "SLA_POLICY.ACCOUNT_HAS_POLICY" | "SLA.VERSION_CONFLICT" | "MAINTENANCE_WINDOW.NOT_FOUND" | "MAINTENANCE_WINDOW.INVALID_TIMES" | "MAINTENANCE_WINDOW.INVALID_RECURRENCE" | "MAINTENANCE_WINDOW.INVALID_TRANSITION" | "ADVISORY.NOT_FOUND" | "ADVISORY.INVALID_VERSION_RANGE" | "ADVISORY.NOT_TESTED" | "ADVISORY.NOT_VALIDATED" | "ADVISORY.ALREADY_VALIDATED" | "ADVISORY.ALREADY_RELEASED" | "ADVISORY.ALREADY_ANNOUNCED" | "NOTICE.NOT_FOUND" | "NOTICE.BAD_LINK" | "REPORT.INVALID_PERIOD" | "REPORT.FORMAT_UNSUPPORTED" | "EXPORT.NOT_FOUND" | "EXPORT.NOT_READY" | "AUTH.FORBIDDEN" | "AUTH.ACCOUNT_FORBIDDEN" | "AUTH.KEY_REVOKED" | "AUTH.KEY_EXPIRED" | "AUTH.INVALID_TOKEN" | "API_KEY.NOT_FOUND" | "API_KEY.INVALID" | "RATE_LIMIT.EXCEEDED" | "REQUEST.OPERATOR_REJECTED" | "ERASURE.NOT_FOUND";
             message: string;
             details?: unknown;
             /** @description Present on 500: quote it to support */
@@ -1858,6 +2097,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     HealthHttpController_prometheus: {
@@ -1874,6 +2131,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
             };
         };
     };
@@ -2022,6 +2297,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2193,6 +2486,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2380,6 +2691,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     CasesHttpController_timeline: {
@@ -2494,6 +2823,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2711,6 +3058,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     CasesHttpController_customerReply: {
@@ -2914,6 +3279,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3131,6 +3514,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     CasesHttpController_changeStatus: {
@@ -3334,6 +3735,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3551,6 +3970,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     CasesHttpController_reopen: {
@@ -3754,6 +4191,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3971,6 +4426,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     CasesHttpController_assign: {
@@ -4181,6 +4654,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     AccountsHttpController_list: {
@@ -4247,6 +4738,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4353,6 +4862,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     AccountsHttpController_get: {
@@ -4422,6 +4949,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4527,6 +5072,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     StaffHttpController_list: {
@@ -4593,6 +5156,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4690,6 +5271,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     StaffHttpController_get: {
@@ -4759,6 +5358,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4855,6 +5472,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     IntercomWebhookHttpController_receive: {
@@ -4914,6 +5549,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4983,6 +5636,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5151,6 +5822,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ReviewQueueHttpController_dismiss: {
@@ -5234,6 +5923,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EscalationHttpController_getPolicy: {
@@ -5283,6 +5990,24 @@ export interface operations {
             };
             /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5350,6 +6075,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EscalationHttpController_list: {
@@ -5390,6 +6133,24 @@ export interface operations {
             };
             /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5457,6 +6218,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EscalationHttpController_get: {
@@ -5508,6 +6287,24 @@ export interface operations {
             };
             /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5586,6 +6383,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EscalationHttpController_listIncidents: {
@@ -5626,6 +6441,24 @@ export interface operations {
             };
             /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5693,6 +6526,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EscalationHttpController_getIncident: {
@@ -5744,6 +6595,113 @@ export interface operations {
             };
             /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    EscalationHttpController_correctIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CorrectIncidentRequest"];
+            };
+        };
+        responses: {
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5822,6 +6780,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EscalationHttpController_restore: {
@@ -5893,6 +6869,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     EscalationHttpController_notifications: {
@@ -5933,6 +6927,24 @@ export interface operations {
             };
             /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5999,6 +7011,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6082,6 +7112,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     CalendarsHttpController_get: {
@@ -6149,6 +7197,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6243,6 +7309,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     SlaPoliciesHttpController_list: {
@@ -6301,6 +7385,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6393,6 +7495,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     SlaPoliciesHttpController_get: {
@@ -6460,6 +7580,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6554,6 +7692,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     CaseSlaHttpController_get: {
@@ -6621,6 +7777,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6769,6 +7943,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     MaintenanceWindowsHttpController_create: {
@@ -6910,6 +8102,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     MaintenanceWindowsHttpController_calendar: {
@@ -6967,6 +8177,24 @@ export interface operations {
                 };
                 content: {
                     "text/calendar": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -7098,6 +8326,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7254,6 +8500,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     MaintenanceWindowsHttpController_complete: {
@@ -7396,6 +8660,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7552,6 +8834,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     MaintenanceWindowsHttpController_reschedule: {
@@ -7701,6 +9001,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     AdvisoriesHttpController_list: {
@@ -7809,6 +9127,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7937,6 +9273,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     AdvisoriesHttpController_get: {
@@ -8046,6 +9400,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8182,6 +9554,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     AdvisoriesHttpController_validate: {
@@ -8304,6 +9694,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8440,6 +9848,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     AdvisoriesHttpController_announce: {
@@ -8569,6 +9995,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     NoticesHttpController_getPreferences: {
@@ -8650,6 +10094,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8749,6 +10211,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     NoticesHttpController_optOutPage: {
@@ -8807,6 +10287,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     NoticesHttpController_optOut: {
@@ -8849,6 +10347,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8938,6 +10454,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9036,6 +10570,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     NoticesHttpController_deliveries: {
@@ -9119,6 +10671,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9412,6 +10982,24 @@ export interface operations {
                     "application/zip": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ReportsHttpController_slaCompliance: {
@@ -9656,6 +11244,24 @@ export interface operations {
                     "text/csv": components["schemas"]["Error"];
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["Error"];
                     "application/pdf": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -9904,6 +11510,24 @@ export interface operations {
                     "application/pdf": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ReportsHttpController_availability: {
@@ -10148,6 +11772,24 @@ export interface operations {
                     "text/csv": components["schemas"]["Error"];
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["Error"];
                     "application/pdf": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };
@@ -10396,6 +12038,24 @@ export interface operations {
                     "application/pdf": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ReportsHttpController_digests: {
@@ -10469,6 +12129,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10573,6 +12251,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10691,6 +12387,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ExportsHttpController_download: {
@@ -10794,6 +12508,636 @@ export interface operations {
                     "application/zip": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AvailabilityHttpController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AvailabilityHttpController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateComponentRequest"];
+            };
+        };
+        responses: {
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AvailabilityHttpController_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AvailabilityHttpController_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateComponentRequest"];
+            };
+        };
+        responses: {
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AvailabilityHttpController_probeResults: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AvailabilityHttpController_putExclusion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PutExclusionRequest"];
+            };
+        };
+        responses: {
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AvailabilityHttpController_getExclusion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    AvailabilityHttpController_availability: {
+        parameters: {
+            query: {
+                /** @description List every incident of every component */
+                include?: "incidents";
+                /** @description Only the components this account uses, and its credits */
+                accountId?: unknown;
+                /** @description One component, with every incident counted */
+                componentId?: unknown;
+                /** @description YYYY-MM (each objective's month in its own time zone) */
+                month: unknown;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTH.FORBIDDEN: the caller’s roles do not include this route */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ApiKeysHttpController_list: {
@@ -10885,6 +13229,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10996,6 +13358,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ApiKeysHttpController_get: {
@@ -11089,6 +13469,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11196,6 +13594,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     AuditHttpController_list: {
@@ -11294,6 +13710,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     AuditHttpController_verify: {
@@ -11347,6 +13781,24 @@ export interface operations {
             };
             /** @description RATE_LIMIT.EXCEEDED (see Retry-After) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11439,6 +13891,24 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     ErasuresHttpController_get: {
@@ -11524,6 +13994,24 @@ export interface operations {
             };
             /** @description Error */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Any other refusal: an error with a stable `code` */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A failure: an error with a stable `code` (500: with an errorId) */
+            "5XX": {
                 headers: {
                     [name: string]: unknown;
                 };
