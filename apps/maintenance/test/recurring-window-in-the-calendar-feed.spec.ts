@@ -90,7 +90,7 @@ describe('a recurring window and the calendar feed', () => {
   it('retries a delivery the mail server refused for now, and records every outcome as an event', async () => {
     const outcomes: DeliveryOutcomePayload[] = [];
     const subs = [Events.DeliverySent, Events.DeliveryFailed].map((s) =>
-      stack.bus.nc.subscribe(s, { callback: (_e, m) => outcomes.push(m.json<{ payload: DeliveryOutcomePayload }>().payload) }),
+      stack.bus.nc.subscribe(s, { callback: (_e, m) => void outcomes.push(m.json<{ payload: DeliveryOutcomePayload }>().payload) }),
     );
     // Everything sent so far has its outcome, so the two refusals hit this notice's delivery.
     await waitFor(async () => (await stack.db.collection('maintenance_notices').countDocuments({ state: { $ne: 'done' } })) === 0, 'earlier notices fanned out');

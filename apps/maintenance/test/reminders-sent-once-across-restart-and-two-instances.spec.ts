@@ -17,7 +17,7 @@ describe('reminders of a window', () => {
 
   it('are each sent once after a restart, with two instances competing', async () => {
     const events: WindowReminderPayload[] = [];
-    const sub = stack.bus.nc.subscribe(Events.MaintenanceReminder, { callback: (_e, m) => events.push(m.json<{ payload: WindowReminderPayload }>().payload) });
+    const sub = stack.bus.nc.subscribe(Events.MaintenanceReminder, { callback: (_e, m) => void events.push(m.json<{ payload: WindowReminderPayload }>().payload) });
     const start = Date.now() + 9_000;
     const w = await json(
       await stack.http('/v1/maintenance-windows', {

@@ -38,7 +38,7 @@ describe('who is told, and the security patch pipeline', () => {
     const { deliveries } = await settledNotice(stack, `ntc:${first.id}:scheduled:v1`);
     // acme (database) and initech (everything); not globex (web only); not the security-only mailbox.
     expect(deliveries.map((d: any) => `${d.channel}:${d.to}`).sort()).toEqual(['email:ada@acme.test', 'email:oscar@acme.test', 'email:peter@initech.test', 'intercom:ic-ada']);
-    const intercom = await waitFor(() => stack.intercom.requests.find((r) => r.body?.to?.id === 'ic-ada'), 'the Intercom message');
+    const intercom = (await waitFor(() => stack.intercom.requests.find((r) => r.body?.to?.id === 'ic-ada'), 'the Intercom message'))!;
     expect(intercom).toMatchObject({ method: 'POST', path: '/messages', body: { message_type: 'inapp', from: { type: 'admin', id: 'admin-7' } } });
     expect(intercom.headers.authorization).toBe('Bearer intercom-token');
     expect(intercom.body.body).toContain('Database failover test');

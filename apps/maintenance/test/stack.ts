@@ -133,7 +133,7 @@ export const waitForMail = (stack: Stack, to: string, subject: RegExp, timeoutMs
 
 /** Waits until a notice has been fanned out completely and all its deliveries have an outcome. */
 export async function settledNotice(stack: Stack, noticeId: string): Promise<{ notice: any; deliveries: any[] }> {
-  return waitFor(
+  return waitFor<{ notice: any; deliveries: any[] } | null>(
     async () => {
       const notice = await json(await stack.http(`/v1/notices/${encodeURIComponent(noticeId)}`));
       if (notice.state !== 'done') return null;
@@ -143,5 +143,5 @@ export async function settledNotice(stack: Stack, noticeId: string): Promise<{ n
     `notice ${noticeId} to be delivered`,
     20_000,
     100,
-  );
+  ) as Promise<{ notice: any; deliveries: any[] }>;
 }

@@ -13,7 +13,7 @@ describe('a maintenance window through its lifecycle', () => {
 
   it('tells every account when it is scheduled, started and completed, in each account’s time zone, and publishes the actual times', async () => {
     const completed: WindowCompletedPayload[] = [];
-    const sub = stack.bus.nc.subscribe(Events.MaintenanceCompleted, { callback: (_e, m) => completed.push(m.json<{ payload: WindowCompletedPayload }>().payload) });
+    const sub = stack.bus.nc.subscribe(Events.MaintenanceCompleted, { callback: (_e, m) => void completed.push(m.json<{ payload: WindowCompletedPayload }>().payload) });
 
     const res = await stack.http('/v1/maintenance-windows', {
       json: { title: 'Database upgrade', components: ['database'], impact: 'degraded', plannedStart: '2031-03-11T06:00:00Z', plannedEnd: '2031-03-11T08:00:00Z', reminderOffsets: [] },
@@ -84,7 +84,7 @@ describe('a maintenance window through its lifecycle', () => {
     expect(mail.text).toContain('Now: Sun, Nov 2, 2031, 01:30 EDT to Sun, Nov 2, 2031, 02:00 EST (America/New_York)');
     expect(mail.text).toContain('Why: Vendor asked for a later date');
     const reminders = await stack.db.collection('maintenance_reminders').find({ windowId: w.id }).toArray();
-    expect(reminders.find((r) => r._id === `${w.id}:PT1H:1`)?.state).toBe('superseded');
+    expect(reminders.find((r) => String(r._id) === `${w.id}:PT1H:1`)?.state).toBe('superseded');
 
     const cancelled = await json(await stack.http(`/v1/maintenance-windows/${w.id}/cancel`, { json: { reason: 'No longer needed' } }));
     expect(cancelled.state).toBe('cancelled');

@@ -58,6 +58,20 @@ export class DeliveryBatch {
 }
 export const DeliveryBatchSchema = SchemaFactory.createForClass(DeliveryBatch);
 
+/**
+ * The outcome events of a group of deliveries, written before their states (so no recorded outcome is
+ * without its event) and deleted by the outbox relay once published: one document per flush instead
+ * of an outbox write and clear on every delivery.
+ */
+@Schema({ collection: 'outbound_outcomes', versionKey: false })
+export class OutcomeLog implements WithOutbox {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ required: true }) createdAt!: Date;
+  @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];
+}
+export const OutcomeLogSchema = SchemaFactory.createForClass(OutcomeLog);
+OutcomeLogSchema.plugin(outboxPlugin);
+
 const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 27);
 
 /** The id of the delivery of `noticeId` to `to` on `channel`: the same inputs, the same id. */

@@ -1,13 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { OutboundEnv } from './config';
-import { Delivery, DeliveryBatch, DeliveryBatchSchema, DeliverySchema } from './delivery.schema';
+import { Delivery, DeliveryBatch, DeliveryBatchSchema, DeliverySchema, OutcomeLog, OutcomeLogSchema } from './delivery.schema';
 import { Outbound } from './outbound.service';
 import { EmailTransport, IntercomTransport } from './transports';
 
 /**
  * Outbound delivery for a service: import `OutboundModule.forRoot(config)` next to `mongoModule` and
- * `MessagingModule`, then inject `Outbound`. Collections: `outbound_deliveries`, `outbound_batches`,
+ * `MessagingModule`, then inject `Outbound`. Collections: `outbound_deliveries`, `outbound_batches`, `outbound_outcomes`,
  * `outbound_due` (the due-time index).
  */
 @Module({})
@@ -19,6 +19,7 @@ export class OutboundModule {
         MongooseModule.forFeature([
           { name: Delivery.name, schema: DeliverySchema },
           { name: DeliveryBatch.name, schema: DeliveryBatchSchema },
+          { name: OutcomeLog.name, schema: OutcomeLogSchema },
         ]),
       ],
       providers: [{ provide: OutboundEnv, useValue: config }, EmailTransport, IntercomTransport, Outbound],

@@ -1,11 +1,12 @@
-import { DeliveryOutcomePayload, Events, OutboundChannel } from '@sladesk/contracts';
-import { OutboxRelay, outboxEvent, SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
+import { DeliveryOutcomePayload, EventEnvelope, Events, OutboundChannel } from '@sladesk/contracts';
+import { OutboxRelay, outboxEvent, outboxFields, SERVICE_RUNTIME, ServiceRuntime, SingleFlight, withEvents } from '@sladesk/messaging';
+import { randomUUID } from 'node:crypto';
 import { DueEntry, DueIndex } from '@sladesk/persistence';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import mongoose, { Connection, Model } from 'mongoose';
 import { OutboundEnv } from './config';
-import { batchId, Delivery, DeliveryBatch, deliveryId } from './delivery.schema';
+import { batchId, Delivery, DeliveryBatch, deliveryId, OutcomeLog } from './delivery.schema';
 import { EmailTransport, IntercomTransport, PermanentDeliveryError, Transport } from './transports';
 
 /** One message for one recipient on one channel. */
@@ -45,6 +46,14 @@ interface Job {
   entry?: DueEntry;
 }
 
+interface Outcome {
+  id: string;
+  lease: Date;
+  update: Record<string, unknown>;
+  event: EventEnvelope;
+  done: (ok: boolean) => void;
+}
+
 interface BatchTrack {
   outstanding: number;
   dueAt: Date;
@@ -54,6 +63,9 @@ const MAX_RETRY_MS = 3_600_000;
 const LIST_PROJECTION = { outbox: 0, text: 0, html: 0, headers: 0 };
 const BATCH_ENTRY = 'b:';
 const RETRY_ENTRY = 'd:';
+/** Outcomes written and published together (see `record`). */
+const OUTCOME_BATCH = 100;
+const OUTCOME_LINGER_MS = 10;
 
 /**
  * The product's one outbound delivery component: durable, `_id`-keyed, at most one sender at a time.
@@ -77,12 +89,17 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly batches = new Map<string, BatchTrack>();
   private readonly ticker: SingleFlight;
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly outcomes: Outcome[] = [];
+  private outcomeTimer?: NodeJS.Timeout;
   private active = 0;
+  /** Attempts whose outcome is still being recorded. */
+  private background = 0;
   private stopped = true;
 
   constructor(
     @InjectModel(Delivery.name) readonly model: Model<Delivery>,
     @InjectModel(DeliveryBatch.name) private readonly batchModel: Model<DeliveryBatch>,
+    @InjectModel(OutcomeLog.name) private readonly outcomeModel: Model<OutcomeLog>,
     @InjectConnection() connection: Connection,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     private readonly relay: OutboxRelay,
@@ -96,6 +113,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     this.relay.register(this.model);
+    this.relay.register(this.outcomeModel, { drained: 'delete' });
     this.stopped = false;
     this.ticker.start();
   }
@@ -106,6 +124,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     await this.ticker.stop();
     const left = this.queue.splice(0);
     await this.idle();
+    await this.flushOutcomes();
     await this.handOver(left);
   }
 
@@ -175,7 +194,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Resolves when nothing is queued or being sent by this process (tests, benchmarks). */
   idle(): Promise<void> {
-    if (this.active === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.active === 0 && this.queue.length === 0 && this.background === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -185,27 +204,46 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     while (!this.stopped && this.active < this.config.SLADESK_OUTBOUND_CONCURRENCY && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.active += 1;
-      void this.attempt(job)
-        .catch((e) => this.logger.warn(`delivery ${job.doc._id}: ${(e as Error).message}`))
-        .finally(() => {
-          this.active -= 1;
-          void this.settled(job).catch((e) => this.logger.warn(`delivery ${job.doc._id} bookkeeping: ${(e as Error).message}`));
-          this.pump();
-        });
+      // The slot is free once the message is handed over; recording the outcome (batched) goes on beside.
+      void this.attempt(job).then(
+        (r) => this.afterAttempt(job, r.recorded),
+        (e) => {
+          this.logger.warn(`delivery ${job.doc._id}: ${(e as Error).message}`);
+          this.afterAttempt(job, undefined);
+        },
+      );
     }
-    if (this.active === 0 && this.queue.length === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    this.checkIdle();
+  }
+
+  private afterAttempt(job: Job, recorded: Promise<boolean> | undefined): void {
+    this.active -= 1;
+    this.background += 1;
+    void (recorded ?? Promise.resolve(true))
+      .then(() => this.settled(job))
+      .catch((e) => this.logger.warn(`delivery ${job.doc._id} bookkeeping: ${(e as Error).message}`))
+      .finally(() => {
+        this.background -= 1;
+        this.checkIdle();
+      });
+    this.pump();
+  }
+
+  private checkIdle(): void {
+    if (this.active === 0 && this.queue.length === 0 && this.background === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private transportOf(channel: OutboundChannel): Transport {
     return channel === 'intercom' ? this.intercom : this.email;
   }
 
-  private async attempt(job: Job): Promise<void> {
+  /** Sends; resolves once the message is handed over, with the promise of its outcome's record. */
+  private async attempt(job: Job): Promise<{ recorded?: Promise<boolean> }> {
     const d = job.doc;
     // A long queue may outlast the lease: extend it before sending, or leave the delivery to its new owner.
     if (job.lease.getTime() - Date.now() < this.config.SLADESK_OUTBOUND_LEASE_MS / 3) {
       const lease = await this.claim(d._id, job.lease);
-      if (!lease) return;
+      if (!lease) return {};
       job.lease = lease;
     }
     const attempts = d.attempts + 1;
@@ -216,28 +254,68 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       const error = ((e as Error)?.message ?? String(e)).slice(0, 500);
       const final = e instanceof PermanentDeliveryError || attempts >= this.config.SLADESK_OUTBOUND_MAX_ATTEMPTS;
       const at = new Date();
-      const event = outboxEvent(Events.DeliveryFailed, { ...this.outcome(d, attempts, at), error, final });
+      const event = { ...outboxEvent(Events.DeliveryFailed, { ...this.outcome(d, attempts, at), error, final }), eventId: `${d._id}.${attempts}` };
       if (final) {
         this.logger.error(`${d.channel} delivery ${d._id} to ${d.to} failed for good after ${attempts} attempt(s): ${error}`);
-        await this.model.updateOne(mine, { $set: { state: 'failed', attempts, lastError: error, leaseUntil: new Date(0) }, $push: { outbox: event } });
+        return { recorded: this.record(mine, { $set: { state: 'failed', attempts, lastError: error, leaseUntil: new Date(0) } }, event) };
       } else {
         const retryAt = new Date(at.getTime() + Math.min(this.config.SLADESK_OUTBOUND_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS));
         this.logger.warn(`${d.channel} delivery ${d._id} attempt ${attempts} failed (${error}); retry at ${retryAt.toISOString()}`);
         await this.due.schedule(RETRY_ENTRY + d._id, retryAt, at);
-        await this.model.updateOne(mine, {
-          $set: { attempts, lastError: error, nextAttemptAt: retryAt, leaseUntil: new Date(0) },
-          $push: { outbox: event },
-        });
+        return { recorded: this.record(mine, { $set: { attempts, lastError: error, nextAttemptAt: retryAt, leaseUntil: new Date(0) } }, event) };
       }
-      this.relay.published(this.model, d._id);
-      return;
     }
     const at = new Date();
-    await this.model.updateOne(mine, {
-      $set: { state: 'sent', attempts, sentAt: at, leaseUntil: new Date(0) },
-      $push: { outbox: outboxEvent(Events.DeliverySent, this.outcome(d, attempts, at)) },
+    return {
+      recorded: this.record(
+        mine,
+        { $set: { state: 'sent', attempts, sentAt: at, leaseUntil: new Date(0) } },
+        { ...outboxEvent(Events.DeliverySent, this.outcome(d, attempts, at)), eventId: `${d._id}.${attempts}` },
+      ),
+    };
+  }
+
+  /**
+   * Records an outcome and its event, batched with other deliveries' outcomes: first one document
+   * holding the batch's events (published by the outbox relay, then deleted), then the states in one
+   * bulk write. So no recorded outcome lacks its event; a crash between the two leaves events whose
+   * deliveries are retried after their lease, and the retry's event has the same id (deduplicated).
+   * An outcome whose lease is about to end is written alone, conditional on the lease, with its event.
+   */
+  private record(filter: { _id: string; leaseUntil: Date }, update: Record<string, unknown>, event: EventEnvelope): Promise<boolean> {
+    return new Promise((done) => {
+      this.outcomes.push({ id: filter._id, lease: filter.leaseUntil, update, event, done });
+      if (this.outcomes.length >= OUTCOME_BATCH) void this.flushOutcomes();
+      else this.outcomeTimer ??= setTimeout(() => void this.flushOutcomes(), OUTCOME_LINGER_MS);
     });
-    this.relay.published(this.model, d._id);
+  }
+
+  private async flushOutcomes(): Promise<void> {
+    if (this.outcomeTimer) clearTimeout(this.outcomeTimer);
+    this.outcomeTimer = undefined;
+    const batch = this.outcomes.splice(0, this.outcomes.length);
+    if (batch.length === 0) return;
+    const safeUntil = Date.now() + 5_000;
+    const safe = batch.filter((o) => o.lease.getTime() > safeUntil);
+    const late = batch.filter((o) => o.lease.getTime() <= safeUntil);
+    for (const o of late) {
+      const res = await this.model.updateOne({ _id: o.id, leaseUntil: o.lease }, withEvents(o.update, [o.event])).catch(() => null);
+      if (res?.modifiedCount) this.relay.published(this.model, o.id);
+      o.done(!!res?.modifiedCount);
+    }
+    if (safe.length === 0) return;
+    const logId = randomUUID();
+    try {
+      await this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields(safe.map((o) => o.event)) } as never);
+      await this.model.collection.bulkWrite(safe.map((o) => ({ updateOne: { filter: { _id: o.id, leaseUntil: o.lease }, update: o.update } })) as never[], { ordered: false });
+    } catch (e) {
+      this.logger.warn(`recording ${safe.length} outcomes failed: ${(e as Error).message}; those deliveries are retried after their lease`);
+      for (const o of safe) o.done(false);
+      return;
+    } finally {
+      this.relay.published(this.outcomeModel, logId);
+    }
+    for (const o of safe) o.done(true);
   }
 
   private outcome(d: Delivery, attempts: number, at: Date): DeliveryOutcomePayload {

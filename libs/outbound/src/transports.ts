@@ -17,7 +17,10 @@ export class EmailTransport implements Transport, OnModuleDestroy {
   private readonly domain: string;
 
   constructor(private readonly config: OutboundEnv) {
-    this.transport = createTransport(config.SLADESK_SMTP_URL, {
+    // Options and URL in one object: a second argument to createTransport holds message defaults, not
+    // transport options (with `createTransport(url, { pool: true })` every message opens its own connection).
+    this.transport = createTransport({
+      url: config.SLADESK_SMTP_URL,
       pool: true,
       maxConnections: config.SLADESK_OUTBOUND_SMTP_CONNECTIONS,
       maxMessages: Infinity,

@@ -32,12 +32,12 @@ export class AccountRepository {
   }
 
   /**
-   * Every account in id order from `after` on, as one cursor (a background fan-out reads the
-   * collection once per notice; documented in the README).
+   * Every account in id order after `after`, `limit` at a time: the background fan-out of a notice
+   * reads the collection page by page (no cursor held open while it writes; documented in the README).
    */
-  stream(after?: string) {
+  page(after: string | undefined, limit: number): Promise<MaintenanceAccount[]> {
     const filter = after ? { _id: mongoose.trusted({ $gt: after }) } : {};
-    return this.model.find(filter).sort({ _id: 1 }).lean<MaintenanceAccount[]>().cursor({ batchSize: 500 });
+    return this.model.find(filter).sort({ _id: 1 }).limit(limit).lean<MaintenanceAccount[]>();
   }
 
   view(id: string, a: MaintenanceAccount | null): NoticePreferencesView {
