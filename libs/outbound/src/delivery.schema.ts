@@ -11,7 +11,7 @@ export type DeliveryState = 'pending' | 'sent' | 'failed';
  * a repeated fan-out, a retry or a second instance finds the same document instead of making another.
  */
 @Schema({ collection: 'outbound_deliveries', versionKey: false, minimize: false })
-export class Delivery implements WithOutbox {
+export class Delivery {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ required: true }) noticeId!: string;
   /** The service that asked for it. */
@@ -38,13 +38,11 @@ export class Delivery implements WithOutbox {
   @Prop() lastError?: string;
   @Prop() sentAt?: Date;
   @Prop({ required: true }) createdAt!: Date;
-  @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];
 }
 export const DeliverySchema = SchemaFactory.createForClass(Delivery);
-DeliverySchema.plugin(outboxPlugin);
-// For MongoDB: the notices log lists a notice's deliveries; the state index serves operators' queries.
+// For MongoDB: the notices log lists a notice's deliveries. Nothing else reads deliveries but by `_id`
+// (the due index finds what is due), and every index costs each of the many writes here.
 DeliverySchema.index({ noticeId: 1, _id: 1 });
-DeliverySchema.index({ state: 1, nextAttemptAt: 1 });
 
 /**
  * The deliveries one `enqueue` call wrote, as one unit of recovery: a single due-index entry covers

@@ -1,5 +1,5 @@
 import { DeliveryOutcomePayload, EventEnvelope, Events, OutboundChannel } from '@sladesk/contracts';
-import { OutboxRelay, outboxEvent, outboxFields, SERVICE_RUNTIME, ServiceRuntime, SingleFlight, withEvents } from '@sladesk/messaging';
+import { OutboxRelay, outboxEvent, outboxFields, SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
 import { randomUUID } from 'node:crypto';
 import { DueEntry, DueIndex } from '@sladesk/persistence';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
@@ -60,7 +60,7 @@ interface BatchTrack {
 }
 
 const MAX_RETRY_MS = 3_600_000;
-const LIST_PROJECTION = { outbox: 0, text: 0, html: 0, headers: 0 };
+const LIST_PROJECTION = { text: 0, html: 0, headers: 0 };
 const BATCH_ENTRY = 'b:';
 const RETRY_ENTRY = 'd:';
 /** Outcomes written and published together (see `record`). */
@@ -112,7 +112,6 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   onApplicationBootstrap(): void {
-    this.relay.register(this.model);
     this.relay.register(this.outcomeModel, { drained: 'delete' });
     this.stopped = false;
     this.ticker.start();
@@ -158,7 +157,6 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         leaseUntil: lease,
         leaseOwner: this.runtime.instanceId,
         createdAt: now,
-        outbox: [],
       });
     }
     const ids = [...docs.keys()];
@@ -177,7 +175,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   findById(id: string): Promise<Delivery | null> {
-    return this.model.findById(id, { outbox: 0 }).lean<Delivery>();
+    return this.model.findById(id).lean<Delivery>();
   }
 
   /**
@@ -295,13 +293,20 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     this.outcomeTimer = undefined;
     const batch = this.outcomes.splice(0, this.outcomes.length);
     if (batch.length === 0) return;
+    // An outcome whose lease is about to end is written alone, conditional on it (another instance may take the delivery over).
     const safeUntil = Date.now() + 5_000;
     const safe = batch.filter((o) => o.lease.getTime() > safeUntil);
-    const late = batch.filter((o) => o.lease.getTime() <= safeUntil);
-    for (const o of late) {
-      const res = await this.model.updateOne({ _id: o.id, leaseUntil: o.lease }, withEvents(o.update, [o.event])).catch(() => null);
-      if (res?.modifiedCount) this.relay.published(this.model, o.id);
-      o.done(!!res?.modifiedCount);
+    for (const o of batch.filter((x) => x.lease.getTime() <= safeUntil)) {
+      const logId = randomUUID();
+      const ok = await this.outcomeModel.collection
+        .insertOne({ _id: logId, createdAt: new Date(), ...outboxFields([o.event]) } as never)
+        .then(() => this.model.updateOne({ _id: o.id, leaseUntil: o.lease }, o.update))
+        .then((r) => r.modifiedCount === 1)
+        .catch(() => false);
+      // Written or not, the event stands only if the outcome was: otherwise drop it before the relay sees it.
+      if (!ok) await this.outcomeModel.collection.deleteOne({ _id: logId } as never).catch(() => undefined);
+      else this.relay.published(this.outcomeModel, logId);
+      o.done(ok);
     }
     if (safe.length === 0) return;
     const logId = randomUUID();
