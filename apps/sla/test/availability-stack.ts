@@ -80,6 +80,12 @@ export async function availabilityStack(label: string, options: { slaEnv?: Recor
       sla = spawn('sla', slaEnv);
       await sla.ready;
     },
+    /** Another sla instance beside the first (same database and NATS). */
+    async anotherSla(): Promise<ServiceChild> {
+      const other = spawn('sla', slaEnv);
+      await other.ready;
+      return other;
+    },
     component(req: CreateComponentRequest) {
       return bus.request(AvailabilityRpc.ComponentCreate, req);
     },

@@ -331,8 +331,10 @@ export interface ComponentMonthView {
 
 export interface AccountCreditsView {
   accountId: string;
-  /** Components this account uses whose credit is not zero. */
-  credits: { componentId: string; creditBasisPoints: number }[];
+  /** Component id → credit in basis points, for the components this account uses whose credit is not zero. */
+  credits: Record<string, number>;
+  /** The largest of them (0 when none). */
+  maxCreditBasisPoints: number;
   componentsUsed: number;
 }
 

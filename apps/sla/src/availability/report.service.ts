@@ -83,18 +83,25 @@ export class ReportService {
     const accountIds = q.accountId ? [q.accountId] : [...new Set([...(await this.accounts.all()), ...comps.flatMap((c) => c.accountIds ?? [])])].sort();
     const credited = views.filter((v) => v.creditBasisPoints > 0);
     const byId = new Map(comps.map((c) => [c._id, c]));
-    const accounts: AccountCreditsView[] = accountIds.map((accountId) => ({
-      accountId,
-      credits: credited.filter((v) => uses(byId.get(v.componentId)!, accountId)).map((v) => ({ componentId: v.componentId, creditBasisPoints: v.creditBasisPoints })),
-      componentsUsed: comps.filter((c) => uses(c, accountId)).length,
-    }));
+    const shared = credited.filter((v) => byId.get(v.componentId)!.accountIds === null);
+    const everyAccountUses = comps.filter((c) => c.accountIds === null).length;
+    const accounts: AccountCreditsView[] = accountIds.map((accountId) => {
+      const own = credited.filter((v) => byId.get(v.componentId)!.accountIds?.includes(accountId));
+      const credits = Object.fromEntries([...shared, ...own].sort((a, b) => a.componentId.localeCompare(b.componentId)).map((v) => [v.componentId, v.creditBasisPoints]));
+      return {
+        accountId,
+        credits,
+        maxCreditBasisPoints: Math.max(0, ...Object.values(credits)),
+        componentsUsed: everyAccountUses + comps.filter((c) => c.accountIds?.includes(accountId)).length,
+      };
+    });
     return { month: q.month, generatedAt: iso(now), method: METHOD, components: views, accounts };
   }
 
-  /** `_id` reads, 32 at a time (FerretDB answers `$in` by reading the collection). */
+  /** `_id` reads, 64 at a time (FerretDB answers `$in` by reading the collection). */
   private async readMonths(ids: string[]): Promise<(MonthDoc | null)[]> {
     const out: (MonthDoc | null)[] = [];
-    for (let i = 0; i < ids.length; i += 32) out.push(...(await Promise.all(ids.slice(i, i + 32).map((id) => this.ledger.months.findOne({ _id: id })))));
+    for (let i = 0; i < ids.length; i += 64) out.push(...(await Promise.all(ids.slice(i, i + 64).map((id) => this.ledger.months.findOne({ _id: id })))));
     return out;
   }
 
@@ -107,7 +114,8 @@ export class ReportService {
       objectives.push({
         objectiveId: o.id,
         kind: o.kind,
-        ...(o.clause ? { clause: o.clause } : {}),
+        // the clause is on the component; repeated here only for one component or with include=incidents
+        ...(o.clause && detail ? { clause: o.clause } : {}),
         timeZone: o.timeZone,
         periodStart: iso(s.start),
         periodEnd: iso(s.end),
