@@ -296,7 +296,7 @@ export class LedgerService {
     const component = comp === undefined ? await this.components.find(doc.c) : comp;
     if (!component) return null;
     const month = computeMonth(component, doc);
-    await this.scheduleTimers(component, month, doc, now);
+    await this.scheduleTimers(month, doc, now);
     const before = await this.months.findOne({ _id: month._id }, { projection: { published: 1, rev: 1 } });
     if (before && before.rev > month.rev) return month;
     month.published = await this.publishCreditsIfFinal(component, month, now, before?.published ?? []);
@@ -315,7 +315,7 @@ export class LedgerService {
     return (await this.summarize(facts, now, component))!;
   }
 
-  private async scheduleTimers(component: ComponentDoc, month: MonthDoc, facts: FactsDoc, now: number): Promise<void> {
+  private async scheduleTimers(month: MonthDoc, facts: FactsDoc, now: number): Promise<void> {
     if (!this.timers) return;
     const { c, m } = month;
     const entries: { id: string; v: number; due: number }[] = [];
@@ -333,7 +333,6 @@ export class LedgerService {
     const end = Math.max(...month.objectives.map((s) => s.end), 0);
     if (end > now) entries.push({ id: timerIds.close(c, m), v: month.rev, due: end });
     if (facts.inc.some((f) => !f.x && f.e === undefined)) entries.push({ id: timerIds.carry(c, m), v: month.rev, due: carryAt(m) });
-    void component;
     if (entries.length) await this.timers.schedule(entries);
   }
 
@@ -363,7 +362,8 @@ export class LedgerService {
       if (!month) return;
     }
     if (kind === 'c') {
-      if (month.objectives.some((x) => now >= x.end)) await this.summarize((await this.facts.findOne({ _id: key(c, m) }))!, now, component);
+      const facts = month.objectives.some((x) => now >= x.end) ? await this.facts.findOne({ _id: key(c, m) }) : null;
+      if (facts) await this.summarize(facts, now, component);
       return;
     }
     if (month.rev !== t.v) return; // superseded: the newer revision scheduled its own
