@@ -78,6 +78,7 @@ export class Burst {
         status: res.status,
         code: json?.code,
         id: res.ok ? json?.id : undefined,
+        receivedAt: res.ok ? json?.receivedAt : undefined,
         label,
         ms: Date.now() - t0,
       };
@@ -97,6 +98,7 @@ export class Burst {
       r.answers.push(answer.label);
       if (answer.id) {
         r.caseId = answer.id;
+        r.receivedAt = answer.receivedAt;
         r.acceptedAt = Date.now();
         this.accepted += 1;
         break;
