@@ -72,7 +72,14 @@ mkdirSync(runDir, { recursive: true });
 // Faster recovery than production's defaults, so that a run settles in minutes: what a crash left in
 // an outbox is swept every 5 s (production: 30 s), an event a killed consumer held is redelivered
 // after 10 s (production: 30 s). Both only shorten the wait; neither changes what happens.
-const SERVICE_ENV = { SLADESK_OUTBOX_SWEEP_MS: '5000', SLADESK_ACK_WAIT_MS: '10000' };
+// The suite is one client sending a load on purpose: the gateway's per-key and per-address rate limits
+// (1,200 and 2,400 a minute) are raised so that they do not pace it (a 429 would be retried like a 503).
+export const SERVICE_ENV = {
+  SLADESK_OUTBOX_SWEEP_MS: '5000',
+  SLADESK_ACK_WAIT_MS: '10000',
+  SLADESK_RATE_LIMIT_PER_KEY: '1000000',
+  SLADESK_RATE_LIMIT_PER_IP: '1000000',
+};
 
 const until = async (check, everyMs = 100) => {
   while (!(await check())) await sleep(everyMs);
@@ -155,10 +162,10 @@ const countsLine = (c) =>
  */
 function refusalCheck(burst) {
   const bad = Object.entries(burst.summary().answers).filter(
-    ([label]) => /^\d/.test(label) && !/^2/.test(label) && !/^50[34] [A-Z_.]+$/.test(label),
+    ([label]) => /^\d/.test(label) && !/^2/.test(label) && !/^(429|503|504) [A-Z_.]+$/.test(label),
   );
   return {
-    check: 'every refusal a 503/504 with a code',
+    check: 'every refusal a 503/504 (or 429) with a code',
     passed: bad.length === 0,
     otherAnswers: Object.fromEntries(bad),
   };

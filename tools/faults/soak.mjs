@@ -80,7 +80,12 @@ const out = compile(runDir, { useDist: flag('dist') });
 const system = await startSystem({
   out,
   runDir,
-  env: { SLADESK_OUTBOX_SWEEP_MS: '5000', SLADESK_ACK_WAIT_MS: '10000' },
+  env: {
+    SLADESK_OUTBOX_SWEEP_MS: '5000',
+    SLADESK_ACK_WAIT_MS: '10000',
+    SLADESK_RATE_LIMIT_PER_KEY: '1000000',
+    SLADESK_RATE_LIMIT_PER_IP: '1000000',
+  },
 });
 const nats = system.bus;
 const report = {
