@@ -32,4 +32,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper,
   testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  // Once the results are in, Jest exits even if a failed hook left a handle open (a CI run must end
+  // with its report, not at its time limit); every service a test spawned is killed on exit
+  // (libs/testing/src/helpers.ts).
+  forceExit: true,
 };

@@ -102,7 +102,9 @@ func proxyConn(client net.Conn, upstream string, logger *slog.Logger, ids *idInd
 			err = relay(req, server, client, nil)
 		} else {
 			writeLock.Lock()
+			stop := watchLockedCommand(server, req, logger)
 			err = relay(req, server, client, func() { afterLocked(ids, kind, req) })
+			stop()
 			writeLock.Unlock()
 		}
 		if err != nil {
@@ -110,6 +112,41 @@ func proxyConn(client net.Conn, upstream string, logger *slog.Logger, ids *idInd
 			return
 		}
 	}
+}
+
+// Every other write in every database waits while one holds writeLock, so one that FerretDB does not
+// answer (seen once: a database whose SQLite connection pool was used up) would stop every service.
+// A write still unanswered after lockWarnAfter is logged with its namespace, again each interval;
+// after lockGiveUpAfter its upstream connection is closed: that client gets a network error (drivers
+// retry or report it) and the lock goes to the next write.
+var (
+	lockWarnAfter   = 10 * time.Second
+	lockGiveUpAfter = 2 * time.Minute
+)
+
+func watchLockedCommand(server net.Conn, req []byte, logger *slog.Logger) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		started := time.Now()
+		tick := time.NewTicker(lockWarnAfter)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				coll, db := namespace(req)
+				held := time.Since(started).Round(time.Second)
+				if held >= lockGiveUpAfter {
+					logger.Error("write unanswered, closing its connection and releasing the write lock", "db", db, "collection", coll, "held", held)
+					server.Close()
+					return
+				}
+				logger.Warn("write holds the write lock", "db", db, "collection", coll, "held", held)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // afterLocked keeps the _id indexes up to date after a command that ran under writeLock.

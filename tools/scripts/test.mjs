@@ -13,10 +13,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0' };
 let testStatus = 0;
-const step = (title, cmd, args, exitOnFailure = true) => {
+const step = (title, cmd, args, exitOnFailure = true, timeoutMs = undefined) => {
   const started = Date.now();
   console.log(`\n▶ ${title}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env });
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env, timeout: timeoutMs, killSignal: 'SIGKILL' });
+  if (r.error?.code === 'ETIMEDOUT') console.log(`✘ ${title} stopped after ${timeoutMs / 60_000} min (SLADESK_TEST_TIMEOUT_MIN)`);
   console.log(`${r.status === 0 ? '✔' : '✘'} ${title} (${Math.round((Date.now() - started) / 1000)} s)`);
   if (r.status !== 0 && exitOnFailure) process.exit(r.status ?? 1);
   testStatus = r.status ?? 1;
@@ -41,9 +42,15 @@ const resultsDir = join(root, 'tmp', 'test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true }); // Jest does not create it
 try {
-  step('test', bin('nx'), ['run-many', '-t', 'test', '--outputStyle=stream', '--skipNxCache', '--parallel=1'], false);
+  // A hung test must not use up CI's time: the whole step stops after SLADESK_TEST_TIMEOUT_MIN (40).
+  const timeoutMin = Number(process.env.SLADESK_TEST_TIMEOUT_MIN || 40);
+  step('test', bin('nx'), ['run-many', '-t', 'test', '--outputStyle=stream', '--skipNxCache', '--parallel=1'], false, timeoutMin * 60_000);
 } finally {
   await ferret?.stop();
+}
+if (testStatus !== 0 && ferret?.logFile && existsSync(ferret.logFile)) {
+  const lines = readFileSync(ferret.logFile, 'utf8').trimEnd().split('\n');
+  console.log(`\nthe database server's last ${Math.min(lines.length, 40)} log lines (${ferret.logFile}):\n${lines.slice(-40).join('\n')}`);
 }
 
 // One closing line over every project's Jest results.

@@ -158,7 +158,9 @@ describe('escalation: case events in any order', () => {
     await bus.publish(makeEnvelope(Events.CaseOpened, openedPayload(caseId), {}, at(30)));
     const tier2 = await waitFor(async () => (await escalationsOf(caseId)).find((e) => e.level === 'tier2'), 'Tier 2 escalation');
     expect(tier2).toMatchObject({ reason: 'technical', assigneeId: 't2-tia' });
-    await waitFor(async () => (await caseState(caseId))?.level === 'tier2', 'case at Tier 2');
+    // At Tier 2 or above: the earlier cases of this file are technical cases of the same account, so the
+    // repeat-category rule (and unacknowledged notifications) may already have taken it to the executives.
+    await waitFor(async () => ['tier2', 'executive'].includes((await caseState(caseId))?.level as string), 'case at Tier 2 or above');
     expect(await caseState(caseId)).toMatchObject({ category: 'technical', requestedAssigneeId: 't2-tia' });
   });
 

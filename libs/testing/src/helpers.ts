@@ -73,8 +73,14 @@ export function spawnService(name: string, env: Record<string, string>): Service
     env: { ...process.env, LOG_LEVEL: 'info', ...env, NODE_ENV: 'test' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
   let out = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (b: Buffer) => {
       out += b.toString();
@@ -91,9 +97,23 @@ export function spawnService(name: string, env: Record<string, string>): Service
     ready,
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      // A service that cannot stop gracefully (its database or NATS gone) is killed after a grace,
+      // so a test's hook never waits for it forever.
+      const grace = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(grace);
+      }
     },
   };
 }
+
+const KILL_GRACE_MS = 10_000;
+/** Every service process a test started and that has not exited: none outlives the test process. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 export { ManagedProcess };

@@ -6,7 +6,7 @@
  * when a container runtime (Docker, Podman…) answers, and otherwise one line says so and the local
  * servers run. MONGO_URL, when set, wins over both for the database.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Log, ManagedProcess, startFerretdb } from './infra';
@@ -95,6 +95,8 @@ export interface TestDatabaseServer {
   kind: TestInfraKind;
   /** With the database name `sladesk_test`; tests derive their own from it (testMongoUrl). */
   url: string;
+  /** Where the local server's own log goes (FerretDB and its proxy), for a failed run's report. */
+  logFile?: string;
   stop(): Promise<void>;
 }
 
@@ -107,12 +109,16 @@ export async function startTestDatabase(kind: TestInfraKind, log: Log = console.
     return { kind, url: `${mongo.getConnectionString()}/sladesk_test?directConnection=true`, stop: async () => void (await mongo.stop()) };
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'sladesk-ferretdb-'));
-  const server: ManagedProcess = await startFerretdb({ dataDir, log });
+  const logFile = `${dataDir}.log`;
+  const output = createWriteStream(logFile);
+  const server: ManagedProcess = await startFerretdb({ dataDir, log, output });
   return {
     kind,
     url: `${server.url}/sladesk_test`,
+    logFile,
     async stop() {
       await server.stop();
+      output.end();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
