@@ -51,9 +51,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "sladesk-ferretdb: %v\n", err)
 		os.Exit(1)
 	}
+	// FerretDB logs every error reply (e.g. each driver's endSessions, which it does not know) with
+	// the whole message at WARN: at the default level only its errors are kept, ours stay at warn.
+	ferretLevel := level
+	if ferretLevel >= slog.LevelWarn {
+		ferretLevel = slog.LevelError
+	}
 	cfg := &ferretdb.Config{
 		Listener: ferretdb.ListenerConfig{TCP: inner},
-		Logger:   logger,
+		Logger:   slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: ferretLevel})),
 		Handler:  *handler,
 	}
 	var ids *idIndexer

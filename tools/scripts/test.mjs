@@ -3,7 +3,7 @@
 // real servers. MONGO_URL wins; otherwise a database server is started for this run (MongoDB 7 in a
 // container when a container runtime answers, else FerretDB; each test file also
 // starts its own NATS server, so JetStream consumers never collide between files).
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,20 +13,31 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0' };
 let testStatus = 0;
-const step = (title, cmd, args, exitOnFailure = true, timeoutMs = undefined) => {
+// Each step runs as a child while this process's event loop keeps going (never spawnSync: the servers
+// started here must keep being served, e.g. their output).
+const step = async (title, cmd, args, exitOnFailure = true, timeoutMs = undefined) => {
   const started = Date.now();
   console.log(`\n▶ ${title}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env, timeout: timeoutMs, killSignal: 'SIGKILL' });
-  if (r.error?.code === 'ETIMEDOUT') console.log(`✘ ${title} stopped after ${timeoutMs / 60_000} min (SLADESK_TEST_TIMEOUT_MIN)`);
-  console.log(`${r.status === 0 ? '✔' : '✘'} ${title} (${Math.round((Date.now() - started) / 1000)} s)`);
-  if (r.status !== 0 && exitOnFailure) process.exit(r.status ?? 1);
-  testStatus = r.status ?? 1;
+  const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
+  let timedOut = false;
+  const timer = timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, timeoutMs)
+    : undefined;
+  const status = await new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
+  clearTimeout(timer);
+  if (timedOut) console.log(`✘ ${title} stopped after ${timeoutMs / 60_000} min (SLADESK_TEST_TIMEOUT_MIN)`);
+  console.log(`${status === 0 ? '✔' : '✘'} ${title} (${Math.round((Date.now() - started) / 1000)} s)`);
+  if (status !== 0 && exitOnFailure) process.exit(status);
+  testStatus = status;
 };
 
-step('build', process.execPath, [join(root, 'tools', 'scripts', 'build.mjs')]);
+await step('build', process.execPath, [join(root, 'tools', 'scripts', 'build.mjs')]);
 env.SLADESK_SKIP_BUILD = '1';
-step('lint', bin('nx'), ['run-many', '-t', 'lint', '--outputStyle=stream', '--skipNxCache']);
-step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+await step('lint', bin('nx'), ['run-many', '-t', 'lint', '--outputStyle=stream', '--skipNxCache']);
+await step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 
 // Containers (MongoDB 7, NATS 2.12) when a container runtime answers or SLADESK_TEST_INFRA=containers,
 // else the local servers: decided once here for every project (libs/testing/src/test-infra.ts).
@@ -44,7 +55,7 @@ mkdirSync(resultsDir, { recursive: true }); // Jest does not create it
 try {
   // A hung test must not use up CI's time: the whole step stops after SLADESK_TEST_TIMEOUT_MIN (40).
   const timeoutMin = Number(process.env.SLADESK_TEST_TIMEOUT_MIN || 40);
-  step('test', bin('nx'), ['run-many', '-t', 'test', '--outputStyle=stream', '--skipNxCache', '--parallel=1'], false, timeoutMin * 60_000);
+  await step('test', bin('nx'), ['run-many', '-t', 'test', '--outputStyle=stream', '--skipNxCache', '--parallel=1'], false, timeoutMin * 60_000);
 } finally {
   await ferret?.stop();
 }

@@ -7,10 +7,12 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -329,8 +331,14 @@ export interface StartOptions {
   /** Default: a free port. */
   port?: number;
   log?: Log;
-  /** Forward the server's output to this stream (default: discarded). */
+  /** Forward the server's output to this stream (read by this process's event loop; default: discarded). */
   output?: NodeJS.WritableStream;
+  /**
+   * Append the server's output to this file, written by the server itself: unlike `output` it needs
+   * nothing from this process, which may be blocked (a caller in spawnSync never reads a pipe, and a
+   * server whose pipe is full stops at its next log line).
+   */
+  logFile?: string;
   /** Own process group: a Ctrl-C at the terminal reaches only the caller, who stops it in order. */
   detached?: boolean;
 }
@@ -346,13 +354,13 @@ async function startServer(
 ): Promise<ManagedProcess> {
   const port = opts.port ?? (await freePort());
   mkdirSync(opts.dataDir, { recursive: true });
-  const child = spawn(bin, args(port), { stdio: ['ignore', 'pipe', 'pipe'], detached: opts.detached });
-  if (opts.output) {
+  const fd = opts.logFile ? openSync(opts.logFile, 'a') : undefined;
+  const out = fd ?? (opts.output ? 'pipe' : 'ignore');
+  const child = spawn(bin, args(port), { stdio: ['ignore', out, out], detached: opts.detached });
+  if (fd !== undefined) closeSync(fd);
+  if (opts.output && fd === undefined) {
     child.stdout?.pipe(opts.output);
     child.stderr?.pipe(opts.output);
-  } else {
-    child.stdout?.resume();
-    child.stderr?.resume();
   }
   await waitForPort('127.0.0.1', port, timeoutMs, child, what);
   return managed(child, url(port), port);

@@ -6,7 +6,7 @@
  * when a container runtime (Docker, Podman…) answers, and otherwise one line says so and the local
  * servers run. MONGO_URL, when set, wins over both for the database.
  */
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Log, ManagedProcess, startFerretdb } from './infra';
@@ -110,15 +110,13 @@ export async function startTestDatabase(kind: TestInfraKind, log: Log = console.
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'sladesk-ferretdb-'));
   const logFile = `${dataDir}.log`;
-  const output = createWriteStream(logFile);
-  const server: ManagedProcess = await startFerretdb({ dataDir, log, output });
+  const server: ManagedProcess = await startFerretdb({ dataDir, log, logFile });
   return {
     kind,
     url: `${server.url}/sladesk_test`,
     logFile,
     async stop() {
       await server.stop();
-      output.end();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
