@@ -4,7 +4,10 @@ import { mongo } from 'mongoose';
 export const isDuplicate = (e: unknown): boolean =>
   e instanceof mongo.MongoServerError && e.code === 11000
     ? true
-    : e instanceof mongo.MongoBulkWriteError && (Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors]).every((w) => w.code === 11000);
+    : e instanceof mongo.MongoBulkWriteError && allDuplicates(Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors]);
+
+/** A bulk write failed only on taken `_id`s: at least one write error, each a duplicate (a dropped connection has none). */
+const allDuplicates = (errors: { code?: number }[]): boolean => errors.length > 0 && errors.every((w) => w?.code === 11000);
 
 /** Inserts documents, ignoring those whose `_id` already exists. */
 export async function insertIgnoringDuplicates<T extends mongo.Document>(c: mongo.Collection<T>, docs: mongo.OptionalUnlessRequiredId<T>[]): Promise<void> {

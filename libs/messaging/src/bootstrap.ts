@@ -43,7 +43,7 @@ export async function bootstrapService<C extends ServiceEnv>(options: BootstrapO
     instanceId: config.SLADESK_INSTANCE_ID ?? defaultInstanceId(),
     bus,
     metrics,
-    relay: new OutboxRelay(bus, metrics, { sweepIntervalMs: config.SLADESK_OUTBOX_SWEEP_MS, ...options.outbox }),
+    relay: new OutboxRelay(bus, metrics, { sweepIntervalMs: config.SLADESK_OUTBOX_SWEEP_MS, fullSweepMs: config.SLADESK_OUTBOX_FULL_SWEEP_MS, ...options.outbox }),
     startedAt: new Date(),
   };
   const server = new JetStreamServer(bus, metrics, {

@@ -32,9 +32,16 @@ export class ServiceEnv {
   @Type(() => Number) @IsInt() @Min(1)
   SLADESK_BACKOFF_BASE_MS: number = 1000;
 
-  /** How often the outbox sweep looks for events a crash left behind (writes publish their own at once). */
+  /**
+   * How soon the events a crashed instance left behind are found (writes publish their own at once):
+   * an outbox relay whose heartbeat is this old is dead and the collections it wrote are swept.
+   */
   @Type(() => Number) @IsInt() @Min(100)
   SLADESK_OUTBOX_SWEEP_MS: number = 30_000;
+
+  /** The outbox's full sweep of every collection, a safety net (a scan of each collection on FerretDB). */
+  @Type(() => Number) @IsInt() @Min(1000)
+  SLADESK_OUTBOX_FULL_SWEEP_MS: number = 15 * 60_000;
 
   get production(): boolean {
     return this.NODE_ENV === 'production';

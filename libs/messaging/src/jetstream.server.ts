@@ -10,6 +10,7 @@ import {
   Streams,
   validatePlain,
 } from '@sladesk/contracts';
+import { isDatabaseUnavailable } from '@sladesk/persistence';
 import { AckPolicy, ConsumerConfig, ConsumerMessages, DeliverPolicy, JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, Msg, nanos, Subscription } from '@nats-io/nats-core';
 import { Logger } from '@nestjs/common';
@@ -337,6 +338,10 @@ export function errorBodyOf(e: unknown, logger: Logger): ErrorBody {
   if (e instanceof AppError) return e.toBody();
   if (obj && AppError.isCode(obj.code)) {
     return { code: obj.code, message: String(obj.message ?? obj.code), details: obj.details };
+  }
+  if (isDatabaseUnavailable(e)) {
+    logger.warn(`database unavailable: ${(e as Error)?.message ?? String(e)}`);
+    return { code: 'SERVICE.UNAVAILABLE', message: 'The database is unavailable; retry the request (with the same Idempotency-Key)' };
   }
   const errorId = randomUUID();
   logger.error(`unexpected error ${errorId}: ${(e as Error)?.stack ?? String(e)}`);

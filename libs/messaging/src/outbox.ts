@@ -1,6 +1,8 @@
 import { EventEnvelope, EventMap, EventSubject, makeEnvelope } from '@sladesk/contracts';
 import { Logger } from '@nestjs/common';
 import { Model, mongo, Schema } from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { currentContext } from './context';
 import { Metrics } from './metrics';
 import { NatsBus } from './nats-bus';
@@ -86,8 +88,17 @@ export const outboxFields = (events: readonly EventEnvelope[], now = new Date())
   events.length ? { outbox: [...events], [OUTBOX_PENDING]: now } : { outbox: [] };
 
 export interface OutboxRelayOptions {
-  /** How often to look for events left behind by a crash (or by another instance); default 30 s. */
+  /**
+   * How soon the events a crashed instance left behind are found: an instance whose heartbeat is
+   * older than this is dead, and the collections it wrote are swept; default 30 s.
+   */
   sweepIntervalMs?: number;
+  /**
+   * A full sweep of every registered collection this often whatever the heartbeats say (a safety net
+   * for a write whose `_id` was not handed over); default 15 min. On MongoDB the pending marker's
+   * index makes it O(pending); on FerretDB 1.24 it reads the whole collection, hence the slow pace.
+   */
+  fullSweepMs?: number;
   /** A pending document younger than this is left to the instance that wrote it; default 5 s. */
   graceMs?: number;
   /** Documents read per sweep query; default 200. */
@@ -109,8 +120,17 @@ export interface RegisterOptions {
 
 interface Source {
   col: mongo.Collection;
+  db: mongo.Db;
   drained: 'clear' | 'delete';
 }
+
+/** The driver database of a mongoose model, a mongoose collection or a driver collection. */
+const dbOf = (t: unknown): mongo.Db => {
+  const x = t as { db?: { db?: mongo.Db }; conn?: { db?: mongo.Db }; s?: { db?: mongo.Db } };
+  const db = x.db?.db ?? x.conn?.db ?? x.s?.db;
+  if (!db) throw new Error('OutboxRelay: cannot tell the database of a registered collection');
+  return db;
+};
 
 /** The driver collection behind a mongoose model (or the collection itself). */
 const collectionOf = (t: unknown): mongo.Collection =>
@@ -126,11 +146,24 @@ interface PendingDoc {
 const MAX_RETRY_MS = 30_000;
 const MAX_ROUNDS = 20;
 
+/** One relay instance's heartbeat (collection `outbox_relays`, next to the collections it serves). */
+interface RelayDoc {
+  _id: string;
+  collections: string[];
+  beat: Date;
+  startedAt: Date;
+}
+
+const RELAYS = 'outbox_relays';
+/** Marks that a collection had its one full sweep since relays keep heartbeats (upgrades, seeded data). */
+const sweptOnce = (collection: string) => `swept:${collection}`;
+
 /**
  * Publishes the events services append to their documents, then removes them. The cost follows the
  * work: a writer hands the relay the `_id`s it touched (`published`), and each is read, published and
- * cleared by `_id` alone. A slow sweep over the indexed pending marker picks up what a crash left
- * behind. An event is removed only after JetStream acknowledged it, so a crash re-publishes it; the
+ * cleared by `_id` alone. What a crash leaves behind is found without reading every document while
+ * nothing crashes: each relay keeps a heartbeat document; when one stops beating, a live relay sweeps
+ * the collections it wrote (over the indexed pending marker), and a slow full sweep is the safety net. An event is removed only after JetStream acknowledged it, so a crash re-publishes it; the
  * `Nats-Msg-Id` (= eventId) and idempotent consumers make that harmless. Documents are independent: one
  * whose publish fails is retried with backoff while the others go out.
  */
@@ -143,7 +176,9 @@ export class OutboxRelay {
   private readonly failures = new Map<string, number>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly idleWaiters: (() => void)[] = [];
+  private readonly watch: SingleFlight;
   private readonly sweeper: SingleFlight;
+  private readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private stopped = true;
 
   constructor(
@@ -151,22 +186,32 @@ export class OutboxRelay {
     private readonly metrics: Metrics,
     private readonly options: OutboxRelayOptions = {},
   ) {
-    this.sweeper = new SingleFlight(() => this.sweep(), {
-      name: 'outbox sweep',
-      intervalMs: options.sweepIntervalMs ?? 30_000,
+    const deadAfter = options.sweepIntervalMs ?? 30_000;
+    this.watch = new SingleFlight(() => this.heartbeat(), {
+      name: 'outbox heartbeat',
+      intervalMs: Math.max(100, Math.min(10_000, Math.floor(deadAfter / 3))),
+      logger: this.logger,
+    });
+    this.sweeper = new SingleFlight(() => this.sweep().then(() => undefined), {
+      name: 'outbox full sweep',
+      intervalMs: options.fullSweepMs ?? 15 * 60_000,
       logger: this.logger,
     });
   }
 
   register<T extends WithOutbox>(target: Model<T> | mongo.Collection<T>, options: RegisterOptions = {}): void {
     const col = collectionOf(target);
-    this.sources.set(col.collectionName, { col, drained: options.drained ?? 'clear' });
+    this.sources.set(col.collectionName, { col, db: dbOf(target), drained: options.drained ?? 'clear' });
   }
 
-  /** Sweeps once now (what earlier runs left behind), then every `sweepIntervalMs`. */
+  /**
+   * Starts the heartbeat (which also sweeps after a dead instance, and once per collection that never
+   * had a full sweep), and the slow full sweep (first run after `fullSweepMs`).
+   */
   start(): void {
     this.stopped = false;
-    this.sweeper.start();
+    this.watch.start();
+    this.sweeper.start({ now: false });
   }
 
   /** The fast path: these documents of `model` were just written with events; publish them now. */
@@ -193,13 +238,63 @@ export class OutboxRelay {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops sweeping and publishes what is still pending (graceful shutdown). */
+  /**
+   * Stops sweeping and publishes what this instance still has queued (graceful shutdown). Its heartbeat
+   * document goes only if nothing is left unpublished; otherwise it stays to age, and a live relay (or
+   * the next start) sweeps after it.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.watch.stop();
     await this.sweeper.stop();
     for (const t of this.retryTimers) clearTimeout(t);
     this.retryTimers.clear();
-    await this.drain().catch((e) => this.logger.warn(`outbox flush at shutdown failed: ${(e as Error).message}`));
+    const failed = this.failures.size;
+    await this.flushQueued().catch((e) => this.logger.warn(`outbox flush at shutdown failed: ${(e as Error).message}`));
+    if (failed === 0 && this.failures.size === 0) {
+      await this.relays()
+        ?.deleteOne({ _id: this.instanceId })
+        .catch(() => undefined);
+    }
+  }
+
+  /** Waits for what is queued or in flight (retries aside), at most 10 s. */
+  private async flushQueued(): Promise<void> {
+    await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+  }
+
+  /** The heartbeat collection, in the database of the registered collections (none registered: none). */
+  private relays(): mongo.Collection<RelayDoc> | undefined {
+    const first = this.sources.values().next().value as Source | undefined;
+    return first?.db.collection<RelayDoc>(RELAYS);
+  }
+
+  /**
+   * Beats (one write), then reads every relay's heartbeat (a handful of documents): the collections of
+   * any relay silent for `sweepIntervalMs` are swept, then its document removed; a collection that never
+   * had a full sweep gets one (first start with heartbeats, data written by other means).
+   */
+  private async heartbeat(): Promise<void> {
+    const relays = this.relays();
+    if (!relays || this.stopped) return;
+    const now = new Date();
+    const mine = [...this.sources.keys()];
+    await relays.updateOne(
+      { _id: this.instanceId },
+      { $set: { beat: now, collections: mine }, $setOnInsert: { startedAt: now } },
+      { upsert: true },
+    );
+    const deadBefore = now.getTime() - (this.options.sweepIntervalMs ?? 30_000);
+    const docs = (await relays.find({}).toArray()) as unknown as (RelayDoc | { _id: string; beat?: undefined })[];
+    const swept = new Set(docs.filter((d) => d._id.startsWith('swept:')).map((d) => d._id.slice('swept:'.length)));
+    const toSweep = new Set(mine.filter((c) => !swept.has(c)));
+    const dead = docs.filter((d): d is RelayDoc => d.beat !== undefined && d._id !== this.instanceId && d.beat.getTime() < deadBefore);
+    for (const d of dead) for (const c of d.collections ?? []) if (this.sources.has(c)) toSweep.add(c);
+    if (toSweep.size === 0) return;
+    const n = await this.sweep(this.options.graceMs ?? 5000, [...toSweep]);
+    if (dead.length) this.logger.log(`outbox: ${dead.length} relay(s) stopped beating (${dead.map((d) => d._id).join(', ')}); ${n} pending document(s) found`);
+    for (const c of toSweep) if (!swept.has(c)) await relays.updateOne({ _id: sweptOnce(c) }, { $set: { at: now } } as object, { upsert: true }).catch(() => undefined);
+    for (const d of dead) await relays.deleteOne({ _id: d._id, beat: d.beat });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -280,11 +375,12 @@ export class OutboxRelay {
     throw new Error(`outbox of ${String(id)} kept growing for ${MAX_ROUNDS} rounds`);
   }
 
-  /** Queues every pending document older than `graceMs`; returns how many. */
-  private async sweep(graceMs = this.options.graceMs ?? 5000): Promise<number> {
+  /** Queues every pending document older than `graceMs` (of `only` these collections); returns how many. */
+  private async sweep(graceMs = this.options.graceMs ?? 5000, only?: string[]): Promise<number> {
     let total = 0;
     const batch = this.options.batchSize ?? 200;
-    for (const source of this.sources.values()) {
+    for (const [name, source] of this.sources) {
+      if (only && !only.includes(name)) continue;
       const col = source.col;
       let after: unknown;
       for (;;) {

@@ -27,9 +27,10 @@ export class SingleFlight {
     this.logger = options.logger ?? new Logger(options.name);
   }
 
-  start(): void {
+  /** Starts the interval, with a first pass now unless `now: false`. */
+  start(options: { now?: boolean } = {}): void {
     this.stopped = false;
-    this.kick();
+    if (options.now !== false) this.kick();
     this.schedule();
   }
 

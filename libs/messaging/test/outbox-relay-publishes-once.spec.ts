@@ -117,6 +117,47 @@ describe(OutboxRelay.name, () => {
     await model.deleteOne({ _id: 'bad' });
   });
 
+  it('sweeps after a relay that stopped beating, and reads no collection while every relay beats', async () => {
+    // Its own database: the pending marker query of a sweep is what we look for.
+    const conn = await mongoose.createConnection(testMongoUrl('outbox_beats'), { monitorCommands: true }).asPromise();
+    const schema = new Schema<Doc>({ _id: String, n: Number, outbox: [OutboxEntrySchema] });
+    schema.plugin(outboxPlugin);
+    const docs = conn.model<Doc>('Doc', schema);
+    await docs.createCollection();
+    const sweeps: string[] = [];
+    conn.getClient().on('commandStarted', (e: { commandName: string; command: Record<string, unknown> }) => {
+      const filter = (e.command.filter ?? {}) as Record<string, unknown>;
+      if (e.commandName === 'find' && e.command.find === docs.collection.collectionName && OUTBOX_PENDING in filter) sweeps.push(new Date().toISOString());
+    });
+    const relayOn = () => {
+      const r = new OutboxRelay(bus, new Metrics('test'), { retryMs: 50, sweepIntervalMs: 600, graceMs: 0 });
+      r.register(docs);
+      return r;
+    };
+    const live = relayOn();
+    live.start();
+    await waitFor(() => sweeps.length === 1, 'the one first sweep of a collection never swept'); // then never again while all beat
+    const dying = relayOn();
+    dying.start();
+    // The dying instance wrote with events and crashed before publishing (it never handed the id over).
+    const lost = caseOpened({ caseId: 'left-behind' });
+    await docs.create({ _id: 'orphan', n: 1, outbox: [lost] });
+    await new Promise((r) => setTimeout(r, 1500)); // both beat several times: no sweep yet
+    expect(sweeps).toHaveLength(1);
+    await (dying as unknown as { watch: { stop(): Promise<void> } }).watch.stop(); // SIGKILL: beats stop, nothing flushed
+
+    await waitFor(async () => (await docs.findById('orphan').lean())!.outbox.length === 0, 'the orphan published by the live relay', 10_000);
+    expect(sweeps.length).toBe(2);
+    const sub = await bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: lost.type });
+    expect(sub!.json<EventEnvelope>().eventId).toBe(lost.eventId);
+    const relays = await conn.collection('outbox_relays').find({ beat: { $exists: true } }).toArray();
+    expect(relays).toHaveLength(1); // the dead one's heartbeat removed
+    await live.stop();
+    expect(await conn.collection('outbox_relays').countDocuments({ beat: { $exists: true } })).toBe(0); // a clean stop leaves none
+    await conn.dropDatabase();
+    await conn.close();
+  });
+
   it('deletes event documents once published, keeping the ones marked as a record', async () => {
     const events = db.collection('events_only') as unknown as mongoose.mongo.Collection<Doc>;
     const relay = new OutboxRelay(bus, new Metrics('test'));

@@ -4,3 +4,4 @@ export * from './scoped-repository';
 export * from './duplicate-key';
 export * from './due-index';
 export * from './cursor';
+export * from './unavailable';

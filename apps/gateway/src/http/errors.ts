@@ -1,4 +1,5 @@
 import { AppError, ErrorBody, ErrorCode, httpStatusOf } from '@sladesk/contracts';
+import { isDatabaseUnavailable } from '@sladesk/persistence';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -53,6 +54,10 @@ export function toErrorResponse(e: unknown): { status: number; body: ErrorBody }
   const known = (fe?.code && FASTIFY_CODES[fe.code]) || (status !== undefined && HTTP_STATUS_CODES[status]);
   const code: ErrorCode | undefined = known || (status !== undefined && status >= 400 && status < 500 ? 'REQUEST.MALFORMED' : undefined);
   if (code) return { status: httpStatusOf(code), body: { code, message: (e as Error).message || code } };
+  // The gateway's own reads and writes (API keys, audit, rate limits) while the database is down.
+  if (isDatabaseUnavailable(e)) {
+    return { status: httpStatusOf('SERVICE.UNAVAILABLE'), body: { code: 'SERVICE.UNAVAILABLE', message: 'The database is unavailable; retry the request' } };
+  }
   const errorId = randomUUID();
   logger.error(`unexpected error ${errorId}: ${(e as Error)?.stack ?? String(e)}`);
   return { status: 500, body: { code: 'INTERNAL', message: 'Internal error', errorId } };
