@@ -49,6 +49,52 @@ export class IntakeEnv extends ServiceEnv {
   @Min(1024)
   SLADESK_SMTP_MAX_BYTES: number = 10 * 1024 * 1024;
 
+  /** Recipients of one mail transaction; further `RCPT TO` answer 452 (the sender sends the rest again). */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  SLADESK_SMTP_MAX_RECIPIENTS: number = 20;
+
+  /** Open SMTP connections in total; beyond, a new one is greeted with 421 and closed. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SLADESK_SMTP_MAX_CONNECTIONS: number = 100;
+
+  /** Open SMTP connections from one client address; beyond, 421. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  SLADESK_SMTP_MAX_CONNECTIONS_PER_IP: number = 5;
+
+  /** Mails (MAIL FROM) one client address may start per window; beyond, 450 4.7.1 until the window ends. `0`: no limit. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  SLADESK_SMTP_RATE_PER_IP: number = 60;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  SLADESK_SMTP_RATE_WINDOW_MS: number = 60_000;
+
+  /** A connection silent this long (between commands, or inside DATA) is closed with 421. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  SLADESK_SMTP_IDLE_TIMEOUT_MS: number = 60_000;
+
+  /** Longest SMTP session, however busy (a client trickling bytes resets the idle timeout); then 421. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  SLADESK_SMTP_SESSION_TIMEOUT_MS: number = 600_000;
+
+  /** The name in the greeting and EHLO (no software name or version is shown). */
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/, { message: 'SLADESK_SMTP_HOSTNAME must be a host name' })
+  SLADESK_SMTP_HOSTNAME: string = 'sladesk-intake';
+
   /** Recipients the listener accepts mail for (comma-separated); the first one is the sender of our replies. */
   @Transform(list)
   @ArrayNotEmpty()

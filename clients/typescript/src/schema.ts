@@ -501,7 +501,7 @@ export interface paths {
         };
         /**
          * GET /v1/escalations/{id}
-         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees only its account’s objects (others answer 404).
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees only its account’s objects (others answer 404; lists hold only its own).
          */
         get: operations["EscalationHttpController_get"];
         put?: never;
@@ -1139,7 +1139,7 @@ export interface paths {
         };
         /**
          * Every delivery of a notice: to whom, which channel, when, outcome
-         * @description **Roles:** admin, manager, csm, tier2, executive, agent.
+         * @description **Roles:** admin, manager, csm, tier2, executive, agent, integration. An `integration` key sees only its account’s objects (others answer 404; lists hold only its own).
          */
         get: operations["NoticesHttpController_deliveries"];
         put?: never;
@@ -1319,7 +1319,7 @@ export interface paths {
         };
         /**
          * An export job: state (queued, running, done, failed), rows written, percent, and once done its size and checksum
-         * @description **Roles:** admin, manager, executive, integration. An `integration` key sees only its account’s objects (others answer 404).
+         * @description **Roles:** admin, manager, executive, integration. An `integration` key sees only its account’s objects (others answer 404; lists hold only its own).
          */
         get: operations["ExportsHttpController_get"];
         put?: never;
@@ -1339,7 +1339,7 @@ export interface paths {
         };
         /**
          * The file of a finished export, streamed (409 EXPORT.NOT_READY until it is done)
-         * @description **Roles:** admin, manager, executive, integration. An `integration` key sees only its account’s objects (others answer 404).
+         * @description **Roles:** admin, manager, executive, integration. An `integration` key sees only its account’s objects (others answer 404; lists hold only its own).
          */
         get: operations["ExportsHttpController_download"];
         put?: never;

@@ -21,7 +21,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { KIND_NAME_PATTERN } from './availability';
-import { ID_PATTERN, Page, SEVERITIES, Severity } from './cases';
+import { CallerScope, ID_PATTERN, Page, ScopeField, SEVERITIES, Severity } from './cases';
 
 export const ESCALATION_LEVELS = ['tier1', 'tier2', 'executive'] as const;
 export type EscalationLevel = (typeof ESCALATION_LEVELS)[number];
@@ -112,6 +112,8 @@ export class ListEscalationsQuery {
 
 export class GetEscalationQuery {
   @Matches(ID_PATTERN) id!: string;
+  /** Set by the gateway for an account-scoped caller: another account's escalation is not found. */
+  @ScopeField() scope?: CallerScope;
 }
 
 export class AckEscalationRequest {
@@ -122,6 +124,8 @@ export class AckEscalationRequest {
 
 export class AckEscalationCommand extends AckEscalationRequest {
   @Matches(ID_PATTERN) id!: string;
+  /** Set by the gateway for an account-scoped caller: another account's escalation is not found. */
+  @ScopeField() scope?: CallerScope;
 }
 
 export class CreateEscalationRequest {

@@ -26,7 +26,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { ID_PATTERN } from './cases';
+import { CallerScope, ID_PATTERN, ScopeField } from './cases';
 
 export const WINDOW_IMPACTS = ['none', 'degraded', 'outage'] as const;
 export type WindowImpact = (typeof WINDOW_IMPACTS)[number];
@@ -378,6 +378,8 @@ export class PutNoticePreferencesCommand extends PutNoticePreferencesRequest {
 
 export class NoticePreferencesQuery {
   @Matches(ID_PATTERN) accountId!: string;
+  /** Set by the gateway for an account-scoped caller: another account's preferences are not found. */
+  @ScopeField() scope?: CallerScope;
 }
 
 export interface EffectiveContactView {
@@ -431,6 +433,8 @@ export class NoticeIdQuery {
 export class ListNoticeDeliveriesQuery extends NoticeIdQuery {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200) limit?: number;
   @IsOptional() @IsString() @MaxLength(300) cursor?: string;
+  /** Set by the gateway for an account-scoped caller: only its account's deliveries are listed. */
+  @ScopeField() scope?: CallerScope;
 }
 
 export interface NoticeView {

@@ -2,7 +2,7 @@
 // big exports as jobs, the monthly executive digest. Owned by the reporting service.
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Min } from 'class-validator';
-import { Channel, ID_PATTERN, Severity } from './cases';
+import { CallerScope, Channel, ID_PATTERN, ScopeField, Severity } from './cases';
 
 /** Requests reporting answers. DO NOT RENAME. */
 export const ReportingRpc = {
@@ -73,11 +73,15 @@ export class CreateExportRequest extends ReportQuery {
 
 export class GetExportQuery {
   @Matches(ID_PATTERN) id!: string;
+  /** Set by the gateway for an account-scoped caller: another account's export (or one across accounts) is not found. */
+  @ScopeField() scope?: CallerScope;
 }
 
 export class ExportChunkQuery {
   @Matches(ID_PATTERN) id!: string;
   @IsInt() @Min(0) n!: number;
+  /** Set by the gateway for an account-scoped caller: another account's export (or one across accounts) is not found. */
+  @ScopeField() scope?: CallerScope;
 }
 
 export class ListDigestsQuery {

@@ -19,7 +19,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { CASE_STATUSES, CaseStatus, ID_PATTERN, Severity, SEVERITIES } from './cases';
+import { CallerScope, CASE_STATUSES, CaseStatus, ID_PATTERN, ScopeField, Severity, SEVERITIES } from './cases';
 
 // ---- vocabulary -----------------------------------------------------------------------------
 
@@ -217,6 +217,8 @@ export interface SlaPolicyView {
 
 export class GetCaseSlaQuery {
   @Matches(ID_PATTERN) caseId!: string;
+  /** Set by the gateway for an account-scoped caller: another account's case is not found. */
+  @ScopeField() scope?: CallerScope;
 }
 
 /** The goal a clock is timed against, with the clause of the policy that set it. */

@@ -12,7 +12,7 @@ import {
 } from '@sladesk/contracts';
 import { parseIsoDuration } from '@sladesk/business-time';
 import { OutboxRelay, outboxEvent } from '@sladesk/messaging';
-import { decodeCursorParts, DueEntry, DueIndex, encodeCursor, ISO_INSTANT_PATTERN, isDuplicateKey, pageOf } from '@sladesk/persistence';
+import { decodeCursorParts, DueEntry, DueIndex, encodeCursor, ISO_INSTANT_PATTERN, isDuplicateKey, pageOf, CROSS_ACCOUNT, Scope, visibleTo } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
@@ -248,8 +248,9 @@ export class EscalationService implements DeliveryObserver {
     return new Date(now.getTime() + parseIsoDuration(policy.ackTimeouts[level]) * 1000);
   }
 
-  async acknowledge(cmd: AckEscalationCommand, now = new Date()): Promise<EscalationView> {
-    const esc = await this.model.findById(cmd.id).lean<Escalation>();
+  /** Another account's escalation (for an account-scoped caller) is not found, as a missing one. */
+  async acknowledge(scope: Scope, cmd: AckEscalationCommand, now = new Date()): Promise<EscalationView> {
+    const esc = visibleTo(scope, await this.model.findById(cmd.id).lean<Escalation>());
     if (!esc) throw new AppError('ESCALATION.NOT_FOUND', `Escalation ${cmd.id} does not exist`);
     if (esc.state === 'acknowledged' && esc.acknowledgedBy === cmd.by) return toEscalationView(esc);
     if (esc.state !== 'open') throw new AppError('ESCALATION.NOT_OPEN', `Escalation ${cmd.id} is ${esc.state}`);
@@ -277,7 +278,7 @@ export class EscalationService implements DeliveryObserver {
         { new: true },
       )
       .lean<Escalation>();
-    if (!updated) return this.acknowledge(cmd, now); // it changed under us: answer from its new state
+    if (!updated) return this.acknowledge(scope, cmd, now); // it changed under us: answer from its new state
     this.relay.published(this.model, cmd.id);
     return toEscalationView(updated);
   }
@@ -414,13 +415,16 @@ export class EscalationService implements DeliveryObserver {
     return toEscalationView(esc);
   }
 
-  async get(id: string): Promise<EscalationView> {
-    const esc = await this.model.findById(id, { outbox: 0 }).lean<Escalation>();
+  /** By `_id`; another account's escalation (for an account-scoped caller) is not found, as a missing one. */
+  async get(scope: Scope, id: string): Promise<EscalationView> {
+    const esc = visibleTo(scope, await this.model.findById(id, { outbox: 0 }).lean<Escalation>());
     if (!esc) throw new AppError('ESCALATION.NOT_FOUND', `Escalation ${id} does not exist`);
     return toEscalationView(esc);
   }
 
-  async list(q: ListEscalationsQuery): Promise<Page<EscalationView>> {
+  /** An account's escalations, or with CROSS_ACCOUNT every account's (staff; the filter may still name one). */
+  async list(scope: Scope, query: ListEscalationsQuery): Promise<Page<EscalationView>> {
+    const q = scope === CROSS_ACCOUNT ? query : { ...query, accountId: scope.accountId };
     const limit = q.limit ?? 50;
     const after = q.cursor ? afterCursor(q.cursor) : undefined;
     const rows = q.caseId ? await this.ofCase(q, after, limit) : await this.query(q, after, limit);

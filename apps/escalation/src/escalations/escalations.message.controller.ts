@@ -12,6 +12,7 @@ import {
   Page,
   Rpc,
 } from '@sladesk/contracts';
+import { CROSS_ACCOUNT, scopeOfCaller } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { NotificationService } from '../notifications/notification.service';
@@ -43,21 +44,23 @@ export class EscalationsMessageController {
 
   @MessagePattern(Rpc.EscalationAck)
   ack(@Payload() cmd: AckEscalationCommand): Promise<EscalationView> {
-    return this.escalations.acknowledge(cmd);
+    return this.escalations.acknowledge(scopeOfCaller(cmd.scope), cmd);
   }
 
   @MessagePattern(Rpc.EscalationGet)
   get(@Payload() q: GetEscalationQuery): Promise<EscalationView> {
-    return this.escalations.get(q.id);
+    return this.escalations.get(scopeOfCaller(q.scope), q.id);
   }
 
   @MessagePattern(Rpc.EscalationList)
   list(@Payload() q: ListEscalationsQuery): Promise<Page<EscalationView>> {
-    return this.escalations.list(q);
+    // As intake's case list: for an account-scoped caller the gateway forces `accountId`, which is the scope.
+    return this.escalations.list(q.accountId ? { accountId: q.accountId } : CROSS_ACCOUNT, q);
   }
 
   @MessagePattern(Rpc.NotificationList)
   notificationsList(@Payload() q: ListNotificationsQuery): Promise<Page<NotificationView>> {
+    // Cross-account (notifications are staff mail and carry no account): staff-only at the gateway.
     return this.notifications.list(q);
   }
 }

@@ -102,14 +102,8 @@ export class AuthorizeGuard implements CanActivate {
         if (id !== own) throw new AppError('ACCOUNT.NOT_FOUND', `Account ${id} does not exist`);
         return;
       case 'case':
-        return; // intake gets the caller's scope with the request (see scoped-bus.ts)
-      case 'case-check':
-        return this.caseOf(id ?? '', own);
-      case 'owner': {
-        const found = (await this.bus.request(scoping.rpc, { id: id ?? '' } as never, { timeoutMs: this.config.SLADESK_RPC_TIMEOUT_MS })) as { accountId?: string };
-        if (found?.accountId !== own) throw new AppError(scoping.notFound, `${id} does not exist`);
-        return;
-      }
+      case 'service':
+        return; // the service gets the caller's scope with the request (see scoped-bus.ts) and answers 404
       case 'global':
         return;
       default:

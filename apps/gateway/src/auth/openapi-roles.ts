@@ -6,8 +6,7 @@ const SCOPING_TEXT: Record<string, string> = {
   body: 'the body’s `accountId` is forced to its account',
   'path-account': 'only its own account',
   case: 'only its account’s cases (others answer 404)',
-  'case-check': 'only its account’s cases (others answer 404)',
-  owner: 'only its account’s objects (others answer 404)',
+  service: 'only its account’s objects (others answer 404; lists hold only its own)',
   global: 'not account data: the same for every caller',
 };
 

@@ -1,13 +1,14 @@
-import { ApiRole, ErrorCode, Rpc, RpcSubject } from '@sladesk/contracts';
+import { ApiRole } from '@sladesk/contracts';
 
 /**
  * How an account-scoped (`integration`) caller is confined on a route it may use:
  * - `query` / `body`: its `accountId` filter or field is forced to its account (another one: 403), and
  *   a `caseId` filter must name one of its cases (else 404 CASE.NOT_FOUND);
  * - `path-account`: the path's `:id` is an account id and must be its own (else 404 ACCOUNT.NOT_FOUND);
- * - `case`: the path's `:id` is a case; intake gets the caller's scope and answers 404 for another account's;
- * - `case-check`: the same, checked with intake before forwarding to a service that has no scope yet;
- * - `owner`: the object is read first and its `accountId` compared (404 with `notFound` otherwise);
+ * - `case`: the path's `:id` is a case; the service (intake, sla) gets the caller's scope and answers 404
+ *   for another account's;
+ * - `service`: the path's `:id` is an object of a service that gets the caller's scope (see
+ *   scoped-bus.ts) and answers 404 for another account's object, or lists only the caller's own;
  * - `global`: not account data (maintenance windows are announced to every customer).
  */
 export type AccountScoping =
@@ -15,8 +16,7 @@ export type AccountScoping =
   | { by: 'body' }
   | { by: 'path-account' }
   | { by: 'case' }
-  | { by: 'case-check' }
-  | { by: 'owner'; rpc: RpcSubject; notFound: ErrorCode }
+  | { by: 'service' }
   | { by: 'global' };
 
 export interface RouteRule {
@@ -64,7 +64,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /v1/cases': withIntegration(STAFF, { by: 'query' }),
   'GET /v1/cases/:id': withIntegration(STAFF, { by: 'case' }),
   'GET /v1/cases/:id/timeline': withIntegration(STAFF, { by: 'case' }),
-  'GET /v1/cases/:id/sla': withIntegration(STAFF, { by: 'case-check' }),
+  'GET /v1/cases/:id/sla': withIntegration(STAFF, { by: 'case' }),
   'POST /v1/cases/:id/customer-replies': withIntegration(CASE_WORKERS, { by: 'case' }),
   'POST /v1/cases/:id/responses': only(CASE_WORKERS),
   'POST /v1/cases/:id/actions': only(CASE_WORKERS),
@@ -95,7 +95,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /v1/escalation-policies': only(STAFF),
   'GET /v1/escalations': withIntegration(STAFF, { by: 'query' }),
   'POST /v1/escalations': only(CASE_WORKERS),
-  'GET /v1/escalations/:id': withIntegration(STAFF, { by: 'owner', rpc: Rpc.EscalationGet, notFound: 'ESCALATION.NOT_FOUND' }),
+  'GET /v1/escalations/:id': withIntegration(STAFF, { by: 'service' }),
   'POST /v1/escalations/:id/ack': only(STAFF),
   'POST /v1/incidents': only(OPERATORS),
   'GET /v1/incidents': only(STAFF),
@@ -137,7 +137,7 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'POST /v1/notice-opt-out': PUBLIC,
   'GET /v1/notices': only(STAFF),
   'GET /v1/notices/:id': only(STAFF),
-  'GET /v1/notices/:id/deliveries': only(STAFF),
+  'GET /v1/notices/:id/deliveries': withIntegration(STAFF, { by: 'service' }),
 
   // availability (sla): objectives are configuration; exclusions are operations' record, like incidents
   'POST /v1/components': only(CONFIG),
@@ -157,8 +157,8 @@ export const ROUTE_RULES: Record<string, RouteRule> = {
   'GET /v1/reports/notices': withIntegration(REPORTERS, { by: 'query' }),
   'GET /v1/reports/digests': only(REPORTERS),
   'POST /v1/exports': withIntegration(REPORTERS, { by: 'body' }),
-  'GET /v1/exports/:id': withIntegration(REPORTERS, { by: 'owner', rpc: Rpc.ExportGet, notFound: 'EXPORT.NOT_FOUND' }),
-  'GET /v1/exports/:id/download': withIntegration(REPORTERS, { by: 'owner', rpc: Rpc.ExportGet, notFound: 'EXPORT.NOT_FOUND' }),
+  'GET /v1/exports/:id': withIntegration(REPORTERS, { by: 'service' }),
+  'GET /v1/exports/:id/download': withIntegration(REPORTERS, { by: 'service' }),
 
   // security
   'POST /v1/api-keys': only(CONFIG),

@@ -17,10 +17,17 @@ export const SCOPED_REQUESTS: ReadonlySet<RpcSubject> = new Set<RpcSubject>([
   Rpc.CaseAssign,
   Rpc.CaseVerifyPage,
   Rpc.ContactErase,
+  Rpc.CaseSlaGet,
+  Rpc.EscalationGet,
+  Rpc.EscalationAck,
+  Rpc.ExportGet,
+  Rpc.ExportChunk,
+  Rpc.NoticePreferencesGet,
+  Rpc.NoticeDeliveries,
 ]);
 
 /** Requests whose `accountId` filter is the scope (lists). */
-const ACCOUNT_FILTERED: ReadonlySet<RpcSubject> = new Set<RpcSubject>([Rpc.CaseList, Rpc.EscalationList, Rpc.ReportRender, Rpc.ExportCreate]);
+const ACCOUNT_FILTERED: ReadonlySet<RpcSubject> = new Set<RpcSubject>([Rpc.CaseList, Rpc.EscalationList, Rpc.AvailabilityGet, Rpc.ReportRender, Rpc.ExportCreate]);
 
 /**
  * Makes the gateway's bus carry the caller's account scope on every request it sends while serving an

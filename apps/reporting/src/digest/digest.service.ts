@@ -1,6 +1,6 @@
 import { DigestView } from '@sladesk/contracts';
 import { SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
-import { isDuplicateKey } from '@sladesk/persistence';
+import { CROSS_ACCOUNT, isDuplicateKey } from '@sladesk/persistence';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { SchedulerRegistry } from '@nestjs/schedule';
@@ -168,9 +168,9 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async file(exportId: string): Promise<Buffer> {
-    const job = await this.exports.get(exportId);
+    const job = await this.exports.get(CROSS_ACCOUNT, exportId);
     const parts: Buffer[] = [];
-    for (let n = 0; n < (job.chunks ?? 0); n++) parts.push(Buffer.from((await this.exports.chunk(exportId, n)).data, 'base64'));
+    for (let n = 0; n < (job.chunks ?? 0); n++) parts.push(Buffer.from((await this.exports.chunk(CROSS_ACCOUNT, exportId, n)).data, 'base64'));
     return Buffer.concat(parts);
   }
 }

@@ -2,6 +2,7 @@ import { AppError, CreateExportRequest, Events, ExportChunk, ExportJobView, Repo
 import { OutboxRelay, outboxEvent, SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import { CROSS_ACCOUNT, Scope, visibleTo } from '@sladesk/persistence';
 import { Model, mongo } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { ReportingEnv } from '../config';
@@ -177,18 +178,22 @@ export class ExportJobs implements OnModuleInit, OnApplicationBootstrap, OnModul
     return toExportView(job);
   }
 
-  async get(id: string): Promise<ExportJobView> {
-    return toExportView(await this.find(id));
+  async get(scope: Scope, id: string): Promise<ExportJobView> {
+    return toExportView(await this.find(id, scope));
   }
 
-  async find(id: string): Promise<ReportExport> {
-    const job = await this.col.findOne({ _id: id });
+  /**
+   * By `_id`. For an account-scoped caller another account's export — or one across accounts (no
+   * `accountId`: every account's rows, or a digest) — is not found, as a missing one.
+   */
+  async find(id: string, scope: Scope = CROSS_ACCOUNT): Promise<ReportExport> {
+    const job = visibleTo(scope, await this.col.findOne({ _id: id }));
     if (!job) throw new AppError('EXPORT.NOT_FOUND', `No export ${id}`);
     return job;
   }
 
-  async chunk(id: string, n: number): Promise<ExportChunk> {
-    const job = await this.find(id);
+  async chunk(scope: Scope, id: string, n: number): Promise<ExportChunk> {
+    const job = await this.find(id, scope);
     if (job.state !== 'done') throw new AppError('EXPORT.NOT_READY', `Export ${id} is ${job.state}`, { state: job.state, rows: job.rows });
     if (n >= (job.chunks ?? 0)) throw new AppError('EXPORT.NOT_FOUND', `Export ${id} has ${job.chunks} chunks, no chunk ${n}`);
     const chunk = await this.chunks.collection.findOne({ _id: `${fileKey(id, job.attempts)}:${n}` as never });

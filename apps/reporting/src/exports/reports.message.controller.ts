@@ -10,6 +10,7 @@ import {
   RenderReportCommand,
   Rpc,
 } from '@sladesk/contracts';
+import { scopeOfCaller } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { DigestService } from '../digest/digest.service';
@@ -36,12 +37,12 @@ export class ReportsMessageController {
 
   @MessagePattern(Rpc.ExportGet)
   get(@Payload() q: GetExportQuery): Promise<ExportJobView> {
-    return this.exports.get(q.id);
+    return this.exports.get(scopeOfCaller(q.scope), q.id);
   }
 
   @MessagePattern(Rpc.ExportChunk)
   chunk(@Payload() q: ExportChunkQuery): Promise<ExportChunk> {
-    return this.exports.chunk(q.id, q.n);
+    return this.exports.chunk(scopeOfCaller(q.scope), q.id, q.n);
   }
 
   @MessagePattern(Rpc.DigestList)

@@ -1,5 +1,6 @@
 import { AppError, AvailabilityQuery, AvailabilityReportView, ComponentView, CreateComponentRequest, ExclusionView, PutExclusionRequest, UpdateComponentCommand } from '@sladesk/contracts';
 import { ServiceRuntime } from '@sladesk/messaging';
+import { CROSS_ACCOUNT, Scope } from '@sladesk/persistence';
 import { Counter, Histogram } from 'prom-client';
 import { mongo } from 'mongoose';
 import { randomUUID } from 'node:crypto';
@@ -131,7 +132,8 @@ export class Availability {
     return toExclusionView(x);
   }
 
-  monthly(q: AvailabilityQuery): Promise<AvailabilityReportView> {
-    return this.report.report(q);
+  /** One account's components and credits, or with CROSS_ACCOUNT every account's (staff). */
+  monthly(scope: Scope, q: AvailabilityQuery): Promise<AvailabilityReportView> {
+    return this.report.report(scope === CROSS_ACCOUNT ? q : { ...q, accountId: scope.accountId });
   }
 }

@@ -16,6 +16,7 @@ import {
   PutExclusionRequest,
   UpdateComponentCommand,
 } from '@sladesk/contracts';
+import { CROSS_ACCOUNT } from '@sladesk/persistence';
 import { Controller, Inject } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { Availability } from './availability-core';
@@ -95,6 +96,7 @@ export class AvailabilityMessageController {
 
   @MessagePattern(AvailabilityRpc.AvailabilityGet)
   availability(@Payload() q: AvailabilityQuery): Promise<AvailabilityReportView> {
-    return this.a.monthly(q);
+    // As intake's case list: the gateway forces an account-scoped caller's `accountId`, which is the scope.
+    return this.a.monthly(q.accountId ? { accountId: q.accountId } : CROSS_ACCOUNT, q);
   }
 }

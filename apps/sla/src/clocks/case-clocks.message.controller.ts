@@ -1,4 +1,5 @@
 import { CaseSlaView, EventEnvelope, Events, GetCaseSlaQuery, SlaRpc } from '@sladesk/contracts';
+import { scopeOfCaller } from '@sladesk/persistence';
 import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { CaseClocksService } from './case-clocks.service';
@@ -45,6 +46,6 @@ export class CaseClocksMessageController {
 
   @MessagePattern(SlaRpc.CaseSlaGet)
   sla(@Payload() q: GetCaseSlaQuery): Promise<CaseSlaView> {
-    return this.clocks.view(q.caseId);
+    return this.clocks.view(scopeOfCaller(q.scope), q.caseId);
   }
 }

@@ -15,6 +15,7 @@ import {
   SlaEvents,
 } from '@sladesk/contracts';
 import { outboxEvent } from '@sladesk/messaging';
+import { Scope, visibleTo } from '@sladesk/persistence';
 import { SlaOutbox } from '../outbox/sla-outbox';
 import { SlaRegistry } from '../policies/sla-registry';
 import { TimerEntry } from '../timers/timer-store';
@@ -127,11 +128,13 @@ export class CaseClocksService {
     });
   }
 
-  async view(caseId: string, now = Date.now()): Promise<CaseSlaView> {
+  /** A case's clocks; for an account-scoped caller another account's case is not found, as a missing one. */
+  async view(scope: Scope, caseId: string, now = Date.now()): Promise<CaseSlaView> {
     return this.mutex.run(caseId, async () => {
       const h = await this.log.load(caseId);
       const d = h.derived;
-      if (!d.opened || !d.policy) throw new AppError('CASE.NOT_FOUND', `the sla service has no clocks for case ${caseId}`);
+      // The account comes from case.opened, recorded in the case's own log (read by `_id`).
+      if (!d.opened || !d.policy || !visibleTo(scope, { accountId: d.accountId })) throw new AppError('CASE.NOT_FOUND', `the sla service has no clocks for case ${caseId}`);
       const clocks = d.cycles.map((c) => clockView(c, d, evaluate(c, d, this.registry.lookup)!, now));
       return {
         caseId,

@@ -29,6 +29,7 @@ export class NoticesMessageController {
     private readonly outbound: Outbound,
   ) {}
 
+  /** Notices are vendor-wide (one per window or advisory, told to many accounts): cross-account, staff only at the gateway. */
   @MessagePattern(Rpc.NoticeList)
   async list(@Payload() q: ListNoticesQuery): Promise<{ items: NoticeView[]; nextCursor?: string }> {
     const limit = q.limit ?? 50;
@@ -50,6 +51,8 @@ export class NoticesMessageController {
   @MessagePattern(Rpc.NoticeDeliveries)
   async deliveries(@Payload() q: ListNoticeDeliveriesQuery): Promise<{ items: NoticeDeliveryView[]; nextCursor?: string }> {
     const page = await this.outbound.list(q.id, q.limit ?? 50, q.cursor ? decodeCursor(q.cursor) : undefined);
-    return { items: page.items.map(toDeliveryView), ...(page.nextCursor ? { nextCursor: encodeCursor(page.nextCursor) } : {}) };
+    // A notice is told to many accounts: an account-scoped caller sees its own deliveries only (a filtered page, which may be short).
+    const items = q.scope ? page.items.filter((d) => d.accountId === q.scope!.accountId) : page.items;
+    return { items: items.map(toDeliveryView), ...(page.nextCursor ? { nextCursor: encodeCursor(page.nextCursor) } : {}) };
   }
 }
