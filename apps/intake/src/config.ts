@@ -156,12 +156,14 @@ export class IntakeEnv extends ServiceEnv {
 
   /**
    * Seal new timeline entries with hash version 2: personal data (texts, a contact's name, addresses,
-   * the subject) committed to by salted hashes, so that erasing it leaves every chain verifiable. Off
-   * until every verifier knows version 2 (reporting's evidence pack: see apps/gateway/README.md).
+   * the subject) committed to by salted hashes, so that erasing it leaves every chain verifiable. On by
+   * default: every verifier knows version 2 (intake's, and the evidence pack's verify.mjs). `false` seals
+   * version 1 (values inside the hash: they cannot be erased); entries already sealed keep their version.
    */
-  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  // The raw variable (obj[key]): implicit conversion has already made any non-empty string `true`.
+  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => (obj[key] === 'true' ? true : obj[key] === 'false' ? false : obj[key]))
   @IsBoolean()
-  SLADESK_PERSONAL_DATA_COMMITMENTS: boolean = false;
+  SLADESK_PERSONAL_DATA_COMMITMENTS: boolean = true;
 
   /** Resolved and closed cases lose their personal data this many days after resolution; kept when unset. */
   @IsOptional()

@@ -2,7 +2,11 @@ import { ServiceEnv } from '@sladesk/messaging';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsString, IsTimeZone, Matches, Min } from 'class-validator';
 
-const bool = ({ value }: { value: unknown }) => (value === 'false' || value === '0' ? false : value === 'true' || value === '1' ? true : value);
+// The raw variable (obj[key]): implicit conversion has already made any non-empty string, 'false' too, `true`.
+const bool = ({ obj, key, value }: { obj: Record<string, unknown>; key: string; value: unknown }) => {
+  const raw = typeof obj[key] === 'string' ? obj[key] : value;
+  return raw === 'false' || raw === '0' ? false : raw === 'true' || raw === '1' ? true : raw;
+};
 
 export class ReportingEnv extends ServiceEnv {
   /** A report expected to have more rows than this is written as an export job instead of one reply. */

@@ -121,16 +121,11 @@ describe('XLSX, PDF, CSV and JSON of every report carry the same hand-computed f
     expect(sheetRows(wb, 'notices')).toHaveLength(4);
   });
 
-  it('availability says, in every format, that it is not measured yet, and shows no figures', async () => {
-    const report = await json('availability');
-    expect(report.summary).toMatchObject({ available: false, components: [] });
-    expect(report.notice).toMatch(/not measured yet/);
-    expect(report.tables.availability).toEqual([]);
-    const csv = (await file('availability', 'csv')).toString();
-    expect(parse(csv, { columns: true, bom: true })).toEqual([]);
-    expect(csv).toContain('component');
-    expect(summaryOf(await workbook(await file('availability', 'xlsx'))).Notice).toMatch(/not measured yet/);
-    expect((await pdfText(await file('availability', 'pdf'))).text).toMatch(/not measured yet/);
+  it('availability, with no sla service to measure it, fails with SERVICE.UNAVAILABLE in every format instead of showing figures', async () => {
+    // its figures: availability-report-shows-the-sla-figures-in-every-format.spec.ts
+    for (const format of ['json', 'csv', 'xlsx', 'pdf'] as const) {
+      await expect(bus.request(Rpc.ReportRender, { report: 'availability', format, month: '2026-03' })).rejects.toMatchObject({ code: 'SERVICE.UNAVAILABLE' });
+    }
   });
 
   it('answers a bad period or format with its code', async () => {

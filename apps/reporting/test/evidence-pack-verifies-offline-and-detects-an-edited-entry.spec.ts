@@ -112,7 +112,7 @@ describe('the evidence pack: CSV, PDF, every timeline with its head hash, and a 
 
     const ok = await verify(dir);
     expect(ok).toMatchObject({ code: 0 });
-    expect(ok.stdout).toContain('VERIFIED: 1 of 1 case timelines intact');
+    expect(ok.stdout).toContain(`VERIFIED: 1 of 1 case timelines intact, 6 files checked, ${timeline.entries.length} entries of hash version 2 (0 erased)`);
 
     const path = join(dir, 'timelines.jsonl');
     const original = readFileSync(path, 'utf8');
@@ -121,11 +121,11 @@ describe('the evidence pack: CSV, PDF, every timeline with its head hash, and a 
       change(t);
       writeFileSync(path, `${JSON.stringify(t)}\n`);
     };
-    // Someone edits what we answered: the hash of entry 2 no longer fits.
+    // Someone edits what we answered: entry 2 (hash version 2, the default) no longer fits its commitment.
     edit((t) => (t.entries[1].text = 'We are on it (edited).'));
     const edited = await verify(dir);
     expect(edited.code).toBe(1);
-    expect(edited.stdout).toContain('entry 2: content does not match its hash (altered)');
+    expect(edited.stdout).toContain('entry 2: personal data: text does not match its commitment (altered)');
     expect(edited.stdout).toContain('NOT VERIFIED');
     // …or removes the analysis: the chain breaks at the gap.
     edit((t) => t.entries.splice(2, 1));

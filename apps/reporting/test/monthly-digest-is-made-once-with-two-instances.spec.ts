@@ -86,7 +86,7 @@ describe('the monthly executive digest', () => {
     const pdf = mails[0].attachments.find((a) => a.contentType === 'application/pdf')!;
     expect(pdf.filename).toBe(`sladesk-executive-digest-${month}.pdf`);
     const text = (await pdfParse(pdf.content)).text;
-    for (const t of [`Executive digest ${month}`, 'Executive summary', '50.0 %', 'Availability', 'not measured']) expect(text).toContain(t);
+    for (const t of [`Executive digest ${month}`, 'Executive summary', '50.0 %', 'Availability', 'unavailable']) expect(text).toContain(t);
 
     const [digest] = await bus.request(Rpc.DigestList, { month });
     expect(digest).toMatchObject({ month, state: 'mailed', recipients: ['ed', 'erin'] });

@@ -1231,7 +1231,7 @@ export interface paths {
         };
         /**
          * Availability per component and month: objectives, downtime, credits
-         * @description Until the availability work lands, the report says so and shows no figures.
+         * @description The figures of the sla service's availability module (what GET /v1/availability shows), for every month the period touches, as whole months: per component and objective, target, downtime, availability, budget left, met, credit; per account its credits; the late restorations. 503 SERVICE.UNAVAILABLE when the sla service does not answer.
          *
          *     Small reports are answered at once (200). One expected to exceed the reporting service's row limit (SLADESK_REPORT_INLINE_MAX_ROWS) is written as an export job: 202 with the job and its Location; follow GET /v1/exports/{id}, then download it.
          *

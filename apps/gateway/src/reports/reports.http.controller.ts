@@ -79,7 +79,7 @@ export class ReportsHttpController {
   }
 
   @Get('availability')
-  @ReportRoute('Availability per component and month: objectives, downtime, credits', 'Until the availability work lands, the report says so and shows no figures.')
+  @ReportRoute('Availability per component and month: objectives, downtime, credits', 'The figures of the sla service\'s availability module (what GET /v1/availability shows), for every month the period touches, as whole months: per component and objective, target, downtime, availability, budget left, met, credit; per account its credits; the late restorations. 503 SERVICE.UNAVAILABLE when the sla service does not answer.')
   availability(@Query() q: ReportQuery, @Res() reply: FastifyReply): Promise<void> {
     return this.send('availability', q, reply);
   }

@@ -73,6 +73,8 @@ export interface CaseState {
   seqs: number[];
   steps: Record<string, StepSummary>;
   clocks: Record<string, ClockFacts>;
+  /** The contact was erased (`contact.erased`): the pseudonym that stands in for them; texts stay blank. */
+  erased?: { pseudonym: string };
 }
 
 /** Steps kept inside the case document; a longer timeline is read from rm_case_entries when exported. */
@@ -128,7 +130,30 @@ function withEntries(s: CaseState, p: CaseTimelineAppendedPayload): CaseState {
     }
   }
   next.seqs.sort((a, b) => a - b);
-  return next;
+  if (!next.erased) return next;
+  const pseudonym = next.erased.pseudonym;
+  for (const e of p.entries) if (e.actor.kind === 'contact' && next.steps[String(e.seq)]) next.steps[String(e.seq)] = { ...next.steps[String(e.seq)], actor: pseudonym };
+  return scrubbed(next, pseudonym);
+}
+
+/**
+ * The case without its contact's personal data, as intake erases it: the pseudonym for the contact, no
+ * address, subject `[erased]`, every text blank. Applied again to entries that arrive after the
+ * erasure, so the order of the events does not matter.
+ */
+function scrubbed(s: CaseState, pseudonym: string): CaseState {
+  const name = s.contact?.name;
+  const steps = Object.fromEntries(Object.entries(s.steps).map(([k, v]) => [k, { ...v, text: '', actor: name !== undefined && v.actor === name ? pseudonym : v.actor }]));
+  return {
+    ...s,
+    erased: { pseudonym },
+    ...(s.contact ? { contact: { name: pseudonym } } : {}),
+    ...(s.subject !== undefined ? { subject: '[erased]' } : {}),
+    ...(s.description !== undefined ? { description: '' } : {}),
+    ...(s.analysis ? { analysis: { ...s.analysis, text: '' } } : {}),
+    ...(s.resolutionSummary ? { resolutionSummary: { ...s.resolutionSummary, text: '' } } : {}),
+    steps,
+  };
 }
 
 export function applyCaseEvent(s: CaseState, e: EventEnvelope): CaseState {
@@ -177,6 +202,9 @@ export function applyCaseEvent(s: CaseState, e: EventEnvelope): CaseState {
     }
     case Events.CaseTimelineAppended:
       return withEntries(s, e.payload as CaseTimelineAppendedPayload);
+    case Events.ContactErased:
+      // the projector hands it to each case it names
+      return scrubbed(s, (e.payload as { pseudonym: string }).pseudonym);
     case Events.SlaMet: {
       const p = e.payload as SlaMetPayload;
       return withClock(s, p, (c) => ({

@@ -1,6 +1,7 @@
 import {
   AccountPayload,
   CaseTimelineAppendedPayload,
+  ContactErasedPayload,
   EventEnvelope,
   Events,
   SlaBreachedPayload,
@@ -52,9 +53,18 @@ export class Projector {
         await this.buckets.rememberClause(clauseKey(clause), clause);
       }
       await this.cases.apply(p.caseId, e);
+      // Entries of a case whose contact was erased before they arrived (or while they were stored) are erased too.
+      if (e.type === Events.CaseTimelineAppended) await this.eraseEntriesIfErased(p.caseId);
       return;
     }
     switch (e.type) {
+      case Events.ContactErased: {
+        for (const caseId of (e.payload as ContactErasedPayload).caseIds) {
+          await this.cases.apply(caseId, e);
+          await this.eraseEntriesIfErased(caseId);
+        }
+        return;
+      }
       case Events.Escalated:
       case Events.EscalationAcknowledged:
         await this.escalations.apply((e.payload as { escalationId: string }).escalationId, e);
@@ -80,6 +90,19 @@ export class Projector {
     }
   }
 
+  /** Once a case's contact is erased, its version-2 entries lose their personal data (by `_id`, one by one). */
+  private async eraseEntriesIfErased(caseId: string): Promise<void> {
+    const doc = await this.cases.get(caseId);
+    const pseudonym = doc?.erased?.pseudonym;
+    if (!doc || !pseudonym) return;
+    for (const seq of doc.seqs ?? []) {
+      const _id = `${caseId}:${seq}`;
+      const entry = await this.entryModel.collection.findOne({ _id: _id as never });
+      const erased = entry && erasedEntry(entry as never, pseudonym);
+      if (erased) await this.entryModel.collection.replaceOne({ _id: _id as never }, erased);
+    }
+  }
+
   /** Entries are immutable: each is written once under `<caseId>:<seq>`, exactly as sealed. */
   private async storeEntries(p: CaseTimelineAppendedPayload): Promise<void> {
     for (const entry of p.entries) {
@@ -94,6 +117,18 @@ export class Projector {
       }
     }
   }
+}
+
+/**
+ * A version-2 entry without its personal data, exactly as intake erases it (apps/intake/src/cases/timeline/
+ * timeline.ts, erasedEntry): values replaced, salt gone, commitments kept — its hash still holds. Version-1
+ * entries hold their values inside the hash and are kept as sealed (intake lists them as retained).
+ */
+export function erasedEntry<E extends { text?: string; actor: { kind: string; name: string }; data?: Record<string, unknown>; pd?: { c: Record<string, string>; salt?: string; erased?: boolean } }>(e: E, pseudonym: string): E | null {
+  if (!e.pd || e.pd.erased) return null;
+  const data = e.data ? { ...e.data } : undefined;
+  for (const path of Object.keys(e.pd.c)) if (path.startsWith('data/') && data) data[path.slice(5)] = '[erased]';
+  return { ...e, text: '', actor: e.actor.kind === 'contact' ? { ...e.actor, name: pseudonym } : e.actor, ...(data ? { data } : {}), pd: { c: e.pd.c, erased: true } };
 }
 
 /** Class instances from validation become plain objects, without the keys left undefined. */

@@ -2,14 +2,18 @@
  * `verify.mjs`, shipped in every evidence pack: a dependency-free Node program (Node 18 or later) that
  * recomputes each case's hash chain exactly as intake seals it (apps/intake/src/cases/timeline/timeline.ts:
  * sha256 over the previous hash, a newline and the canonical JSON of the entry's facts, bound to the
- * case id) and checks the pack's files against the manifest. Kept as text here so the pack carries the
- * very program the tests run.
+ * case id) and checks the pack's files against the manifest. Both hash versions: 1 (every value hashed)
+ * and 2 (an entry with \`pd\`: its personal data hashed as salted commitments, so it can be erased; see
+ * timeline.ts, personalDataApart). Kept as text here so the pack carries the very program the tests run.
  */
 export const VERIFY_SCRIPT = String.raw`#!/usr/bin/env node
 // Verifies an SLA Desk evidence pack offline: node verify.mjs [folder of the unzipped pack]
 // For every case in timelines.jsonl it recomputes the hash chain of its timeline (sequence 1, 2, 3 ...;
 // each prevHash is the previous entry's hash; each hash covers the entry's facts) and compares the
 // last hash with head-hashes.csv. It also checks every file against the sha256 in manifest.json.
+// Hash version 2 (entries with "pd"): the text, a contact's name and the personal data fields are hashed
+// as salted commitments sha256(salt, path, value); while the salt is there each value must match its
+// commitment; an erased entry (pd.erased, no salt) must hold no personal value any more.
 // Exit code 0: everything verified; 1: something was altered, removed, reordered or is missing.
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
@@ -19,6 +23,8 @@ import { createInterface } from 'node:readline';
 const dir = resolve(process.argv[2] || '.');
 const GENESIS = '0'.repeat(64);
 const problems = [];
+let v2 = 0;
+let erased = 0;
 
 function canonicalJson(value) {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
@@ -44,13 +50,57 @@ function facts(caseId, e) {
 
 const sha256 = (...parts) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex');
 
+// Hash version 2: where personal data sits in an entry (paths use "/").
+const PERSONAL_DATA_PATHS = ['text', 'actor/name', 'data/subject', 'data/contactEmail', 'data/email', 'data/name'];
+function valueAt(e, path) {
+  if (path === 'text') return e.text ?? '';
+  if (path === 'actor/name') return e.actor.kind === 'contact' ? e.actor.name : undefined;
+  const v = e.data?.[path.slice(5)];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function hashedFacts(caseId, e) {
+  const f = facts(caseId, e);
+  if (!e.pd) return f;
+  const c = e.pd.c || {};
+  const committed = (path, plain) => (c[path] !== undefined ? { commitment: c[path] } : plain);
+  const data = e.data ? Object.fromEntries(Object.entries(e.data).map(([k, v]) => [k, committed('data/' + k, v)])) : null;
+  return { ...f, v: 2, actor: { ...f.actor, name: committed('actor/name', f.actor.name) }, text: committed('text', f.text), data };
+}
+
+/** Why the personal data of a version-2 entry does not fit its commitments, or null. */
+function personalDataProblem(e) {
+  if (!e.pd) return null;
+  const c = e.pd.c || {};
+  if (e.pd.erased) {
+    // Erased: the values are gone (the contact's name is a pseudonym, which is not checked).
+    if ((e.text ?? '') !== '' && c.text !== undefined) return 'erased, yet it has a text';
+    for (const path of Object.keys(c)) if (path.startsWith('data/') && valueAt(e, path) !== undefined && valueAt(e, path) !== '[erased]') return 'erased, yet ' + path + ' has a value';
+    return null;
+  }
+  if (!e.pd.salt) return 'personal data without its salt';
+  const now = {};
+  for (const path of PERSONAL_DATA_PATHS) {
+    const v = valueAt(e, path);
+    if (v !== undefined) now[path] = sha256(e.pd.salt + '\n' + path + '\n' + v);
+  }
+  const keys = Object.keys(c).sort();
+  if (JSON.stringify(keys) !== JSON.stringify(Object.keys(now).sort())) return 'personal data fields differ from their commitments';
+  for (const k of keys) if (now[k] !== c[k]) return k + ' does not match its commitment (altered)';
+  return null;
+}
+
 function verifyChain(caseId, entries) {
   let prev = GENESIS;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
     if (e.seq !== i + 1) return { ok: false, at: e.seq, why: 'expected entry ' + (i + 1) + ', found ' + e.seq + ' (removed or reordered)' };
     if (e.prevHash !== prev) return { ok: false, at: e.seq, why: 'prevHash does not match the previous entry' };
-    if (sha256(prev, '\n', canonicalJson(facts(caseId, e))) !== e.hash) return { ok: false, at: e.seq, why: 'content does not match its hash (altered)' };
+    if (sha256(prev, '\n', canonicalJson(hashedFacts(caseId, e))) !== e.hash) return { ok: false, at: e.seq, why: 'content does not match its hash (altered)' };
+    const pd = personalDataProblem(e);
+    if (pd) return { ok: false, at: e.seq, why: 'personal data: ' + pd };
+    if (e.pd) v2++;
+    if (e.pd?.erased) erased++;
     prev = e.hash;
   }
   return { ok: true, head: prev };
@@ -111,6 +161,6 @@ for await (const line of lines) {
 for (const id of heads.keys()) if (!seen.has(id)) problems.push('case ' + id + ': in head-hashes.csv but its timeline is missing');
 
 for (const p of problems) console.log('FAIL ' + p);
-console.log((problems.length ? 'NOT VERIFIED' : 'VERIFIED') + ': ' + verified + ' of ' + cases + ' case timelines intact, ' + Object.keys(manifest.files).length + ' files checked');
+console.log((problems.length ? 'NOT VERIFIED' : 'VERIFIED') + ': ' + verified + ' of ' + cases + ' case timelines intact, ' + Object.keys(manifest.files).length + ' files checked' + (v2 ? ', ' + v2 + ' entries of hash version 2 (' + erased + ' erased)' : ''));
 process.exit(problems.length ? 1 : 0);
 `;

@@ -1,6 +1,6 @@
 import { ReportPeriod } from '@sladesk/contracts';
 import { Injectable } from '@nestjs/common';
-import { AVAILABILITY_NOT_MEASURED, AvailabilityReport } from './availability.report';
+import { AvailabilityReport } from './availability.report';
 import { EscalationsReport } from './escalations.report';
 import { NoticesReport } from './notices.report';
 import { periodLabel } from './period';
@@ -18,12 +18,16 @@ export class ExecutiveDigestReport {
   ) {}
 
   async build(period: ReportPeriod, generatedAt = new Date()): Promise<ReportDoc> {
-    const [sla, esc, notices] = await Promise.all([this.sla.build(period, undefined, generatedAt), this.escalations.build(period, undefined, generatedAt), this.notices.summary(period)]);
-    const availability = this.availability.build(period, undefined, generatedAt);
+    const [sla, esc, notices, availability] = await Promise.all([
+      this.sla.build(period, undefined, generatedAt),
+      this.escalations.build(period, undefined, generatedAt),
+      this.notices.summary(period),
+      this.availability.buildOrExplain(period, generatedAt),
+    ]);
     return {
       ...sla,
       title: `Executive digest ${periodLabel(period)}`,
-      notice: AVAILABILITY_NOT_MEASURED,
+      ...(availability.notice ? { notice: availability.notice } : {}),
       figures: [
         ...sla.figures,
         ...esc.figures.slice(0, 2),
@@ -31,7 +35,7 @@ export class ExecutiveDigestReport {
         ...availability.figures,
       ],
       charts: [...sla.charts, ...esc.charts, ...availability.charts],
-      tables: [...sla.tables, ...esc.tables.slice(1)],
+      tables: [...sla.tables, ...esc.tables.slice(1), ...availability.tables.slice(0, 1)],
       summary: { slaCompliance: sla.summary, escalations: esc.summary, notices, availability: availability.summary },
     };
   }

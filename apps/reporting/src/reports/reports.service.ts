@@ -63,7 +63,7 @@ export class ReportsService {
       case 'notices':
         return this.notices.build(period, accountId, sorted, now);
       case 'availability':
-        return Promise.resolve(this.availability.build(period, accountId, now));
+        return this.availability.build(period, accountId, now);
     }
   }
 
