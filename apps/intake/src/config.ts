@@ -1,8 +1,7 @@
-import { ServiceEnv } from '@sladesk/messaging';
+import { EnvBoolean, ServiceEnv } from '@sladesk/messaging';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
-  IsBoolean,
   IsEmail,
   IsInt,
   IsOptional,
@@ -160,9 +159,7 @@ export class IntakeEnv extends ServiceEnv {
    * default: every verifier knows version 2 (intake's, and the evidence pack's verify.mjs). `false` seals
    * version 1 (values inside the hash: they cannot be erased); entries already sealed keep their version.
    */
-  // The raw variable (obj[key]): implicit conversion has already made any non-empty string `true`.
-  @Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => (obj[key] === 'true' ? true : obj[key] === 'false' ? false : obj[key]))
-  @IsBoolean()
+  @EnvBoolean()
   SLADESK_PERSONAL_DATA_COMMITMENTS: boolean = true;
 
   /** Resolved and closed cases lose their personal data this many days after resolution; kept when unset. */

@@ -1,12 +1,6 @@
-import { ServiceEnv } from '@sladesk/messaging';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsString, IsTimeZone, Matches, Min } from 'class-validator';
-
-// The raw variable (obj[key]): implicit conversion has already made any non-empty string, 'false' too, `true`.
-const bool = ({ obj, key, value }: { obj: Record<string, unknown>; key: string; value: unknown }) => {
-  const raw = typeof obj[key] === 'string' ? obj[key] : value;
-  return raw === 'false' || raw === '0' ? false : raw === 'true' || raw === '1' ? true : raw;
-};
+import { EnvBoolean, ServiceEnv } from '@sladesk/messaging';
+import { Type } from 'class-transformer';
+import { IsInt, IsString, IsTimeZone, Matches, Min } from 'class-validator';
 
 export class ReportingEnv extends ServiceEnv {
   /** A report expected to have more rows than this is written as an export job instead of one reply. */
@@ -40,7 +34,7 @@ export class ReportingEnv extends ServiceEnv {
   @IsTimeZone()
   SLADESK_DIGEST_TIMEZONE: string = 'America/New_York';
 
-  @Transform(bool) @IsBoolean()
+  @EnvBoolean()
   SLADESK_DIGEST_ENABLED: boolean = true;
 
   /** Mail relay for the digest (the same variable as escalation's). */

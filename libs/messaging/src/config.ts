@@ -1,6 +1,23 @@
-import { plainToInstance } from 'class-transformer';
+import { plainToInstance, Transform } from 'class-transformer';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Min, validateSync } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Min, validateSync } from 'class-validator';
+
+/**
+ * A boolean environment variable: `true`/`1` or `false`/`0`, anything else refused at boot. It reads the
+ * raw variable (`obj[key]`): `loadConfig`'s implicit conversion has already made any non-empty string,
+ * 'false' too, `true`.
+ */
+export function EnvBoolean(): PropertyDecorator {
+  const transform = Transform(({ obj, key, value }: { obj: Record<string, unknown>; key: string; value: unknown }) => {
+    const raw = typeof obj[key] === 'string' ? obj[key] : value;
+    return raw === 'false' || raw === '0' ? false : raw === 'true' || raw === '1' ? true : raw;
+  });
+  const check = IsBoolean();
+  return (target, property) => {
+    transform(target, property);
+    check(target, property);
+  };
+}
 
 /** Settings every service reads from the environment; a service class extends it with its own. */
 export class ServiceEnv {

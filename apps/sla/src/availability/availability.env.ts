@@ -1,12 +1,12 @@
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsInt, Max, Min } from 'class-validator';
+import { EnvBoolean } from '@sladesk/messaging';
+import { Type } from 'class-transformer';
+import { IsInt, Max, Min } from 'class-validator';
 import { SlaEnv } from '../config';
 
 /** Settings of the availability module (environment variables, validated at boot with the sla service's own). */
 export class AvailabilityEnv extends SlaEnv {
   /** Whether this instance runs probes (one instance at a time does, by lease). */
-  @Transform(({ value }) => value === true || value === 'true' || value === '1')
-  @IsBoolean()
+  @EnvBoolean()
   SLADESK_AVAILABILITY_PROBES: boolean = true;
 
   /** The probing instance's lease; another instance takes over this long after it stops renewing. */
