@@ -40,7 +40,7 @@ describe('an open-ended recurring window', () => {
     const horizon = Date.now() + 30 * DAY;
     const expected = Math.floor((horizon - Date.parse(`${first}T02:00:00Z`)) / DAY) + 1;
 
-    const series = await waitFor(
+    const series = (await waitFor(
       async () => {
         const s = await stack.db.collection('maintenance_series').findOne({ _id: seriesId as never });
         return s && s.occurrences >= expected ? s : null;
@@ -48,7 +48,7 @@ describe('an open-ended recurring window', () => {
       'the series to reach its horizon',
       60_000,
       250,
-    );
+    ))!;
     const windows = await stack.db.collection('maintenance_windows').find({ 'series.id': seriesId }, { projection: { outbox: 0 } }).toArray();
     windows.sort((a, b) => a.series.occurrence - b.series.occurrence);
     expect(windows).toHaveLength(series.occurrences);
