@@ -362,7 +362,9 @@ describe('escalation: the right person at the right tier', () => {
     }, 'notification marked sent');
     expect(n).toMatchObject({ state: 'sent', attempts: 2, lastError: expect.stringContaining('try again later') });
     const failed = await bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: Events.NotificationFailed });
-    expect(failed!.json<EventEnvelope<{ caseId: string; final: boolean }>>().payload).toMatchObject({ caseId, final: false });
+    expect(failed!.json<EventEnvelope<{ caseId: string; final: boolean }>>().payload).toMatchObject({ caseId, accountId: 'beta', final: false });
+    const sent = await bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: Events.NotificationSent });
+    expect(sent!.json<EventEnvelope<{ caseId: string; accountId: string }>>().payload).toMatchObject({ caseId, accountId: 'beta' });
   });
 
   it.each([

@@ -49,6 +49,9 @@ import { StartWindowMessageController } from './windows/start-window/start-windo
 import { StartWindowService } from './windows/start-window/start-window.service';
 import { WindowRepository } from './windows/window.repository';
 import { MaintenanceWindow, MaintenanceWindowSchema } from './windows/window.schema';
+import { ExtendSeriesService } from './windows/extend-series/extend-series.service';
+import { SeriesStore } from './windows/extend-series/series.store';
+import { MaintenanceSeries, MaintenanceSeriesSchema } from './windows/series.schema';
 
 /**
  * The maintenance service: windows and their reminders, the advisory pipeline, who is told, and the
@@ -74,6 +77,7 @@ export class MaintenanceModule implements OnModuleInit {
         OutboundModule.forRoot(config),
         MongooseModule.forFeature([
           { name: MaintenanceWindow.name, schema: MaintenanceWindowSchema },
+          { name: MaintenanceSeries.name, schema: MaintenanceSeriesSchema },
           { name: Reminder.name, schema: ReminderSchema },
           { name: Notice.name, schema: NoticeSchema },
           { name: Advisory.name, schema: AdvisorySchema },
@@ -120,6 +124,8 @@ export class MaintenanceModule implements OnModuleInit {
         AdvisoryRepository,
         AdvisorySteps,
         CreateWindowService,
+        SeriesStore,
+        ExtendSeriesService,
         StartWindowService,
         CompleteWindowService,
         CancelWindowService,

@@ -27,4 +27,12 @@ export class MaintenanceEnv extends OutboundEnv {
   /** A recurring window's occurrences are created this many days ahead (rules without COUNT or UNTIL). */
   @Type(() => Number) @IsInt() @Min(7) @Max(1100)
   SLADESK_RECURRENCE_HORIZON_DAYS: number = 400;
+
+  /** Occurrences made at most by one request or one extension (the rest follow at the next ticks). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  SLADESK_RECURRENCE_BATCH: number = 200;
+
+  /** How often an open-ended series' horizon is rolled forward (new occurrences made as time passes), in ms. */
+  @Type(() => Number) @IsInt() @Min(1_000)
+  SLADESK_RECURRENCE_EXTEND_MS: number = 3_600_000;
 }

@@ -154,6 +154,7 @@ export class EscalationRulesService {
       text: `${describeClock(p)} of case ${p.caseId} has used ${p.thresholdPercent} % of its goal (${p.goal.clause}). ${Math.round(p.remainingBusinessSeconds / 60)} business minutes left, due ${p.dueAt ?? 'when the clock resumes'}.`,
       critical: p.severity === 'critical',
       caseId: p.caseId,
+      accountId: p.accountId,
     });
   }
 

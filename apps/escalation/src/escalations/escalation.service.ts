@@ -179,6 +179,7 @@ export class EscalationService implements DeliveryObserver {
           text: this.text(esc, repeat),
           critical: esc.critical,
           caseId: esc.caseId,
+          ...(esc.accountId ? { accountId: esc.accountId } : {}),
           escalationId: esc._id,
           repeat,
           incidentId: esc.incidentId,

@@ -304,6 +304,7 @@ export class IncidentService {
           text: `Incident "${incident.title}" (${incident.severity}) is platform-wide and affects ${account!.name}. ${incident.caseIds.length} linked case(s). Executives are engaged.`,
           critical: incident.severity === 'critical',
           incidentId: incident._id,
+          accountId,
         },
         now,
       );

@@ -14,6 +14,7 @@ export class Recipient {
 export class Notification implements WithOutbox {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ type: String, index: true }) caseId?: string;
+  @Prop({ type: String }) accountId?: string;
   @Prop({ type: String, index: true }) escalationId?: string;
   /** Which notification of its escalation this is: 0 the first, then each reminder. */
   @Prop({ type: Number }) repeat?: number;

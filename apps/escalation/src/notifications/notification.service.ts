@@ -28,6 +28,8 @@ export interface NotifyInput {
   text: string;
   critical: boolean;
   caseId?: string;
+  /** The account the notification is about (carried by its outcome events, for reports by account). */
+  accountId?: string;
   escalationId?: string;
   /** Which notification of the escalation: 0 the first, then each reminder. */
   repeat?: number;
@@ -79,6 +81,7 @@ export class NotificationService {
       await this.model.create({
         _id: id,
         caseId: input.caseId,
+        ...(input.accountId ? { accountId: input.accountId } : {}),
         escalationId: input.escalationId,
         repeat: input.repeat,
         incidentId: input.incidentId,
@@ -155,6 +158,7 @@ export class NotificationService {
     const base = {
       notificationId: n._id,
       ...(n.caseId ? { caseId: n.caseId } : {}),
+      ...(n.accountId ? { accountId: n.accountId } : {}),
       ...(n.escalationId ? { escalationId: n.escalationId } : {}),
       ...(n.recipient.staffId ? { staffId: n.recipient.staffId } : {}),
       email: n.recipient.email,

@@ -9,10 +9,9 @@ export class EmailSender implements OnModuleDestroy {
   private readonly transport: Transporter;
 
   constructor(private readonly config: IntakeEnv) {
-    this.transport = createTransport(config.SLADESK_SMTP_RELAY_URL, {
-      pool: true,
-      maxConnections: 2,
-    } as object);
+    // URL and options in one object: a second argument holds message defaults, not transport options
+    // (`createTransport(url, { pool: true })` opens a connection per message).
+    this.transport = createTransport({ url: config.SLADESK_SMTP_RELAY_URL, pool: true, maxConnections: 2 } as object);
   }
 
   async send(mail: OutgoingEmail): Promise<void> {

@@ -9,7 +9,8 @@ import { MaintenanceEnv } from '../../config';
 import { ReminderStore } from '../../reminders/reminder.store';
 import { MaintenanceWindow } from '../window.schema';
 import { WindowRepository } from '../window.repository';
-import { expandRecurrence } from './recurrence';
+import { isOpenEnded, Occurrence, planRecurrence } from './recurrence';
+import { SeriesStore } from '../extend-series/series.store';
 
 const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('base64url');
 
@@ -18,6 +19,43 @@ export function planReminders(offsets: string[], plannedStart: Date, now: Date):
   return offsets
     .map((offset) => ({ offset, dueAt: new Date(plannedStart.getTime() - durationMs(offset)) }))
     .filter((r) => r.dueAt.getTime() > now.getTime());
+}
+
+/** What every occurrence of a window (or series) shares. */
+export interface WindowTemplate {
+  title: string;
+  description: string;
+  components: string[];
+  impact: MaintenanceWindow['impact'];
+  audience: MaintenanceWindow['audience'];
+  reminderOffsets: string[];
+  by?: string;
+  requestHash?: string;
+  series?: { id: string; rrule: string; timeZone: string };
+}
+
+/** The document of one window (`ordinal`: its place in the series). */
+export function occurrenceDoc(t: WindowTemplate, id: string, o: Occurrence, ordinal: number, now: Date): Omit<MaintenanceWindow, 'outbox'> {
+  return {
+    _id: id,
+    title: t.title,
+    description: t.description,
+    components: [...t.components],
+    impact: t.impact,
+    state: 'scheduled',
+    plannedStart: o.start,
+    plannedEnd: o.end,
+    audience: t.audience,
+    reminderOffsets: t.reminderOffsets,
+    version: 1,
+    rev: 1,
+    ...(t.series ? { series: { ...t.series, occurrence: ordinal } } : {}),
+    reminders: planReminders(t.reminderOffsets, o.start, now),
+    history: [{ at: now.toISOString(), action: 'scheduled', ...(t.by ? { by: t.by } : {}) }],
+    ...(t.requestHash ? { requestHash: t.requestHash } : {}),
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /**
@@ -31,41 +69,41 @@ export class CreateWindowService {
     private readonly windows: WindowRepository,
     private readonly reminders: ReminderStore,
     private readonly config: MaintenanceEnv,
+    private readonly series: SeriesStore,
   ) {}
 
   async execute(cmd: CreateWindowCommand, now = new Date()): Promise<CreatedWindowView> {
     const { idempotencyKey, ...body } = cmd;
     const requestHash = hash(body);
     const offsets = [...new Set((cmd.reminderOffsets ?? this.config.SLADESK_REMINDER_OFFSETS).map(canonicalOffset))];
-    const occurrences = cmd.recurrence
-      ? expandRecurrence(cmd.recurrence, this.config.SLADESK_RECURRENCE_HORIZON_DAYS, now)
-      : [this.single(cmd)];
+    const expansion = cmd.recurrence
+      ? planRecurrence(cmd.recurrence, this.config.SLADESK_RECURRENCE_HORIZON_DAYS, now, this.config.SLADESK_RECURRENCE_BATCH)
+      : { occurrences: [this.single(cmd)], until: Infinity };
     if (cmd.recurrence && (cmd.plannedStart || cmd.plannedEnd))
       throw new AppError('MAINTENANCE_WINDOW.INVALID_TIMES', 'give either plannedStart/plannedEnd or recurrence, not both');
     const base = idempotencyKey ? `mw_${hash(['key', idempotencyKey]).slice(0, 24)}` : `mw_${uuidv7()}`;
     const seriesId = cmd.recurrence ? base.replace(/^mw_/, 'ms_') : undefined;
-
-    const docs: Omit<MaintenanceWindow, 'outbox'>[] = occurrences.map((o, i) => ({
-      _id: seriesId ? `${base}_${i + 1}` : base,
+    const template: WindowTemplate = {
       title: cmd.title,
       description: cmd.description ?? '',
       components: [...cmd.components],
       impact: cmd.impact,
-      state: 'scheduled',
-      plannedStart: o.start,
-      plannedEnd: o.end,
       audience: cmd.audience ?? 'all',
       reminderOffsets: offsets,
-      version: 1,
-      rev: 1,
-      ...(seriesId ? { series: { id: seriesId, rrule: cmd.recurrence!.rrule, timeZone: cmd.recurrence!.timeZone, occurrence: i + 1 } } : {}),
-      reminders: planReminders(offsets, o.start, now),
-      history: [{ at: now.toISOString(), action: 'scheduled', ...(cmd.by ? { by: cmd.by } : {}) }],
+      ...(cmd.by ? { by: cmd.by } : {}),
       requestHash,
-      createdAt: now,
-      updatedAt: now,
-    }));
+      ...(seriesId ? { series: { id: seriesId, rrule: cmd.recurrence!.rrule, timeZone: cmd.recurrence!.timeZone } } : {}),
+    };
+    const docs = expansion.occurrences.map((o, i) => occurrenceDoc(template, seriesId ? `${base}_${i + 1}` : base, o, i + 1, now));
+    // An open-ended rule's series first: the job that rolls its horizon forward makes the occurrences after these.
+    if (seriesId && isOpenEnded(cmd.recurrence!)) await this.series.plan(seriesId, base, cmd.recurrence!, template, docs.length, expansion.until, now);
+    await this.persist(docs, now);
+    const first = await this.windows.view(await this.windows.get(docs[0]._id));
+    return seriesId ? { ...first, occurrences: docs.map((d) => ({ id: d._id, plannedStart: d.plannedStart.toISOString(), plannedEnd: d.plannedEnd.toISOString() })) } : first;
+  }
 
+  /** Writes windows (reminders first, then each window with its event); one that exists already is left as it is. */
+  async persist(docs: Omit<MaintenanceWindow, 'outbox'>[], now: Date): Promise<void> {
     // Reminders first (they re-check their window when due), then the windows with their events.
     for (const d of docs) await this.reminders.plan(d, now);
     for (const d of docs) {
@@ -79,7 +117,7 @@ export class CreateWindowService {
           plannedStart: d.plannedStart.toISOString(),
           plannedEnd: d.plannedEnd.toISOString(),
           version: 1,
-          ...(seriesId ? { seriesId } : {}),
+          ...(d.series ? { seriesId: d.series.id } : {}),
           at: now.toISOString(),
         },
         now,
@@ -90,11 +128,9 @@ export class CreateWindowService {
       } catch (e) {
         if (!isDuplicateKey(e)) throw e;
         const earlier = await this.windows.get(d._id);
-        if (earlier.requestHash !== requestHash) throw new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
+        if (earlier.requestHash !== d.requestHash) throw new AppError('IDEMPOTENCY.KEY_REUSED', 'This Idempotency-Key was already used for a different request');
       }
     }
-    const first = await this.windows.view(await this.windows.get(docs[0]._id));
-    return seriesId ? { ...first, occurrences: docs.map((d) => ({ id: d._id, plannedStart: d.plannedStart.toISOString(), plannedEnd: d.plannedEnd.toISOString() })) } : first;
   }
 
   private single(cmd: CreateWindowCommand): { start: Date; end: Date } {

@@ -1,4 +1,4 @@
-import { expandRecurrence } from './recurrence';
+import { expandRecurrence, extendRecurrence, planRecurrence } from './recurrence';
 
 const iso = (d: Date) => d.toISOString();
 const FAR = 400;
@@ -60,5 +60,31 @@ describe(expandRecurrence.name, () => {
     expect(() => expandRecurrence({ rrule: 'FREQ=WEEKLY', timeZone: 'UTC', start: '2030-01-01T02:00', end: '2030-01-01T01:00' }, FAR)).toThrow(
       expect.objectContaining({ code: 'MAINTENANCE_WINDOW.INVALID_TIMES' }),
     );
+  });
+
+  it('rolls an open-ended rule forward: each extension continues exactly where the last one stopped', () => {
+    const r = { rrule: 'FREQ=WEEKLY;BYDAY=TU', timeZone: 'America/New_York', start: '2030-01-01T02:00', end: '2030-01-01T04:00' };
+    const first = planRecurrence(r, 31, new Date('2029-12-01T00:00:00Z'));
+    expect(first.occurrences).toHaveLength(5);
+    // 40 days later the horizon has moved 40 days: the next occurrences, none repeated, none skipped.
+    const later = extendRecurrence(r, first.until, first.until + 40 * 86_400_000);
+    const all = [...first.occurrences, ...later.occurrences].map((o) => o.start.getTime());
+    expect(later.occurrences.length).toBeGreaterThanOrEqual(5);
+    expect(all.slice(1).every((t, i) => t > all[i])).toBe(true);
+    const whole = planRecurrence(r, 71, new Date('2029-12-01T00:00:00Z')).occurrences.map((o) => o.start.getTime());
+    expect(all).toEqual(whole.filter((t) => t <= later.until));
+    // Local 02:00 across the March change, in every extension.
+    expect(later.occurrences.map((o) => o.start.toISOString()).find((s) => s.startsWith('2030-03-12'))).toBe('2030-03-12T06:00:00.000Z');
+    expect(extendRecurrence(r, later.until, later.until).occurrences).toHaveLength(0);
+  });
+
+  it('caps one expansion at 200 occurrences and says where it stopped, so the next one goes on from there', () => {
+    const r = { rrule: 'FREQ=DAILY', timeZone: 'UTC', start: '2030-01-01T00:00', end: '2030-01-01T01:00' };
+    const first = planRecurrence(r, 300, new Date('2029-12-31T00:00:00Z'));
+    expect(first.occurrences).toHaveLength(200);
+    expect(first.until).toBe(first.occurrences[199].start.getTime());
+    const next = extendRecurrence(r, first.until, Date.parse('2030-12-31T12:00:00Z'));
+    expect(next.occurrences[0].start.toISOString()).toBe('2030-07-20T00:00:00.000Z'); // the 201st day
+    expect(next.occurrences).toHaveLength(165);
   });
 });

@@ -32,9 +32,38 @@ function wallMinutes(start: string, end: string): number {
  * (or after `now`, if later).
  */
 export function expandRecurrence(r: RecurrenceDto, horizonDays: number, now = new Date()): Occurrence[] {
-  const bounded = /(^|;)(COUNT|UNTIL)=/.test(r.rrule);
+  return planRecurrence(r, horizonDays, now).occurrences;
+}
+
+/** What one expansion produced: its occurrences, and up to when the series is complete with them. */
+export interface Expansion {
+  occurrences: Occurrence[];
+  /** Every occurrence starting at or before this instant (ms) is in this or an earlier expansion; Infinity for COUNT/UNTIL rules. */
+  until: number;
+}
+
+export const isOpenEnded = (r: RecurrenceDto): boolean => !/(^|;)(COUNT|UNTIL)=/.test(r.rrule);
+
+/** The first expansion of a rule (see `expandRecurrence`), with how far it reaches. */
+export function planRecurrence(r: RecurrenceDto, horizonDays: number, now = new Date(), max = MAX_OCCURRENCES): Expansion {
   const from = Math.max(now.getTime(), Date.parse(`${r.start.slice(0, 16)}:00Z`) - 14 * 3_600_000);
-  const horizon = bounded ? Infinity : from + horizonDays * 86_400_000;
+  const horizon = isOpenEnded(r) ? from + horizonDays * 86_400_000 : Infinity;
+  const expansion = occurrencesIn(r, -Infinity, horizon, max);
+  if (expansion.occurrences.length === 0) throw new AppError('MAINTENANCE_WINDOW.INVALID_RECURRENCE', 'the rule has no occurrence before the horizon');
+  return expansion;
+}
+
+/**
+ * The occurrences of an open-ended rule after `afterMs` (exclusive) up to `horizonMs` (inclusive), at
+ * most `max` (200): how the horizon rolls forward. The same inputs give the same occurrences.
+ */
+export function extendRecurrence(r: RecurrenceDto, afterMs: number, horizonMs: number, max = MAX_OCCURRENCES): Expansion {
+  if (horizonMs <= afterMs) return { occurrences: [], until: afterMs };
+  return occurrencesIn(r, afterMs, horizonMs, max);
+}
+
+function occurrencesIn(r: RecurrenceDto, afterMs: number, horizonMs: number, max: number): Expansion {
+  max = Math.min(max, MAX_OCCURRENCES);
   const minutes = wallMinutes(r.start, r.end);
   if (!(minutes > 0)) throw new AppError('MAINTENANCE_WINDOW.INVALID_TIMES', 'recurrence.end must be after recurrence.start');
   const lines = [`DTSTART;TZID=${r.timeZone}:${compact(r.start)}`, `RRULE:${r.rrule}`];
@@ -42,14 +71,19 @@ export function expandRecurrence(r: RecurrenceDto, horizonDays: number, now = ne
   let starts: Zoned[];
   try {
     const rule = new RRuleTemporal({ rruleString: lines.join('\n') });
-    starts = rule.all((d, i) => i < MAX_OCCURRENCES && d.epochMilliseconds <= horizon) as never;
+    let kept = 0;
+    // One more than we keep: whether the cap cut the expansion short.
+    starts = rule.all((d) => d.epochMilliseconds <= horizonMs && (d.epochMilliseconds <= afterMs || ++kept <= max + 1)) as never;
   } catch (e) {
     throw new AppError('MAINTENANCE_WINDOW.INVALID_RECURRENCE', `recurrence is not a valid RRULE: ${(e as Error).message}`);
   }
-  if (starts.length === 0) throw new AppError('MAINTENANCE_WINDOW.INVALID_RECURRENCE', 'the rule has no occurrence before the horizon');
-  return starts.map((s) => {
+  starts = starts.filter((s) => s.epochMilliseconds > afterMs);
+  const capped = starts.length > max;
+  if (capped) starts = starts.slice(0, max);
+  const occurrences = starts.map((s) => {
     // The end on the wall clock, then resolved in the zone (so a 02:00–04:00 window ends at 04:00 local).
     const end = s.toPlainDateTime().add({ minutes }).toZonedDateTime(s.timeZoneId);
     return { start: new Date(s.epochMilliseconds), end: new Date(end.epochMilliseconds) };
   });
+  return { occurrences, until: capped ? occurrences[occurrences.length - 1].start.getTime() : horizonMs };
 }
