@@ -60,6 +60,8 @@ export const deltaIdAt = (id: string): number => Number(id.slice(id.lastIndexOf(
 @Injectable()
 export class BucketStore {
   private readonly logger = new Logger(BucketStore.name);
+  /** `<month>:<account>` pairs this process has put in the month index (an idempotent write, made once). */
+  private readonly indexed = new Set<string>();
 
   constructor(
     @InjectModel(RmBucket.name) readonly buckets: Model<RmBucket>,
@@ -71,8 +73,11 @@ export class BucketStore {
   async apply(d: BucketDelta): Promise<void> {
     const inc = Object.fromEntries(d.inc.map(({ f, n }) => [f, n]));
     await applyOnce(this.buckets, d.bucket, d.id, { $setOnInsert: { period: d.period, accountId: d.accountId }, $inc: inc });
-    if (d.period.length === 7) {
+    const key = `${d.period}:${d.accountId}`;
+    if (d.period.length === 7 && !this.indexed.has(key)) {
       await this.index.collection.updateOne({ _id: d.period as never }, { $addToSet: { accounts: d.accountId } }, { upsert: true });
+      if (this.indexed.size > 100_000) this.indexed.clear();
+      this.indexed.add(key);
     }
   }
 
