@@ -10,6 +10,7 @@ import {
   CaseTimelineAppendedPayload,
   Category,
   Channel,
+  ContactErasedPayload,
   EventEnvelope,
   Events,
   Severity,
@@ -35,6 +36,8 @@ export interface StepSummary {
   at: string;
   actor: string;
   text: string;
+  /** The actor is the case's contact (their name is personal data; staff names are not erased). */
+  contact?: true;
 }
 
 export interface ClockFacts {
@@ -73,6 +76,8 @@ export interface CaseState {
   seqs: number[];
   steps: Record<string, StepSummary>;
   clocks: Record<string, ClockFacts>;
+  /** Set by `contact.erased`: every later event is merged without the person's data (see `withoutPersonalData`). */
+  erased?: { pseudonym: string; at: string; id: string };
 }
 
 /** Steps kept inside the case document; a longer timeline is read from rm_case_entries when exported. */
@@ -111,7 +116,7 @@ function withEntries(s: CaseState, p: CaseTimelineAppendedPayload): CaseState {
   for (const e of p.entries) {
     if (!next.seqs.includes(e.seq)) next.seqs.push(e.seq);
     if (e.seq <= INLINE_STEPS) {
-      next.steps[String(e.seq)] = { kind: e.kind, at: iso(e.at), actor: e.actor.name, text: e.text.slice(0, INLINE_TEXT) };
+      next.steps[String(e.seq)] = { kind: e.kind, at: iso(e.at), actor: e.actor.name, text: e.text.slice(0, INLINE_TEXT), ...(e.actor.kind === 'contact' ? { contact: true as const } : {}) };
     }
     if (e.kind === 'opened') {
       const data = (e.data ?? {}) as { subject?: unknown; contactEmail?: unknown; channel?: unknown };
@@ -131,9 +136,41 @@ function withEntries(s: CaseState, p: CaseTimelineAppendedPayload): CaseState {
   return next;
 }
 
+/**
+ * The case without its contact's personal data (GDPR Art. 17): the contact becomes the pseudonym, the
+ * subject `[erased]`, every free text empty. Applied after every event once the case is erased, so an
+ * event that was in flight when the erasure arrived cannot bring the data back, in any order.
+ */
+export function withoutPersonalData(s: CaseState): CaseState {
+  if (!s.erased) return s;
+  const { pseudonym } = s.erased;
+  const name = s.contact?.name;
+  const steps = Object.fromEntries(
+    Object.entries(s.steps).map(([k, st]) => [k, { ...st, text: '', ...(st.contact || (name && st.actor === name) ? { actor: pseudonym, contact: true as const } : {}) }]),
+  );
+  return {
+    ...s,
+    contact: { name: pseudonym, email: `${pseudonym}@erased.invalid` },
+    ...(s.subject !== undefined ? { subject: '[erased]' } : {}),
+    ...(s.description !== undefined ? { description: '' } : {}),
+    ...(s.analysis ? { analysis: { ...s.analysis, text: '' } } : {}),
+    ...(s.resolutionSummary ? { resolutionSummary: { ...s.resolutionSummary, text: '' } } : {}),
+    steps,
+  };
+}
+
 export function applyCaseEvent(s: CaseState, e: EventEnvelope): CaseState {
+  return withoutPersonalData(applyCaseFact(s, e));
+}
+
+function applyCaseFact(s: CaseState, e: EventEnvelope): CaseState {
   const id = e.eventId;
   switch (e.type) {
+    case Events.ContactErased: {
+      const p = e.payload as ContactErasedPayload;
+      // The first erasure names the pseudonym (intake gives one case one pseudonym: the first erasure's).
+      return { ...s, erased: s.erased && s.erased.at <= iso(p.at) ? s.erased : { pseudonym: p.pseudonym, at: iso(p.at), id } };
+    }
     case Events.CaseOpened: {
       const p = e.payload as CaseOpenedPayload;
       const receivedAt = iso(p.receivedAt);

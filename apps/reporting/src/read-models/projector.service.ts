@@ -1,6 +1,7 @@
 import {
   AccountPayload,
   CaseTimelineAppendedPayload,
+  ContactErasedPayload,
   EventEnvelope,
   Events,
   SlaBreachedPayload,
@@ -10,6 +11,7 @@ import { isDuplicateKey } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, mongo } from 'mongoose';
+import { ContactErasure } from '../erasure/contact-erasure.service';
 import { BucketStore } from './buckets';
 import { CASE_SUBJECTS, caseReducer, CaseState, clauseKey } from './case-state';
 import { EntityProjection } from './entity-projection';
@@ -37,6 +39,7 @@ export class Projector {
     @InjectModel(RmAccount.name) private readonly accountModel: Model<RmAccount>,
     @InjectModel(RmStaff.name) private readonly staffModel: Model<RmStaff>,
     private readonly buckets: BucketStore,
+    private readonly erasure: ContactErasure,
   ) {
     this.cases = new EntityProjection(caseModel.collection, buckets, caseReducer);
     this.escalations = new EntityProjection(escalationModel.collection, buckets, escalationReducer);
@@ -52,9 +55,13 @@ export class Projector {
         await this.buckets.rememberClause(clauseKey(clause), clause);
       }
       await this.cases.apply(p.caseId, e);
+      if (e.type === Events.CaseTimelineAppended) await this.erasure.afterTimeline(e.payload as CaseTimelineAppendedPayload);
       return;
     }
     switch (e.type) {
+      case Events.ContactErased:
+        await this.erasure.apply(e as EventEnvelope<ContactErasedPayload>);
+        return;
       case Events.Escalated:
       case Events.EscalationAcknowledged:
         await this.escalations.apply((e.payload as { escalationId: string }).escalationId, e);
