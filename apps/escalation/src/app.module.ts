@@ -12,6 +12,9 @@ import { UnresolvedClock } from './cases/unresolved-clock';
 import { EscalationEnv } from './config';
 import { DirAccount, DirAccountSchema, DirStaff, DirStaffSchema } from './directory/directory.schema';
 import { DirectoryService } from './directory/directory.service';
+import { ErasureMessageController } from './erasure/erasure.message.controller';
+import { EscErasure, EscErasureSchema } from './erasure/erasure.schema';
+import { EraseContactService } from './erasure/erase-contact.service';
 import { Escalation, EscalationSchema } from './escalations/escalation.schema';
 import { EscalationService } from './escalations/escalation.service';
 import { EscalationsMessageController } from './escalations/escalations.message.controller';
@@ -55,9 +58,10 @@ export class EscalationModule implements OnModuleInit {
           { name: 'RoundRobin', schema: CounterSchema },
           { name: ID_SETS, schema: IdSetSchema },
           { name: DUE_BUCKETS, schema: EscDueBucketSchema },
+          { name: EscErasure.name, schema: EscErasureSchema },
         ]),
       ],
-      controllers: [healthController('escalation'), CaseEventsMessageController, EscalationsMessageController, IncidentsMessageController],
+      controllers: [healthController('escalation'), CaseEventsMessageController, EscalationsMessageController, IncidentsMessageController, ErasureMessageController],
       providers: [
         mongoHealthCheck,
         { provide: EscalationEnv, useValue: config },
@@ -81,6 +85,7 @@ export class EscalationModule implements OnModuleInit {
         IncidentService,
         RepairService,
         TickerService,
+        EraseContactService,
       ],
     };
   }

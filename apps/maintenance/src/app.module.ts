@@ -5,6 +5,9 @@ import { getConnectionToken, MongooseModule } from '@nestjs/mongoose';
 import { ScheduleModule } from '@nestjs/schedule';
 import { Connection } from 'mongoose';
 import { AccountRepository } from './accounts/account.repository';
+import { EraseContactMessageController } from './accounts/erase-contact/erase-contact.message.controller';
+import { EraseContactService } from './accounts/erase-contact/erase-contact.service';
+import { MaintenanceErasure, MaintenanceErasureSchema } from './accounts/erase-contact/erasure.schema';
 import { MaintenanceAccount, MaintenanceAccountSchema } from './accounts/account.schema';
 import { GetNoticePreferencesMessageController } from './accounts/get-notice-preferences/get-notice-preferences.message.controller';
 import { OptOutMessageController } from './accounts/opt-out/opt-out.message.controller';
@@ -82,6 +85,7 @@ export class MaintenanceModule implements OnModuleInit {
           { name: Notice.name, schema: NoticeSchema },
           { name: Advisory.name, schema: AdvisorySchema },
           { name: MaintenanceAccount.name, schema: MaintenanceAccountSchema },
+          { name: MaintenanceErasure.name, schema: MaintenanceErasureSchema },
         ]),
       ],
       controllers: [
@@ -105,6 +109,7 @@ export class MaintenanceModule implements OnModuleInit {
         PutNoticePreferencesMessageController,
         GetNoticePreferencesMessageController,
         OptOutMessageController,
+        EraseContactMessageController,
         NoticeTriggersMessageController,
         NoticesMessageController,
       ],
@@ -135,6 +140,7 @@ export class MaintenanceModule implements OnModuleInit {
         PutNoticePreferencesService,
         NoticeFanout,
         NoticeTriggers,
+        EraseContactService,
       ],
     };
   }

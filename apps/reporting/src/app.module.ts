@@ -7,6 +7,8 @@ import { CaseCountsDaily, CaseCountsDailySchema } from './case-counts/case-count
 import { CaseCountsService } from './case-counts/case-counts.service';
 import { ReportingEnv } from './config';
 import { ReportDigest, ReportDigestSchema } from './digest/digest.schema';
+import { ContactErasure } from './erasure/contact-erasure.service';
+import { RmErasure, RmErasureSchema } from './erasure/erasure.schema';
 import { DigestService } from './digest/digest.service';
 import { ExportJobs } from './exports/export-jobs.service';
 import { ReportExport, ReportExportChunk, ReportExportChunkSchema, ReportExportSchema } from './exports/export.schema';
@@ -27,7 +29,7 @@ import { SlaComplianceReport } from './reports/sla-compliance.report';
 import { SupportRecordReport } from './reports/support-record.report';
 
 /** The read models (kept from events) and what reads them: the reports, without the service around them (the rebuild uses this). */
-export const READ_MODEL_PROVIDERS = [BucketStore, Projector, CaseCountsService];
+export const READ_MODEL_PROVIDERS = [BucketStore, ContactErasure, Projector, CaseCountsService];
 export const REPORT_PROVIDERS = [BucketReader, SlaComplianceReport, SupportRecordReport, EscalationsReport, NoticesReport, AvailabilityReport, ExecutiveDigestReport, ReportsService];
 
 export const modelsModule = () =>
@@ -37,6 +39,7 @@ export const modelsModule = () =>
     { name: ReportExport.name, schema: ReportExportSchema },
     { name: ReportExportChunk.name, schema: ReportExportChunkSchema },
     { name: ReportDigest.name, schema: ReportDigestSchema },
+    { name: RmErasure.name, schema: RmErasureSchema },
   ]);
 
 @Module({})

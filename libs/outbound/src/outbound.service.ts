@@ -254,7 +254,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       const at = new Date();
       const event = { ...outboxEvent(Events.DeliveryFailed, { ...this.outcome(d, attempts, at), error, final }), eventId: `${d._id}.${attempts}` };
       if (final) {
-        this.logger.error(`${d.channel} delivery ${d._id} to ${d.to} failed for good after ${attempts} attempt(s): ${error}`);
+        this.logger.error(`${d.channel} delivery ${d._id} failed for good after ${attempts} attempt(s): ${error}`);
         return { recorded: this.record(mine, { $set: { state: 'failed', attempts, lastError: error, leaseUntil: new Date(0) } }, event) };
       } else {
         const retryAt = new Date(at.getTime() + Math.min(this.config.SLADESK_OUTBOUND_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS));

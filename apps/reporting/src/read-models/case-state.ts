@@ -10,6 +10,7 @@ import {
   CaseTimelineAppendedPayload,
   Category,
   Channel,
+  ContactErasedPayload,
   EventEnvelope,
   Events,
   Severity,
@@ -35,6 +36,8 @@ export interface StepSummary {
   at: string;
   actor: string;
   text: string;
+  /** The actor is the case's contact (their name is personal data; staff names are not erased). */
+  contact?: true;
 }
 
 export interface ClockFacts {
@@ -73,8 +76,8 @@ export interface CaseState {
   seqs: number[];
   steps: Record<string, StepSummary>;
   clocks: Record<string, ClockFacts>;
-  /** The contact was erased (`contact.erased`): the pseudonym that stands in for them; texts stay blank. */
-  erased?: { pseudonym: string };
+  /** Set by `contact.erased`: every later event is merged without the person's data (see `withoutPersonalData`). */
+  erased?: { pseudonym: string; at: string; id: string };
 }
 
 /** Steps kept inside the case document; a longer timeline is read from rm_case_entries when exported. */
@@ -113,7 +116,7 @@ function withEntries(s: CaseState, p: CaseTimelineAppendedPayload): CaseState {
   for (const e of p.entries) {
     if (!next.seqs.includes(e.seq)) next.seqs.push(e.seq);
     if (e.seq <= INLINE_STEPS) {
-      next.steps[String(e.seq)] = { kind: e.kind, at: iso(e.at), actor: e.actor.name, text: e.text.slice(0, INLINE_TEXT) };
+      next.steps[String(e.seq)] = { kind: e.kind, at: iso(e.at), actor: e.actor.name, text: e.text.slice(0, INLINE_TEXT), ...(e.actor.kind === 'contact' ? { contact: true as const } : {}) };
     }
     if (e.kind === 'opened') {
       const data = (e.data ?? {}) as { subject?: unknown; contactEmail?: unknown; channel?: unknown };
@@ -130,24 +133,24 @@ function withEntries(s: CaseState, p: CaseTimelineAppendedPayload): CaseState {
     }
   }
   next.seqs.sort((a, b) => a - b);
-  if (!next.erased) return next;
-  const pseudonym = next.erased.pseudonym;
-  for (const e of p.entries) if (e.actor.kind === 'contact' && next.steps[String(e.seq)]) next.steps[String(e.seq)] = { ...next.steps[String(e.seq)], actor: pseudonym };
-  return scrubbed(next, pseudonym);
+  return next;
 }
 
 /**
- * The case without its contact's personal data, as intake erases it: the pseudonym for the contact, no
- * address, subject `[erased]`, every text blank. Applied again to entries that arrive after the
- * erasure, so the order of the events does not matter.
+ * The case without its contact's personal data (GDPR Art. 17): the contact becomes the pseudonym, the
+ * subject `[erased]`, every free text empty. Applied after every event once the case is erased, so an
+ * event that was in flight when the erasure arrived cannot bring the data back, in any order.
  */
-function scrubbed(s: CaseState, pseudonym: string): CaseState {
+export function withoutPersonalData(s: CaseState): CaseState {
+  if (!s.erased) return s;
+  const { pseudonym } = s.erased;
   const name = s.contact?.name;
-  const steps = Object.fromEntries(Object.entries(s.steps).map(([k, v]) => [k, { ...v, text: '', actor: name !== undefined && v.actor === name ? pseudonym : v.actor }]));
+  const steps = Object.fromEntries(
+    Object.entries(s.steps).map(([k, st]) => [k, { ...st, text: '', ...(st.contact || (name && st.actor === name) ? { actor: pseudonym, contact: true as const } : {}) }]),
+  );
   return {
     ...s,
-    erased: { pseudonym },
-    ...(s.contact ? { contact: { name: pseudonym } } : {}),
+    contact: { name: pseudonym, email: `${pseudonym}@erased.invalid` },
     ...(s.subject !== undefined ? { subject: '[erased]' } : {}),
     ...(s.description !== undefined ? { description: '' } : {}),
     ...(s.analysis ? { analysis: { ...s.analysis, text: '' } } : {}),
@@ -157,8 +160,17 @@ function scrubbed(s: CaseState, pseudonym: string): CaseState {
 }
 
 export function applyCaseEvent(s: CaseState, e: EventEnvelope): CaseState {
+  return withoutPersonalData(applyCaseFact(s, e));
+}
+
+function applyCaseFact(s: CaseState, e: EventEnvelope): CaseState {
   const id = e.eventId;
   switch (e.type) {
+    case Events.ContactErased: {
+      const p = e.payload as ContactErasedPayload;
+      // The first erasure names the pseudonym (intake gives one case one pseudonym: the first erasure's).
+      return { ...s, erased: s.erased && s.erased.at <= iso(p.at) ? s.erased : { pseudonym: p.pseudonym, at: iso(p.at), id } };
+    }
     case Events.CaseOpened: {
       const p = e.payload as CaseOpenedPayload;
       const receivedAt = iso(p.receivedAt);
@@ -202,9 +214,6 @@ export function applyCaseEvent(s: CaseState, e: EventEnvelope): CaseState {
     }
     case Events.CaseTimelineAppended:
       return withEntries(s, e.payload as CaseTimelineAppendedPayload);
-    case Events.ContactErased:
-      // the projector hands it to each case it names
-      return scrubbed(s, (e.payload as { pseudonym: string }).pseudonym);
     case Events.SlaMet: {
       const p = e.payload as SlaMetPayload;
       return withClock(s, p, (c) => ({

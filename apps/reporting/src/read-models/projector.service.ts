@@ -11,6 +11,7 @@ import { isDuplicateKey } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, mongo } from 'mongoose';
+import { ContactErasure } from '../erasure/contact-erasure.service';
 import { BucketStore } from './buckets';
 import { CASE_SUBJECTS, caseReducer, CaseState, clauseKey } from './case-state';
 import { EntityProjection } from './entity-projection';
@@ -38,6 +39,7 @@ export class Projector {
     @InjectModel(RmAccount.name) private readonly accountModel: Model<RmAccount>,
     @InjectModel(RmStaff.name) private readonly staffModel: Model<RmStaff>,
     private readonly buckets: BucketStore,
+    private readonly erasure: ContactErasure,
   ) {
     this.cases = new EntityProjection(caseModel.collection, buckets, caseReducer);
     this.escalations = new EntityProjection(escalationModel.collection, buckets, escalationReducer);
@@ -53,18 +55,13 @@ export class Projector {
         await this.buckets.rememberClause(clauseKey(clause), clause);
       }
       await this.cases.apply(p.caseId, e);
-      // Entries of a case whose contact was erased before they arrived (or while they were stored) are erased too.
-      if (e.type === Events.CaseTimelineAppended) await this.eraseEntriesIfErased(p.caseId);
+      if (e.type === Events.CaseTimelineAppended) await this.erasure.afterTimeline(e.payload as CaseTimelineAppendedPayload);
       return;
     }
     switch (e.type) {
-      case Events.ContactErased: {
-        for (const caseId of (e.payload as ContactErasedPayload).caseIds) {
-          await this.cases.apply(caseId, e);
-          await this.eraseEntriesIfErased(caseId);
-        }
+      case Events.ContactErased:
+        await this.erasure.apply(e as EventEnvelope<ContactErasedPayload>);
         return;
-      }
       case Events.Escalated:
       case Events.EscalationAcknowledged:
         await this.escalations.apply((e.payload as { escalationId: string }).escalationId, e);
@@ -90,19 +87,6 @@ export class Projector {
     }
   }
 
-  /** Once a case's contact is erased, its version-2 entries lose their personal data (by `_id`, one by one). */
-  private async eraseEntriesIfErased(caseId: string): Promise<void> {
-    const doc = await this.cases.get(caseId);
-    const pseudonym = doc?.erased?.pseudonym;
-    if (!doc || !pseudonym) return;
-    for (const seq of doc.seqs ?? []) {
-      const _id = `${caseId}:${seq}`;
-      const entry = await this.entryModel.collection.findOne({ _id: _id as never });
-      const erased = entry && erasedEntry(entry as never, pseudonym);
-      if (erased) await this.entryModel.collection.replaceOne({ _id: _id as never }, erased);
-    }
-  }
-
   /** Entries are immutable: each is written once under `<caseId>:<seq>`, exactly as sealed. */
   private async storeEntries(p: CaseTimelineAppendedPayload): Promise<void> {
     for (const entry of p.entries) {
@@ -117,18 +101,6 @@ export class Projector {
       }
     }
   }
-}
-
-/**
- * A version-2 entry without its personal data, exactly as intake erases it (apps/intake/src/cases/timeline/
- * timeline.ts, erasedEntry): values replaced, salt gone, commitments kept — its hash still holds. Version-1
- * entries hold their values inside the hash and are kept as sealed (intake lists them as retained).
- */
-export function erasedEntry<E extends { text?: string; actor: { kind: string; name: string }; data?: Record<string, unknown>; pd?: { c: Record<string, string>; salt?: string; erased?: boolean } }>(e: E, pseudonym: string): E | null {
-  if (!e.pd || e.pd.erased) return null;
-  const data = e.data ? { ...e.data } : undefined;
-  for (const path of Object.keys(e.pd.c)) if (path.startsWith('data/') && data) data[path.slice(5)] = '[erased]';
-  return { ...e, text: '', actor: e.actor.kind === 'contact' ? { ...e.actor, name: pseudonym } : e.actor, ...(data ? { data } : {}), pd: { c: e.pd.c, erased: true } };
 }
 
 /** Class instances from validation become plain objects, without the keys left undefined. */

@@ -122,4 +122,5 @@ export const READ_MODEL_COLLECTIONS = [
   'rm_accounts',
   'rm_staff',
   'rm_case_counts_daily',
+  'rm_erasures',
 ];
