@@ -291,7 +291,10 @@ export class OutboxRelay {
     const dead = docs.filter((d): d is RelayDoc => d.beat !== undefined && d._id !== this.instanceId && d.beat.getTime() < deadBefore);
     for (const d of dead) for (const c of d.collections ?? []) if (this.sources.has(c)) toSweep.add(c);
     if (toSweep.size === 0) return;
-    const n = await this.sweep(this.options.graceMs ?? 5000, [...toSweep]);
+    // After a dead relay, no grace: what it wrote just before dying is younger than the grace when it is
+    // found (it wrote after its last beat), and its writer will never publish it. A live writer's fresh
+    // document swept too is published twice at worst, which JetStream drops (Nats-Msg-Id).
+    const n = await this.sweep(dead.length ? 0 : (this.options.graceMs ?? 5000), [...toSweep]);
     if (dead.length) this.logger.log(`outbox: ${dead.length} relay(s) stopped beating (${dead.map((d) => d._id).join(', ')}); ${n} pending document(s) found`);
     for (const c of toSweep) if (!swept.has(c)) await relays.updateOne({ _id: sweptOnce(c) }, { $set: { at: now } } as object, { upsert: true }).catch(() => undefined);
     for (const d of dead) await relays.deleteOne({ _id: d._id, beat: d.beat });

@@ -130,7 +130,8 @@ describe(OutboxRelay.name, () => {
       if (e.commandName === 'find' && e.command.find === docs.collection.collectionName && OUTBOX_PENDING in filter) sweeps.push(new Date().toISOString());
     });
     const relayOn = () => {
-      const r = new OutboxRelay(bus, new Metrics('test'), { retryMs: 50, sweepIntervalMs: 600, graceMs: 0 });
+      // The default grace (5 s): what a relay wrote just before dying is younger than that when it is found.
+      const r = new OutboxRelay(bus, new Metrics('test'), { retryMs: 50, sweepIntervalMs: 600 });
       r.register(docs);
       return r;
     };
