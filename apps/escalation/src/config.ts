@@ -14,6 +14,12 @@ export class EscalationEnv extends OutboundEnv {
   /** Attempts before a notification is marked failed (escalation's default; maintenance's notices have 8). */
   override SLADESK_OUTBOUND_MAX_ATTEMPTS: number = 5;
 
+  /**
+   * One notification at a time between the mail server's accept and its recorded outcome (as escalation
+   * always sent them): a SIGKILL mails at most one twice. Staff notifications are few; notices are many.
+   */
+  override SLADESK_OUTBOUND_MAX_UNRECORDED: number = 1;
+
   /** Working hours of staff for non-critical notifications, in their time zone (or this default). */
   @IsTimeZone()
   SLADESK_STAFF_TIMEZONE: string = 'America/New_York';

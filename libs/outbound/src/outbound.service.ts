@@ -293,7 +293,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   // ---- sending ------------------------------------------------------------------------------
 
   private pump(): void {
-    while (!this.stopped && this.active < this.config.SLADESK_OUTBOUND_CONCURRENCY && this.queue.length > 0) {
+    while (!this.stopped && this.active < this.config.SLADESK_OUTBOUND_CONCURRENCY && this.queue.length > 0 && !this.atRiskFull()) {
       const job = this.queue.shift()!;
       this.active += 1;
       // The slot is free once the message is handed over; recording the outcome (batched) goes on beside.
@@ -317,7 +317,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       .catch((e) => this.logger.warn(`delivery ${job.doc._id} bookkeeping: ${(e as Error).message}`))
       .finally(() => {
         this.background -= 1;
-        this.checkIdle();
+        // Frees a place under SLADESK_OUTBOUND_MAX_UNRECORDED (and reports idleness).
+        this.pump();
       });
     this.pump();
   }
@@ -332,6 +333,15 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     const own = this.hooks.get(d.topic)?.event;
     const event = own ? own(outcome, d, payload) : outboxEvent(outcome === 'sent' ? Events.DeliverySent : Events.DeliveryFailed, payload);
     return { ...event, eventId: `${d._id}.${payload.attempts}` };
+  }
+
+  /**
+   * Whether as many messages as SLADESK_OUTBOUND_MAX_UNRECORDED are started but not yet recorded (what a
+   * killed process would send again): then no further one starts, and outcomes are written without lingering.
+   */
+  private atRiskFull(): boolean {
+    const max = this.config.SLADESK_OUTBOUND_MAX_UNRECORDED;
+    return max > 0 && this.active + this.background >= max;
   }
 
   private checkIdle(): void {
@@ -401,7 +411,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private record(filter: { _id: string; leaseUntil: Date }, update: Record<string, unknown>, event: EventEnvelope): Promise<boolean> {
     return new Promise((done) => {
       this.outcomes.push({ id: filter._id, lease: filter.leaseUntil, update, event, done });
-      if (this.outcomes.length >= OUTCOME_BATCH) void this.flushOutcomes();
+      if (this.outcomes.length >= OUTCOME_BATCH || this.atRiskFull()) void this.flushOutcomes();
       else this.outcomeTimer ??= setTimeout(() => void this.flushOutcomes(), OUTCOME_LINGER_MS);
     });
   }
