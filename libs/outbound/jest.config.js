@@ -6,6 +6,6 @@ module.exports = {
   globalSetup: '<rootDir>/../../libs/testing/src/jest-global-setup.ts',
   globalTeardown: '<rootDir>/../../libs/testing/src/jest-global-teardown.ts',
   testTimeout: 60_000,
-  // Its behaviour is tested through the maintenance service (apps/maintenance/test); own specs may follow.
+  // Its behaviour is tested through its callers (apps/maintenance/test, apps/escalation/test); own specs may follow.
   passWithNoTests: true,
 };

@@ -1,15 +1,15 @@
 import { healthController, loggerModule, MessagingModule, mongoHealthCheck, mongoModule, OutboxRelay, ServiceRuntime } from '@sladesk/messaging';
+import { OutboundModule } from '@sladesk/outbound';
 import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { getModelToken, MongooseModule } from '@nestjs/mongoose';
 import { Model, Schema } from 'mongoose';
-import { createTransport } from 'nodemailer';
 import { CaseEventsMessageController } from './cases/case-events.message.controller';
 import { CaseProjection } from './cases/case-projection.service';
 import { CaseState, CaseStateSchema } from './cases/case-state.schema';
 import { EscalationRulesService } from './cases/escalation-rules.service';
 import { SupportCalendars } from './cases/support-calendars';
 import { UnresolvedClock } from './cases/unresolved-clock';
-import { EscalationEnv } from './config';
+import { EscalationEnv, outboundSettings } from './config';
 import { DirAccount, DirAccountSchema, DirStaff, DirStaffSchema } from './directory/directory.schema';
 import { DirectoryService } from './directory/directory.service';
 import { ErasureMessageController } from './erasure/erasure.message.controller';
@@ -25,8 +25,9 @@ import { ID_SETS, IdSets, IdSetSchema } from './keyed/id-sets';
 import { RepairService } from './keyed/repair.service';
 import { IncidentService } from './incidents/incident.service';
 import { IncidentsMessageController } from './incidents/incidents.message.controller';
-import { Notification, NotificationSchema } from './notifications/notification.schema';
-import { MAILER, NotificationService } from './notifications/notification.service';
+import { LegacyNotification, LegacyNotificationSchema } from './notifications/legacy-notification.schema';
+import { LegacyNotifications } from './notifications/legacy-notifications';
+import { NotificationService } from './notifications/notification.service';
 import { EscalationPolicy, EscalationPolicySchema } from './policies/policy.schema';
 import { PolicyService } from './policies/policy.service';
 import { TickerService } from './ticker.service';
@@ -47,13 +48,14 @@ export class EscalationModule implements OnModuleInit {
         MessagingModule.forRuntime(runtime),
         loggerModule('escalation', config.LOG_LEVEL),
         mongoModule(config),
+        OutboundModule.forRoot(outboundSettings(config)),
         MongooseModule.forFeature([
           { name: DirAccount.name, schema: DirAccountSchema },
           { name: DirStaff.name, schema: DirStaffSchema },
           { name: CaseState.name, schema: CaseStateSchema },
           { name: EscalationPolicy.name, schema: EscalationPolicySchema },
           { name: Escalation.name, schema: EscalationSchema },
-          { name: Notification.name, schema: NotificationSchema },
+          { name: LegacyNotification.name, schema: LegacyNotificationSchema },
           { name: Incident.name, schema: IncidentSchema },
           { name: 'RoundRobin', schema: CounterSchema },
           { name: ID_SETS, schema: IdSetSchema },
@@ -65,10 +67,9 @@ export class EscalationModule implements OnModuleInit {
       providers: [
         mongoHealthCheck,
         { provide: EscalationEnv, useValue: config },
-        { provide: MAILER, useFactory: () => createTransport(config.SLADESK_SMTP_URL) },
         {
           provide: 'OUTBOX_MODELS',
-          inject: [getModelToken(Escalation.name), getModelToken(Notification.name), getModelToken(Incident.name)],
+          inject: [getModelToken(Escalation.name), getModelToken(LegacyNotification.name), getModelToken(Incident.name)],
           useFactory: (...models: Model<never>[]) => models,
         },
         IdSets,
@@ -80,6 +81,7 @@ export class EscalationModule implements OnModuleInit {
         CaseProjection,
         RoutingService,
         NotificationService,
+        LegacyNotifications,
         EscalationService,
         EscalationRulesService,
         IncidentService,

@@ -1,21 +1,24 @@
-import { ServiceEnv } from '@sladesk/messaging';
+import { OutboundEnv } from '@sladesk/outbound';
 import { Type } from 'class-transformer';
-import { IsEmail, IsInt, IsOptional, IsString, IsTimeZone, Matches, Min } from 'class-validator';
+import { IsEmail, IsInt, IsOptional, IsTimeZone, Matches, Min } from 'class-validator';
 
-export class EscalationEnv extends ServiceEnv {
-  /** Where notification mail goes (the customer's or our relay), e.g. smtp://user:pass@relay:587. */
-  @Matches(/^smtps?:\/\/\S+$/, { message: 'SLADESK_SMTP_URL must look like smtp://host:port' })
-  SLADESK_SMTP_URL: string = 'smtp://127.0.0.1:1025';
-
+/**
+ * Escalation's settings. Notification delivery's (SLADESK_SMTP_URL, SLADESK_MAIL_FROM,
+ * SLADESK_OUTBOUND_*) come with OutboundEnv: notifications are sent by `@sladesk/outbound`.
+ */
+export class EscalationEnv extends OutboundEnv {
+  /** The From of staff notifications. */
   @IsEmail()
-  SLADESK_MAIL_FROM: string = 'sla-desk@localhost.localdomain';
+  override SLADESK_MAIL_FROM: string = 'sla-desk@localhost.localdomain';
 
-  /** Intercom REST API base for notes on conversations; notes are skipped when unset. */
-  @IsOptional() @Matches(/^https?:\/\/\S+$/)
-  SLADESK_INTERCOM_API_URL?: string;
+  /** Attempts before a notification is marked failed (escalation's default; maintenance's notices have 8). */
+  override SLADESK_OUTBOUND_MAX_ATTEMPTS: number = 5;
 
-  @IsOptional() @IsString()
-  SLADESK_INTERCOM_TOKEN?: string;
+  /**
+   * One notification at a time between the mail server's accept and its recorded outcome (as escalation
+   * always sent them): a SIGKILL mails at most one twice. Staff notifications are few; notices are many.
+   */
+  override SLADESK_OUTBOUND_MAX_UNRECORDED: number = 1;
 
   /** Working hours of staff for non-critical notifications, in their time zone (or this default). */
   @IsTimeZone()
@@ -35,11 +38,19 @@ export class EscalationEnv extends ServiceEnv {
   @Type(() => Number) @IsInt() @Min(1000)
   SLADESK_ESCALATION_REPAIR_MS: number = 900_000;
 
-  /** Delivery attempts before a notification is marked failed. */
-  @Type(() => Number) @IsInt() @Min(1)
-  SLADESK_NOTIFY_MAX_ATTEMPTS: number = 5;
+  /** Former name of SLADESK_OUTBOUND_MAX_ATTEMPTS, still read (and winning) when set. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1)
+  SLADESK_NOTIFY_MAX_ATTEMPTS?: number;
 
-  /** First retry delay of a failed delivery; doubles per attempt. */
-  @Type(() => Number) @IsInt() @Min(10)
-  SLADESK_NOTIFY_RETRY_MS: number = 5000;
+  /** Former name of SLADESK_OUTBOUND_RETRY_MS, still read (and winning) when set. */
+  @IsOptional() @Type(() => Number) @IsInt() @Min(10)
+  SLADESK_NOTIFY_RETRY_MS?: number;
+}
+
+/** The settings outbound delivery reads, with the former SLADESK_NOTIFY_* names applied. */
+export function outboundSettings(c: EscalationEnv): EscalationEnv {
+  return Object.assign(new EscalationEnv(), c, {
+    SLADESK_OUTBOUND_MAX_ATTEMPTS: c.SLADESK_NOTIFY_MAX_ATTEMPTS ?? c.SLADESK_OUTBOUND_MAX_ATTEMPTS,
+    SLADESK_OUTBOUND_RETRY_MS: c.SLADESK_NOTIFY_RETRY_MS ?? c.SLADESK_OUTBOUND_RETRY_MS,
+  });
 }

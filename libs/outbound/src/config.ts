@@ -39,6 +39,13 @@ export class OutboundEnv extends ServiceEnv {
   @Type(() => Number) @IsInt() @Min(1) @Max(500)
   SLADESK_OUTBOUND_CONCURRENCY: number = 32;
 
+  /**
+   * At most this many messages started (handed to the mail server or Intercom) whose outcome is not yet
+   * recorded, per process: the most a killed process can send twice. 0: no bound but the concurrency.
+   */
+  @Type(() => Number) @IsInt() @Min(0) @Max(1000)
+  SLADESK_OUTBOUND_MAX_UNRECORDED: number = 0;
+
   /** Pooled SMTP connections per process. */
   @Type(() => Number) @IsInt() @Min(1) @Max(100)
   SLADESK_OUTBOUND_SMTP_CONNECTIONS: number = 8;

@@ -4,11 +4,13 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
 import { Schema as MongooseSchema } from 'mongoose';
 
-export type DeliveryState = 'pending' | 'sent' | 'failed';
+/** `cancelled`: its owner no longer wanted it when it was due (TopicHooks.stillWanted). */
+export type DeliveryState = 'pending' | 'sent' | 'failed' | 'cancelled';
 
 /**
- * One message to one recipient on one channel. `_id` is derived from (notice, channel, recipient), so
- * a repeated fan-out, a retry or a second instance finds the same document instead of making another.
+ * One message to one recipient on one channel. `_id` is derived from (notice, channel, recipient), or
+ * chosen (deterministically) by the caller, so a repeated fan-out, a retry or a second instance finds
+ * the same document instead of making another.
  */
 @Schema({ collection: 'outbound_deliveries', versionKey: false, minimize: false })
 export class Delivery {
@@ -30,17 +32,19 @@ export class Delivery {
   @Prop({ type: MongooseSchema.Types.Mixed }) refs?: Record<string, string>;
   @Prop({ type: String, required: true }) state!: DeliveryState;
   @Prop({ default: 0 }) attempts!: number;
-  /** Not before (the next retry). */
+  /** Not before (the first attempt of a held message, or the next retry). */
   @Prop({ required: true }) nextAttemptAt!: Date;
   /** The process sending it owns it until then. */
   @Prop({ required: true }) leaseUntil!: Date;
   @Prop() leaseOwner?: string;
   @Prop() lastError?: string;
   @Prop() sentAt?: Date;
+  /** When the latest attempt ended. */
+  @Prop() lastAttemptAt?: Date;
   @Prop({ required: true }) createdAt!: Date;
 }
 export const DeliverySchema = SchemaFactory.createForClass(Delivery);
-// For MongoDB: the notices log lists a notice's deliveries. Nothing else reads deliveries but by `_id`
+// For MongoDB: the notices log lists a notice's deliveries. Hot paths read deliveries by `_id` only
 // (the due index finds what is due), and every index costs each of the many writes here.
 DeliverySchema.index({ noticeId: 1, _id: 1 });
 

@@ -11,6 +11,11 @@ import { EmailTransport, IntercomTransport, PermanentDeliveryError, Transport } 
 
 /** One message for one recipient on one channel. */
 export interface OutboundMessage {
+  /**
+   * The caller's own deterministic id for this delivery (e.g. escalation's `ntf_…`), unique among all
+   * deliveries; default derived from notice, channel and recipient.
+   */
+  id?: string;
   channel: OutboundChannel;
   /** An email address, or an Intercom user id. */
   to: string;
@@ -21,6 +26,33 @@ export interface OutboundMessage {
   headers?: Record<string, string>;
   accountId?: string;
   refs?: Record<string, string>;
+  /** Not sent before this instant (e.g. the recipient's working hours); default at once. */
+  notBefore?: Date;
+}
+
+/** How an attempt ended, for `TopicHooks.settled`: sent, or failed for good. */
+export interface SettledOutcome {
+  delivered: boolean;
+  at: Date;
+}
+
+/**
+ * What the service that owns a topic decides about its deliveries. Register them with `Outbound.handle`
+ * when the module starts (before any delivery of the topic is attempted, recovered ones included).
+ */
+export interface TopicHooks {
+  /** Just before each attempt: false ends the delivery `cancelled`, unsent and without an event. */
+  stillWanted?(d: Delivery): Promise<boolean>;
+  /**
+   * After the last word on a delivery (sent, or failed for good) is recorded. Not called again if the
+   * process dies first: the owner needs its own check of `state` for that (as escalation has).
+   */
+  settled?(d: Delivery, outcome: SettledOutcome): Promise<void>;
+  /**
+   * The topic's own outcome event instead of `outbound.sent|failed` (the owner keeps the subjects its
+   * readers know). Its `eventId` is replaced by `<deliveryId>.<attempt>`, so a repeated record is deduplicated.
+   */
+  event?(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope;
 }
 
 export interface EnqueueRequest {
@@ -40,6 +72,8 @@ export interface DeliveryPage {
 
 interface Job {
   doc: Delivery;
+  /** The instant the delivery was claimed for (a test's chosen time through `dispatchDue`). */
+  now?: Date;
   /** The lease this process holds on the delivery. */
   lease: Date;
   batch?: string;
@@ -63,6 +97,9 @@ const MAX_RETRY_MS = 3_600_000;
 const LIST_PROJECTION = { text: 0, html: 0, headers: 0 };
 const BATCH_ENTRY = 'b:';
 const RETRY_ENTRY = 'd:';
+const LATER_INDEX = 'outbound-later';
+/** Entries due further ahead than this go into the index of minutes. */
+const LATER_MS = 5 * 60_000;
 /** Outcomes written and published together (see `record`). */
 const OUTCOME_BATCH = 100;
 const OUTCOME_LINGER_MS = 10;
@@ -74,8 +111,10 @@ const OUTCOME_LINGER_MS = 10;
  * repeating a fan-out creates nothing twice. The writing process holds a lease on what it inserted
  * and sends it at once (fast path); a due-index entry per batch, due when the lease ends, lets any
  * instance take over what a crash left behind, and a failed attempt schedules its own entry for the
- * retry (backoff doubling from SLADESK_OUTBOUND_RETRY_MS). Every outcome — sent, failed and retried,
- * failed for good — is recorded on the delivery and published from its outbox in the same write.
+ * retry (backoff doubling from SLADESK_OUTBOUND_RETRY_MS). A message with `notBefore` is held: nobody's
+ * lease, a due entry at that time. Every outcome — sent, failed and retried, failed for good — is
+ * recorded with its event (`outbound.*`, or the topic owner's own: `handle`) and published by the relay.
+ * The owner of a topic may also veto an attempt (`stillWanted`) and hear of the last word (`settled`).
  *
  * What it cannot promise: a process that dies after the mail server accepted a message and before the
  * `sent` write resends it after the lease; the resend carries the same Message-ID
@@ -85,12 +124,15 @@ const OUTCOME_LINGER_MS = 10;
 export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(Outbound.name);
   private readonly due: DueIndex;
+  /** What waits longer (held messages, long backoffs), in minute buckets: a tick's read spans hours ahead in few reads. */
+  private readonly later: DueIndex;
   private readonly queue: Job[] = [];
   private readonly batches = new Map<string, BatchTrack>();
   private readonly ticker: SingleFlight;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly outcomes: Outcome[] = [];
   private outcomeTimer?: NodeJS.Timeout;
+  private readonly hooks = new Map<string, TopicHooks>();
   private active = 0;
   /** Attempts whose outcome is still being recorded. */
   private background = 0;
@@ -108,7 +150,13 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly intercom: IntercomTransport,
   ) {
     this.due = new DueIndex(connection.collection('outbound_due') as never, { name: 'outbound', bucketMs: 10_000 });
+    this.later = new DueIndex(connection.collection('outbound_due') as never, { name: LATER_INDEX });
     this.ticker = new SingleFlight(() => this.tick(), { name: 'outbound due', intervalMs: config.SLADESK_OUTBOUND_TICK_MS, logger: this.logger });
+  }
+
+  /** The owner of `topic` decides about its deliveries (see TopicHooks). */
+  handle(topic: string, hooks: TopicHooks): void {
+    this.hooks.set(topic, hooks);
   }
 
   onApplicationBootstrap(): void {
@@ -135,8 +183,9 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
     const docs = new Map<string, Delivery>();
     for (const m of req.messages) {
-      const id = deliveryId(req.noticeId, m.channel, m.to);
+      const id = m.id ?? deliveryId(req.noticeId, m.channel, m.to);
       if (docs.has(id)) continue;
+      const held = m.notBefore && m.notBefore.getTime() > now.getTime() ? m.notBefore : undefined;
       docs.set(id, {
         _id: id,
         noticeId: req.noticeId,
@@ -153,25 +202,70 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         ...(m.refs ? { refs: m.refs } : {}),
         state: 'pending',
         attempts: 0,
-        nextAttemptAt: now,
-        leaseUntil: lease,
-        leaseOwner: this.runtime.instanceId,
+        // A held message is nobody's until it is due: its own entry (below) brings it to the sender then.
+        nextAttemptAt: held ?? now,
+        leaseUntil: held ? new Date(0) : lease,
+        ...(held ? {} : { leaseOwner: this.runtime.instanceId }),
         createdAt: now,
       });
     }
     const ids = [...docs.keys()];
     if (ids.length === 0) return { ids, created: 0 };
+    const all = [...docs.values()];
+    const immediate = new Set(all.filter((d) => d.nextAttemptAt.getTime() <= now.getTime()).map((d) => d._id));
+    // The recovery entries first: whatever happens after them, each message is looked at in time
+    // (a held one when it is due, the others as a batch when the lease ends).
+    for (const d of all) if (!immediate.has(d._id)) await this.scheduleRetry(d._id, d.nextAttemptAt, now);
     const bid = batchId(req.batchKey);
-    // The recovery entry first: whatever happens after it, the batch is looked at when the lease ends.
     const dueAt = new Date(lease.getTime() + 1000);
-    await this.due.schedule(BATCH_ENTRY + bid, dueAt, now);
-    await this.batchModel.updateOne({ _id: bid }, { $setOnInsert: { ids, createdAt: now } }, { upsert: true }).catch(ignoreDuplicate);
-    const inserted = await this.insertNew([...docs.values()]);
-    if (inserted.length === 0) return { ids, created: 0 };
-    this.batches.set(bid, { outstanding: inserted.length, dueAt });
-    for (const doc of inserted) this.queue.push({ doc, lease, batch: bid });
-    this.pump();
+    if (immediate.size > 0) {
+      await this.due.schedule(BATCH_ENTRY + bid, dueAt, now);
+      await this.batchModel.updateOne({ _id: bid }, { $setOnInsert: { ids: [...immediate], createdAt: now } }, { upsert: true }).catch(ignoreDuplicate);
+    }
+    const inserted = await this.insertNew(all);
+    const toSend = inserted.filter((d) => immediate.has(d._id));
+    if (toSend.length > 0) {
+      this.batches.set(bid, { outstanding: toSend.length, dueAt });
+      for (const doc of toSend) this.queue.push({ doc, lease, batch: bid });
+      this.pump();
+    }
     return { ids, created: inserted.length };
+  }
+
+  /**
+   * Takes over deliveries recorded elsewhere before (an older store of the caller's, being migrated):
+   * inserts those not known yet, as they are, and schedules each pending one for its next attempt (or
+   * when the lease it carries ends). Repeating it changes nothing. Returns how many were new.
+   */
+  async adopt(docs: Delivery[], now = new Date()): Promise<number> {
+    for (const d of docs) {
+      if (d.state !== 'pending') continue;
+      await this.scheduleRetry(d._id, new Date(Math.max(d.nextAttemptAt.getTime(), d.leaseUntil.getTime())), now);
+    }
+    return docs.length ? (await this.insertNew(docs)).length : 0;
+  }
+
+  /**
+   * Background repair: every pending delivery of `source` that is overdue is scheduled again (data from
+   * before the due index, or an entry lost to a bug). A query by `source` and `state`, unindexed (an
+   * index would cost every delivery's writes): a scan, for a rare background pass, never a hot path.
+   */
+  async rescheduleOverdue(source: string, now = new Date()): Promise<number> {
+    let n = 0;
+    const filter = { source, state: 'pending', nextAttemptAt: mongoose.trusted({ $lte: now }) };
+    for await (const d of this.model.find(filter, { nextAttemptAt: 1, leaseUntil: 1 }).lean<Delivery[]>().cursor()) {
+      await this.scheduleRetry(d._id, new Date(Math.max(d.nextAttemptAt.getTime(), d.leaseUntil.getTime())), now);
+      n += 1;
+    }
+    return n;
+  }
+
+  /**
+   * Attempts what is due at `now` (retries, held messages, batches a crash left) in this call, besides
+   * the component's own ticker: for a caller that drives time itself (tests with a chosen instant).
+   */
+  dispatchDue(now = new Date()): Promise<void> {
+    return this.tick(now);
   }
 
   findById(id: string): Promise<Delivery | null> {
@@ -199,12 +293,12 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   // ---- sending ------------------------------------------------------------------------------
 
   private pump(): void {
-    while (!this.stopped && this.active < this.config.SLADESK_OUTBOUND_CONCURRENCY && this.queue.length > 0) {
+    while (!this.stopped && this.active < this.config.SLADESK_OUTBOUND_CONCURRENCY && this.queue.length > 0 && !this.atRiskFull()) {
       const job = this.queue.shift()!;
       this.active += 1;
       // The slot is free once the message is handed over; recording the outcome (batched) goes on beside.
       void this.attempt(job).then(
-        (r) => this.afterAttempt(job, r.recorded),
+        (r) => this.afterAttempt(job, r.recorded, r.settled),
         (e) => {
           this.logger.warn(`delivery ${job.doc._id}: ${(e as Error).message}`);
           this.afterAttempt(job, undefined);
@@ -214,17 +308,40 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     this.checkIdle();
   }
 
-  private afterAttempt(job: Job, recorded: Promise<boolean> | undefined): void {
+  private afterAttempt(job: Job, recorded: Promise<boolean> | undefined, outcome?: SettledOutcome): void {
     this.active -= 1;
     this.background += 1;
     void (recorded ?? Promise.resolve(true))
-      .then(() => this.settled(job))
+      .then((ok) => (ok && outcome ? this.tellOwner(job.doc, outcome) : undefined))
+      .then(() => this.release(job))
       .catch((e) => this.logger.warn(`delivery ${job.doc._id} bookkeeping: ${(e as Error).message}`))
       .finally(() => {
         this.background -= 1;
-        this.checkIdle();
+        // Frees a place under SLADESK_OUTBOUND_MAX_UNRECORDED (and reports idleness).
+        this.pump();
       });
     this.pump();
+  }
+
+  private async tellOwner(d: Delivery, outcome: SettledOutcome): Promise<void> {
+    const settled = this.hooks.get(d.topic)?.settled;
+    if (!settled) return;
+    await settled(d, outcome).catch((e) => this.logger.warn(`the owner of delivery ${d._id} (${d.topic}) was not told it settled: ${(e as Error).message}`));
+  }
+
+  private eventOf(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope {
+    const own = this.hooks.get(d.topic)?.event;
+    const event = own ? own(outcome, d, payload) : outboxEvent(outcome === 'sent' ? Events.DeliverySent : Events.DeliveryFailed, payload);
+    return { ...event, eventId: `${d._id}.${payload.attempts}` };
+  }
+
+  /**
+   * Whether as many messages as SLADESK_OUTBOUND_MAX_UNRECORDED are started but not yet recorded (what a
+   * killed process would send again): then no further one starts, and outcomes are written without lingering.
+   */
+  private atRiskFull(): boolean {
+    const max = this.config.SLADESK_OUTBOUND_MAX_UNRECORDED;
+    return max > 0 && this.active + this.background >= max;
   }
 
   private checkIdle(): void {
@@ -236,7 +353,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Sends; resolves once the message is handed over, with the promise of its outcome's record. */
-  private async attempt(job: Job): Promise<{ recorded?: Promise<boolean> }> {
+  private async attempt(job: Job): Promise<{ recorded?: Promise<boolean>; settled?: SettledOutcome }> {
     const d = job.doc;
     // A long queue may outlast the lease: extend it before sending, or leave the delivery to its new owner.
     if (job.lease.getTime() - Date.now() < this.config.SLADESK_OUTBOUND_LEASE_MS / 3) {
@@ -246,30 +363,41 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const attempts = d.attempts + 1;
     const mine = { _id: d._id, leaseUntil: job.lease };
+    const stillWanted = this.hooks.get(d.topic)?.stillWanted;
+    if (stillWanted && !(await stillWanted(d))) {
+      const cancelled = this.model.updateOne(mine, { $set: { state: 'cancelled', leaseUntil: new Date(0) } }).then((r) => r.modifiedCount === 1);
+      return { recorded: cancelled };
+    }
     try {
       await this.transportOf(d.channel).send(d);
     } catch (e) {
       const error = ((e as Error)?.message ?? String(e)).slice(0, 500);
       const final = e instanceof PermanentDeliveryError || attempts >= this.config.SLADESK_OUTBOUND_MAX_ATTEMPTS;
       const at = new Date();
-      const event = { ...outboxEvent(Events.DeliveryFailed, { ...this.outcome(d, attempts, at), error, final }), eventId: `${d._id}.${attempts}` };
+      const event = this.eventOf('failed', d, { ...this.outcome(d, attempts, at), error, final });
       if (final) {
         this.logger.error(`${d.channel} delivery ${d._id} failed for good after ${attempts} attempt(s): ${error}`);
-        return { recorded: this.record(mine, { $set: { state: 'failed', attempts, lastError: error, leaseUntil: new Date(0) } }, event) };
+        return {
+          recorded: this.record(mine, { $set: { state: 'failed', attempts, lastError: error, lastAttemptAt: at, leaseUntil: new Date(0) } }, event),
+          settled: { delivered: false, at },
+        };
       } else {
         const retryAt = new Date(at.getTime() + Math.min(this.config.SLADESK_OUTBOUND_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS));
         this.logger.warn(`${d.channel} delivery ${d._id} attempt ${attempts} failed (${error}); retry at ${retryAt.toISOString()}`);
-        await this.due.schedule(RETRY_ENTRY + d._id, retryAt, at);
-        return { recorded: this.record(mine, { $set: { attempts, lastError: error, nextAttemptAt: retryAt, leaseUntil: new Date(0) } }, event) };
+        await this.scheduleRetry(d._id, retryAt, at);
+        return {
+          recorded: this.record(mine, { $set: { attempts, lastError: error, lastAttemptAt: at, nextAttemptAt: retryAt, leaseUntil: new Date(0) } }, event),
+        };
       }
     }
     const at = new Date();
     return {
       recorded: this.record(
         mine,
-        { $set: { state: 'sent', attempts, sentAt: at, leaseUntil: new Date(0) } },
-        { ...outboxEvent(Events.DeliverySent, this.outcome(d, attempts, at)), eventId: `${d._id}.${attempts}` },
+        { $set: { state: 'sent', attempts, sentAt: at, lastAttemptAt: at, leaseUntil: new Date(0) } },
+        this.eventOf('sent', d, this.outcome(d, attempts, at)),
       ),
+      settled: { delivered: true, at },
     };
   }
 
@@ -283,7 +411,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private record(filter: { _id: string; leaseUntil: Date }, update: Record<string, unknown>, event: EventEnvelope): Promise<boolean> {
     return new Promise((done) => {
       this.outcomes.push({ id: filter._id, lease: filter.leaseUntil, update, event, done });
-      if (this.outcomes.length >= OUTCOME_BATCH) void this.flushOutcomes();
+      if (this.outcomes.length >= OUTCOME_BATCH || this.atRiskFull()) void this.flushOutcomes();
       else this.outcomeTimer ??= setTimeout(() => void this.flushOutcomes(), OUTCOME_LINGER_MS);
     });
   }
@@ -340,8 +468,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** After an attempt: the batch (or retry entry) that covered it is no longer needed once all are settled. */
-  private async settled(job: Job): Promise<void> {
-    if (job.entry) await this.due.done(job.entry);
+  private async release(job: Job): Promise<void> {
+    if (job.entry) await this.indexOf(job.entry).done(job.entry);
     if (!job.batch) return;
     const track = this.batches.get(job.batch);
     if (!track) return;
@@ -352,8 +480,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Takes the delivery if it is pending, due and nobody holds it (or we do, with `held`). */
-  private async claim(id: string, held?: Date): Promise<Date | null> {
-    const now = new Date();
+  private async claim(id: string, held?: Date, now = new Date()): Promise<Date | null> {
     const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
     const filter = held
       ? { _id: id, state: 'pending', leaseUntil: held }
@@ -365,33 +492,35 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   // ---- recovery -----------------------------------------------------------------------------
 
   /** Retries that are due, and batches whose lease ended (their writer may have died). */
-  private async tick(): Promise<void> {
+  private async tick(now = new Date()): Promise<void> {
     if (this.stopped) return;
-    const entries = await this.due.due(new Date(), 200);
+    const entries = [...(await this.due.due(now, 200)), ...(await this.later.due(now, 200))];
     for (const entry of entries) {
       if (this.stopped) return;
-      if (entry.id.startsWith(RETRY_ENTRY)) await this.recoverOne(entry);
-      else if (entry.id.startsWith(BATCH_ENTRY)) await this.recoverBatch(entry);
-      else await this.due.done(entry);
+      if (entry.id.startsWith(RETRY_ENTRY)) await this.recoverOne(entry, now);
+      else if (entry.id.startsWith(BATCH_ENTRY)) await this.recoverBatch(entry, now);
+      else await this.indexOf(entry).done(entry);
     }
   }
 
-  private async recoverOne(entry: DueEntry): Promise<void> {
+  private async recoverOne(entry: DueEntry, now: Date): Promise<void> {
     const id = entry.id.slice(RETRY_ENTRY.length);
     const doc = await this.findById(id);
-    if (!doc || doc.state !== 'pending' || doc.nextAttemptAt > entry.dueAt) return this.due.done(entry);
-    if (doc.leaseUntil.getTime() > Date.now()) {
+    // Not written yet (the entry goes first): its writer may still be at it, unless the entry is old.
+    if (!doc && !DueIndex.settled(entry, now)) return;
+    if (!doc || doc.state !== 'pending' || doc.nextAttemptAt > entry.dueAt) return this.indexOf(entry).done(entry);
+    if (doc.leaseUntil.getTime() > now.getTime()) {
       // Someone is at it: look again when their lease ends.
-      await this.due.schedule(entry.id, new Date(doc.leaseUntil.getTime() + 1000));
-      return this.due.done(entry);
+      await this.scheduleRetry(id, new Date(doc.leaseUntil.getTime() + 1000));
+      return this.indexOf(entry).done(entry);
     }
-    const lease = await this.claim(id);
+    const lease = await this.claim(id, undefined, now);
     if (!lease) return; // lost a race; the entry stays and is looked at again
     this.queue.push({ doc: { ...doc, leaseUntil: lease }, lease, entry });
     this.pump();
   }
 
-  private async recoverBatch(entry: DueEntry): Promise<void> {
+  private async recoverBatch(entry: DueEntry, at: Date): Promise<void> {
     const bid = entry.id.slice(BATCH_ENTRY.length);
     if (this.batches.has(bid)) {
       // Still ours and in progress (a long batch): look again later.
@@ -405,10 +534,10 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     await forEachLimit(batch.ids, 16, async (id) => {
       const doc = await this.findById(id);
       if (!doc || doc.state !== 'pending') return;
-      const now = Date.now();
+      const now = Math.max(Date.now(), at.getTime());
       if (doc.leaseUntil.getTime() > now) heldUntil = Math.max(heldUntil, doc.leaseUntil.getTime());
       else if (doc.nextAttemptAt.getTime() <= now) {
-        const lease = await this.claim(id);
+        const lease = await this.claim(id, undefined, new Date(now));
         if (lease) claimed.push({ doc: { ...doc, leaseUntil: lease }, lease, batch: bid });
       } // else: a retry is scheduled, and has its own entry
     });
@@ -435,6 +564,15 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     for (const bid of batches) await this.due.schedule(BATCH_ENTRY + bid, now, now);
     for (const job of jobs) if (job.entry) await this.due.schedule(job.entry.id, now, now);
     this.logger.log(`handed over ${jobs.length} queued deliveries`);
+  }
+
+  /** The retry entry of a delivery, in the index that suits how far ahead it is. */
+  private scheduleRetry(id: string, at: Date, now = new Date()): Promise<void> {
+    return (at.getTime() - now.getTime() > LATER_MS ? this.later : this.due).schedule(RETRY_ENTRY + id, at, now);
+  }
+
+  private indexOf(entry: DueEntry): DueIndex {
+    return entry.bucket.startsWith(`${LATER_INDEX}|`) ? this.later : this.due;
   }
 
   /** Inserts what is not there yet; returns the documents this call inserted. */

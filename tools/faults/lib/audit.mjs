@@ -4,8 +4,9 @@
 //
 // What the audit relies on besides the REST API (confirmed in the code; update here when it changes):
 //  - intake `cases`: `idempotencyScope = <accountId>:<Idempotency-Key>` (create-case.service.ts)
-//  - escalation `notifications`: `_id`, `caseId`, `escalationId`, `state` (notification.schema.ts), mail
-//    header X-Sladesk-Notification-Id (notification.service.ts)
+//  - escalation's notifications are outbound deliveries, `outbound_deliveries` with `topic: 'escalation'`:
+//    `_id`, `state`, `refs.caseId`, `refs.escalationId` (apps/escalation/src/notifications/notification.schema.ts),
+//    mail header X-Sladesk-Notification-Id (same file, `headersOf`)
 //  - reporting `rm_case_counts_daily.opened` (case-counts.schema.ts)
 //  - every outbox writer marks pending documents with `outboxPendingSince` (libs/messaging/src/outbox.ts)
 import { ADMIN_KEY, log, sleep } from './system.mjs';
@@ -54,7 +55,7 @@ export async function settle({ nats, mongoUrl, timeoutMs = 300_000, quietChecks 
         const lag = await consumerLag(nats);
         const seq = await lastSeq(nats);
         const outbox = await pendingOutboxes(db);
-        const notifications = await db.collection('notifications').countDocuments({ state: 'pending' });
+        const notifications = await db.collection('outbound_deliveries').countDocuments({ topic: 'escalation', state: 'pending' });
         const behind = lag.filter((c) => c.pending + c.ackPending > 0);
         state = { behind, outbox, notifications, moved: seq !== last };
         last = seq;
@@ -152,10 +153,12 @@ export async function audit({ nats, mongoUrl, mail, gateway, bursts, settled = t
       .collection('cases')
       .find({}, { projection: { _id: 1, idempotencyScope: 1, accountId: 1 } })
       .toArray();
-    notifications = await db
-      .collection('notifications')
-      .find({}, { projection: { _id: 1, caseId: 1, escalationId: 1, state: 1, attempts: 1 } })
-      .toArray();
+    notifications = (
+      await db
+        .collection('outbound_deliveries')
+        .find({ topic: 'escalation' }, { projection: { _id: 1, refs: 1, state: 1, attempts: 1 } })
+        .toArray()
+    ).map((d) => ({ _id: d._id, caseId: d.refs?.caseId, escalationId: d.refs?.escalationId, state: d.state, attempts: d.attempts }));
     reported = (
       await db
         .collection('rm_case_counts_daily')

@@ -8,21 +8,19 @@ export const EscDueBucketSchema = DueBucketSchema.clone().set('collection', 'esc
 
 /**
  * What the ticker acts on, by due time (see DueIndex): acknowledgement timeouts of escalations,
- * "unresolved for too long" of cases, notifications to send, incident evaluations to finish. One
- * collection, four indexes.
+ * "unresolved for too long" of cases, incident evaluations to finish (notifications to send are
+ * outbound's, in `outbound_due`). One collection, three indexes.
  */
 @Injectable()
 export class DueIndexes {
   readonly acks: DueIndex;
   readonly unresolved: DueIndex;
-  readonly notifications: DueIndex;
   /** Incidents whose platform-wide evaluation is under way (a crash mid-way is finished by the ticker). */
   readonly incidents: DueIndex;
 
   constructor(@InjectModel(DUE_BUCKETS) model: Model<unknown>) {
     this.acks = new DueIndex(model.collection, { name: 'ack' });
     this.unresolved = new DueIndex(model.collection, { name: 'unresolved' });
-    this.notifications = new DueIndex(model.collection, { name: 'notify' });
     this.incidents = new DueIndex(model.collection, { name: 'incident' });
   }
 }

@@ -1,10 +1,11 @@
+import { Outbound } from '@sladesk/outbound';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
 import { CaseState } from '../cases/case-state.schema';
 import { DirectoryService } from '../directory/directory.service';
 import { Escalation } from '../escalations/escalation.schema';
-import { Notification } from '../notifications/notification.schema';
+import { LegacyNotifications } from '../notifications/legacy-notifications';
 import { DueIndexes } from './due-indexes';
 
 /**
@@ -21,10 +22,11 @@ export class RepairService {
 
   constructor(
     @InjectModel(Escalation.name) private readonly escalations: Model<Escalation>,
-    @InjectModel(Notification.name) private readonly notifications: Model<Notification>,
     @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
     private readonly directory: DirectoryService,
     private readonly due: DueIndexes,
+    private readonly outbound: Outbound,
+    private readonly legacy: LegacyNotifications,
   ) {}
 
   async run(now = new Date()): Promise<number> {
@@ -40,10 +42,9 @@ export class RepairService {
       await this.due.acks.schedule(e._id, now, now);
       n += 1;
     }
-    for await (const x of this.notifications.find({ state: 'pending', sendAfter: lte }, { sendAfter: 1 }).lean<Notification[]>().cursor()) {
-      await this.due.notifications.schedule(x._id, x.sendAfter, now);
-      n += 1;
-    }
+    // Notifications are outbound deliveries: overdue pending ones scheduled again, and any an old instance left in `notifications` moved.
+    n += await this.outbound.rescheduleOverdue('escalation', now);
+    n += await this.legacy.move(now);
     for await (const c of this.cases.find({ unresolvedDueAt: lte }, { unresolvedDueAt: 1 }).lean<CaseState[]>().cursor()) {
       await this.due.unresolved.schedule(c._id, c.unresolvedDueAt!, now);
       n += 1;

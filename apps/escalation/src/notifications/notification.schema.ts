@@ -1,43 +1,91 @@
-import { EventEnvelope, NotificationState, NotificationView } from '@sladesk/contracts';
-import { OutboxEntrySchema, outboxPlugin, WithOutbox } from '@sladesk/messaging';
-import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { NotificationState, NotificationView } from '@sladesk/contracts';
+import { Delivery } from '@sladesk/outbound';
 
-@Schema({ _id: false })
-export class Recipient {
-  @Prop({ type: String }) staffId?: string;
-  @Prop({ required: true }) name!: string;
-  @Prop({ required: true }) email!: string;
+/** The outbound topic of staff notifications: escalation owns its deliveries (see NotificationService). */
+export const NOTIFICATION_TOPIC = 'escalation';
+
+export interface Recipient {
+  staffId?: string;
+  name: string;
+  email: string;
 }
 
-/** One message to one person. `_id` is derived from its cause, so it is created once. */
-@Schema({ collection: 'notifications', versionKey: false, timestamps: true })
-export class Notification implements WithOutbox {
-  @Prop({ type: String, required: true }) _id!: string;
-  @Prop({ type: String, index: true }) caseId?: string;
-  @Prop({ type: String }) accountId?: string;
-  @Prop({ type: String, index: true }) escalationId?: string;
+/**
+ * One message to one person, as escalation reads it: a delivery of `@sladesk/outbound` (topic
+ * `escalation`, `_id` = `ntf_…` derived from its cause), its escalation facts kept in `refs`.
+ */
+export interface Notification {
+  _id: string;
+  caseId?: string;
+  accountId?: string;
+  escalationId?: string;
   /** Which notification of its escalation this is: 0 the first, then each reminder. */
-  @Prop({ type: Number }) repeat?: number;
-  @Prop({ type: String }) incidentId?: string;
-  @Prop({ type: Recipient, required: true }) recipient!: Recipient;
-  @Prop({ type: [String], default: ['email'] }) channels!: ('email' | 'intercom')[];
-  @Prop({ required: true }) subject!: string;
-  @Prop({ required: true }) text!: string;
-  @Prop({ default: false }) critical!: boolean;
-  @Prop({ type: String, required: true, index: true }) state!: NotificationState;
+  repeat?: number;
+  incidentId?: string;
+  recipient: Recipient;
+  channels: ('email' | 'intercom')[];
+  subject: string;
+  text: string;
+  critical: boolean;
+  state: NotificationState;
   /** Not before: the recipient's next working hour for non-critical ones, or the next retry. */
-  @Prop({ required: true, index: true }) sendAfter!: Date;
-  /** A dispatcher owns the notification until then (so two instances never send it twice at once). */
-  @Prop({ default: () => new Date(0) }) leaseUntil!: Date;
-  @Prop({ default: 0 }) attempts!: number;
-  @Prop({ type: Date }) sentAt?: Date;
-  @Prop({ type: String }) lastError?: string;
-  @Prop({ type: [OutboxEntrySchema], default: [] }) outbox!: EventEnvelope[];
-  createdAt!: Date;
-  updatedAt!: Date;
+  sendAfter: Date;
+  attempts: number;
+  sentAt?: Date;
+  lastError?: string;
+  createdAt: Date;
+  /** When the latest attempt ended (or when it was created). */
+  updatedAt: Date;
 }
-export const NotificationSchema = SchemaFactory.createForClass(Notification);
-NotificationSchema.plugin(outboxPlugin);
+
+/** The escalation facts of a notification, as outbound `refs` (strings). */
+export interface NotificationFacts {
+  caseId?: string;
+  escalationId?: string;
+  repeat?: number;
+  incidentId?: string;
+  staffId?: string;
+  critical: boolean;
+}
+
+export const refsOf = (f: NotificationFacts): Record<string, string> => ({
+  ...(f.caseId ? { caseId: f.caseId } : {}),
+  ...(f.escalationId ? { escalationId: f.escalationId } : {}),
+  ...(f.repeat !== undefined && f.repeat !== null ? { repeat: String(f.repeat) } : {}),
+  ...(f.incidentId ? { incidentId: f.incidentId } : {}),
+  ...(f.staffId ? { staffId: f.staffId } : {}),
+  critical: String(f.critical),
+});
+
+/** The mail headers of a notification (the fault suite counts mails by the first). */
+export const headersOf = (id: string, caseId?: string): Record<string, string> => ({
+  'X-Sladesk-Notification-Id': id,
+  ...(caseId ? { 'X-Sladesk-Case-Id': caseId } : {}),
+});
+
+export const notificationOf = (d: Delivery): Notification => {
+  const r = d.refs ?? {};
+  return {
+    _id: d._id,
+    ...(r.caseId ? { caseId: r.caseId } : {}),
+    ...(d.accountId ? { accountId: d.accountId } : {}),
+    ...(r.escalationId ? { escalationId: r.escalationId } : {}),
+    ...(r.repeat !== undefined ? { repeat: Number(r.repeat) } : {}),
+    ...(r.incidentId ? { incidentId: r.incidentId } : {}),
+    recipient: { ...(r.staffId ? { staffId: r.staffId } : {}), name: d.toName ?? d.to, email: d.to },
+    channels: [d.channel],
+    subject: d.subject,
+    text: d.text,
+    critical: r.critical === 'true',
+    state: d.state,
+    sendAfter: new Date(d.nextAttemptAt),
+    attempts: d.attempts,
+    ...(d.sentAt ? { sentAt: new Date(d.sentAt) } : {}),
+    ...(d.lastError ? { lastError: d.lastError } : {}),
+    createdAt: new Date(d.createdAt),
+    updatedAt: new Date(d.lastAttemptAt ?? d.createdAt),
+  };
+};
 
 export const toNotificationView = (n: Notification): NotificationView => ({
   id: n._id,
