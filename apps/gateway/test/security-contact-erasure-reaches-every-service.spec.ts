@@ -135,7 +135,7 @@ describe('erasing a contact reaches every service: no collection, export or log 
     const before = await everything();
     // Where she was: every service's copies, the exports' files included.
     expect(found(before, ADA.email)).toEqual(expect.arrayContaining(['cases', 'accounts', 'maintenance_accounts', 'outbound_deliveries', 'rm_cases', 'rm_case_entries', 'rm_notices', 'report_export_chunks']));
-    expect(found(before, 'Lovelace')).toEqual(expect.arrayContaining(['escalations', 'notifications', 'rm_escalations', 'rm_cases', 'rm_case_entries']));
+    expect(found(before, 'Lovelace')).toEqual(expect.arrayContaining(['escalations', 'outbound_deliveries', 'rm_escalations', 'rm_cases', 'rm_case_entries']));
 
     const res = await http('/v1/contacts/erasures', { json: { email: ADA.email, note: 'ticket 4711' } });
     expect(res.status).toBe(201);

@@ -1,11 +1,11 @@
 import { ContactErasedPayload, EventEnvelope } from '@sladesk/contracts';
+import { Delivery, Outbound } from '@sladesk/outbound';
 import { applyOnce } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { CaseState } from '../cases/case-state.schema';
 import { Escalation } from '../escalations/escalation.schema';
-import { Notification } from '../notifications/notification.schema';
 import { EscErasure } from './erasure.schema';
 
 export const ERASED = '[erased]';
@@ -27,7 +27,7 @@ export class EraseContactService {
   constructor(
     @InjectModel(CaseState.name) private readonly cases: Model<CaseState>,
     @InjectModel(Escalation.name) private readonly escalations: Model<Escalation>,
-    @InjectModel(Notification.name) private readonly notifications: Model<Notification>,
+    private readonly outbound: Outbound,
     @InjectModel(EscErasure.name) private readonly records: Model<EscErasure>,
   ) {}
 
@@ -63,13 +63,14 @@ export class EraseContactService {
     let n = 0;
     if (!details.size) return 0;
     for (const id of ids) {
-      const note = await this.notifications.findById(id, { text: 1 }).lean<Notification>();
+      // A notification is an outbound delivery with the notification's id (topic `escalation`).
+      const note = await this.outbound.model.findById(id, { text: 1 }).lean<Delivery>();
       if (!note) continue;
       // Any detail of the case, not only its own escalation's: a superseding escalation quotes the earlier one.
       let text = note.text;
       for (const d of details.values()) text = text.split(d).join(ERASED);
       if (text === note.text) continue;
-      await this.notifications.updateOne({ _id: id }, { $set: { text } });
+      await this.outbound.model.updateOne({ _id: id }, { $set: { text } });
       n++;
     }
     return n;
