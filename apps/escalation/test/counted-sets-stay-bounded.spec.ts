@@ -9,6 +9,7 @@ import { EscalationModule } from '../src/app.module';
 import { CaseProjection, loadSet, repeatSet } from '../src/cases/case-projection.service';
 import { EscalationEnv } from '../src/config';
 import { CountedSets } from '../src/keyed/counted-sets';
+import { RepairService } from '../src/keyed/repair.service';
 
 const SEEDED = 5_000;
 /** No document escalation reads or writes for a new case may be larger than this (the old set documents held every member: ~250 KB here). */
@@ -247,5 +248,12 @@ describe('escalation: counted sets stay bounded', () => {
     expect(after.setOps).toEqual([]);
     expect(after.memberOf).toEqual(expect.arrayContaining([loadSet('t2-busy'), repeatSet('big', 'billing', seededAt + 1)]));
     expect((await counterOf(loadSet('t2-busy')))?.n).toBe(SEEDED - 1);
+
+    // A crash after the case forgot an operation, before its set did: the background repair forgets it.
+    await a.sets.void({ id: `${caseId}|left|0`, set: op.set, d: 1 });
+    expect(Object.keys((await counterOf(op.set))?.o ?? {})).toHaveLength(1);
+    await services[0].app.get(RepairService).run();
+    expect(Object.keys((await counterOf(op.set))?.o ?? {})).toEqual([]);
+    expect((await counterOf(op.set))?.n).toBe(0);
   }, 60_000);
 });

@@ -223,6 +223,26 @@ export class CountedSets implements OnApplicationBootstrap {
   }
 
   /**
+   * Background repair (a whole-collection read, every `SLADESK_ESCALATION_REPAIR_MS`): forgets
+   * operations older than `olderThanMs` that a crash left remembered after their case forgot them
+   * (`pending` says whether the case still records one; those stay, its next sync finishes them).
+   */
+  async pruneForgotten(pending: (caseId: string, opId: string) => Promise<boolean>, olderThanMs = 600_000, now = Date.now()): Promise<number> {
+    let pruned = 0;
+    for await (const doc of this.col.find({ o: { $exists: true } }, { projection: { o: 1 } })) {
+      const stale: string[] = [];
+      for (const [k, at] of Object.entries((doc.o ?? {}) as Record<string, number | 'void'>)) {
+        const id = decodeFieldKey(k);
+        if (at !== 'void' && at > now - olderThanMs) continue;
+        if (!(await pending(id.slice(0, id.indexOf('|')), id))) stale.push(id);
+      }
+      if (stale.length) await this.forget(String(doc._id), stale);
+      pruned += stale.length;
+    }
+    return pruned;
+  }
+
+  /**
    * Converts a set of the old layout (`m`: every member) in place: its size, and for day sets the
    * earliest members. Read once, written once; a second converter finds nothing to do.
    */
