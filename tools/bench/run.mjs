@@ -235,6 +235,33 @@ for (const r of results) {
   if (r.markdown) md.push(r.markdown.replace(/^# /gm, '### ').replace(/^## /gm, '### '));
   if (r.outputTail) md.push('', '```', r.outputTail.trim().split('\n').slice(-25).join('\n'), '```');
 }
+// The fault suite's and the cluster run's recorded counts (npm run test:faults / test:cluster / soak with
+// --record write them to tools/faults/results/): the latest of each kind, as the suite printed them.
+const faultsDir = join(root, 'tools', 'faults', 'results');
+const recorded = existsSync(faultsDir)
+  ? readdirSync(faultsDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => ({ file: f, r: JSON.parse(readFileSync(join(faultsDir, f), 'utf8')) }))
+  : [];
+const latest = (pick) => recorded.filter(pick).at(-1);
+const faultRuns = [
+  ['one NATS server, one instance of every service', latest(({ r }) => r.scenarios && !r.cluster)],
+  ['a 3-node NATS cluster (R3 streams), two instances of every service', latest(({ r }) => r.scenarios && r.cluster)],
+].filter(([, x]) => x);
+if (faultRuns.length) {
+  md.push('', '## Faults and the cluster (counts)', '');
+  md.push('Recorded by `npm run test:faults -- --record` and `npm run test:cluster -- --record` (method: `docs/faults.md`); not re-run by this command.');
+  for (const [what, { file, r }] of faultRuns) {
+    md.push('', `### ${what}: run ${r.run} (\`tools/faults/results/${file}\`), bursts of ${r.burst}`, '');
+    md.push('| scenario | requests | ok | lost | duplicated | unknown | refused | passed |');
+    md.push('|---|---:|---:|---:|---:|---:|---:|---|');
+    for (const sc of r.scenarios) {
+      const c = sc.counts ?? {};
+      md.push(`| ${sc.scenario} | ${c.requests} | ${c.ok} | ${c.lost} | ${c.duplicated} | ${c.unknown} | ${c.refused} | ${sc.passed ? 'yes' : `no: ${(sc.checks ?? []).filter((k) => !k.passed).map((k) => k.check).join('; ')}`} |`);
+    }
+  }
+}
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, `${md.join('\n')}\n`);
 writeFileSync(OUT.replace(/\.md$/, '.json'), `${JSON.stringify(report, null, 2)}\n`);
