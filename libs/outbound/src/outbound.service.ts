@@ -98,6 +98,9 @@ const LIST_PROJECTION = { text: 0, html: 0, headers: 0 };
 const BATCH_ENTRY = 'b:';
 const RETRY_ENTRY = 'd:';
 const LATER_INDEX = 'outbound-later';
+/** The due index of one service's deliveries (and of its long waits). */
+const dueIndexOf = (service: string) => (service === 'maintenance' ? 'outbound' : `outbound-${service}`);
+const laterIndexOf = (service: string) => (service === 'maintenance' ? LATER_INDEX : `${LATER_INDEX}-${service}`);
 /** Entries due further ahead than this go into the index of minutes. */
 const LATER_MS = 5 * 60_000;
 /** Outcomes written and published together (see `record`). */
@@ -126,6 +129,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly due: DueIndex;
   /** What waits longer (held messages, long backoffs), in minute buckets: a tick's read spans hours ahead in few reads. */
   private readonly later: DueIndex;
+  private readonly laterName: string;
+  private readonly dueCollection: unknown;
   private readonly queue: Job[] = [];
   private readonly batches = new Map<string, BatchTrack>();
   private readonly ticker: SingleFlight;
@@ -149,8 +154,13 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly email: EmailTransport,
     private readonly intercom: IntercomTransport,
   ) {
-    this.due = new DueIndex(connection.collection('outbound_due') as never, { name: 'outbound', bucketMs: 10_000 });
-    this.later = new DueIndex(connection.collection('outbound_due') as never, { name: LATER_INDEX });
+    // Each service reads only the due entries of its own deliveries: the services may share one database
+    // (npm start does), and a delivery sent by a service that does not own its topic would skip the
+    // owner's hooks and events. Maintenance, the first user, keeps the original index names.
+    this.dueCollection = connection.collection('outbound_due');
+    this.laterName = laterIndexOf(runtime.service);
+    this.due = new DueIndex(this.dueCollection as never, { name: dueIndexOf(runtime.service), bucketMs: 10_000 });
+    this.later = new DueIndex(this.dueCollection as never, { name: this.laterName });
     this.ticker = new SingleFlight(() => this.tick(), { name: 'outbound due', intervalMs: config.SLADESK_OUTBOUND_TICK_MS, logger: this.logger });
   }
 
@@ -483,8 +493,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private async claim(id: string, held?: Date, now = new Date()): Promise<Date | null> {
     const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
     const filter = held
-      ? { _id: id, state: 'pending', leaseUntil: held }
-      : { _id: id, state: 'pending', nextAttemptAt: mongoose.trusted({ $lte: now }), leaseUntil: mongoose.trusted({ $lte: now }) };
+      ? { _id: id, state: 'pending', source: this.runtime.service, leaseUntil: held }
+      : { _id: id, state: 'pending', source: this.runtime.service, nextAttemptAt: mongoose.trusted({ $lte: now }), leaseUntil: mongoose.trusted({ $lte: now }) };
     const res = await this.model.updateOne(filter, { $set: { leaseUntil: lease, leaseOwner: this.runtime.instanceId } });
     return res.modifiedCount === 1 ? lease : null;
   }
@@ -509,6 +519,11 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     // Not written yet (the entry goes first): its writer may still be at it, unless the entry is old.
     if (!doc && !DueIndex.settled(entry, now)) return;
     if (!doc || doc.state !== 'pending' || doc.nextAttemptAt > entry.dueAt) return this.indexOf(entry).done(entry);
+    if (doc.source !== this.runtime.service) {
+      // An entry written before the indexes were per service: handed to the owner's index.
+      await new DueIndex(this.dueCollection as never, { name: dueIndexOf(doc.source), bucketMs: 10_000 }).schedule(RETRY_ENTRY + id, now, now);
+      return this.indexOf(entry).done(entry);
+    }
     if (doc.leaseUntil.getTime() > now.getTime()) {
       // Someone is at it: look again when their lease ends.
       await this.scheduleRetry(id, new Date(doc.leaseUntil.getTime() + 1000));
@@ -572,7 +587,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private indexOf(entry: DueEntry): DueIndex {
-    return entry.bucket.startsWith(`${LATER_INDEX}|`) ? this.later : this.due;
+    return entry.bucket.startsWith(`${this.laterName}|`) ? this.later : this.due;
   }
 
   /** Inserts what is not there yet; returns the documents this call inserted. */
