@@ -258,7 +258,11 @@ if (faultRuns.length) {
     md.push('|---|---:|---:|---:|---:|---:|---:|---|');
     for (const sc of r.scenarios) {
       const c = sc.counts ?? {};
-      md.push(`| ${sc.scenario} | ${c.requests} | ${c.ok} | ${c.lost} | ${c.duplicated} | ${c.unknown} | ${c.refused} | ${sc.passed ? 'yes' : `no: ${(sc.checks ?? []).filter((k) => !k.passed).map((k) => k.check).join('; ')}`} |`);
+      const why = [
+        ...(c.lost || c.duplicated || c.unknown ? [`requests lost ${c.lost}, duplicated ${c.duplicated}, unknown ${c.unknown}`] : []),
+        ...(sc.checks ?? []).filter((k) => !k.passed).map((k) => k.check),
+      ];
+      md.push(`| ${sc.scenario} | ${c.requests} | ${c.ok} | ${c.lost} | ${c.duplicated} | ${c.unknown} | ${c.refused} | ${sc.passed ? 'yes' : `no: ${why.join('; ')}`} |`);
     }
   }
 }
