@@ -21,7 +21,6 @@ import { EscalationsMessageController } from './escalations/escalations.message.
 import { RoutingService } from './escalations/routing.service';
 import { Incident, IncidentSchema } from './incidents/incident.schema';
 import { DUE_BUCKETS, DueIndexes, EscDueBucketSchema } from './keyed/due-indexes';
-import { CountedSets } from './keyed/counted-sets';
 import { ID_SETS, IdSets, IdSetSchema } from './keyed/id-sets';
 import { RepairService } from './keyed/repair.service';
 import { IncidentService } from './incidents/incident.service';
@@ -74,7 +73,6 @@ export class EscalationModule implements OnModuleInit {
           useFactory: (...models: Model<never>[]) => models,
         },
         IdSets,
-        CountedSets,
         DueIndexes,
         DirectoryService,
         PolicyService,

@@ -57,11 +57,6 @@ const STORE = {
   escalations: 'escalations',
   // sla (apps/sla/src/clocks/case-index.ts): append-only lists `<list>:<k>` with a hint `n:<list>` where they end
   positionHints: { sla_case_index: { id: (list) => `n:${list}`, field: 'n' } },
-  // escalation (apps/escalation/src/keyed/counted-sets.ts): sets keep a count `n` (and day sets a head
-  // `h` of their earliest 64 members, operations in flight in `o`); each case lists the sets it is
-  // counted in (`esc_cases.memberOf`). A clone adds 1 to the count of every set its case document
-  // lists, and is not added to heads (a head stays bounded; the clones are after it).
-  counted: { collection: 'esc_sets', field: 'n', skipPaths: ['h', 'o'], memberOf: { collection: 'esc_cases', field: 'memberOf' } },
   // Never cloned when seeding (README: "How the seed is made"): timer chunks and leases (the clones'
   // timers would all fall into the templates' 10-second slots), the sla outbox (empty when settled),
   // reporting's per-day counters (shared by many cases), dead letters.
@@ -644,7 +639,7 @@ try {
     }
   }
   await waitIdle('templates resolved / acknowledged');
-  const captured = await captureTemplates(db, templates, { skip: STORE.seedSkip, counted: STORE.counted });
+  const captured = await captureTemplates(db, templates, { skip: STORE.seedSkip });
   const noCase = captured.templates.filter(
     (t) => !t.docs.some((d) => d.col === STORE.cases && d.id === t.caseId),
   );
@@ -969,13 +964,12 @@ try {
         numberCounter: STORE.caseNumberCounter,
         numberTokens: STORE.numberTokens,
         positionHints: STORE.positionHints,
-        counted: STORE.counted,
         keyPrefix: `seed-${RUN}-${phase.name}`,
         log,
       });
       existing += toSeed;
       log(
-        `seeded ${toSeed.toLocaleString('en')} cases: ${seeding.documents.toLocaleString('en')} documents, ${seeding.sharedAdditions.toLocaleString('en')} entries added to shared documents in ${seeding.sharedUpdates} updates, ${seeding.countUpdates} counted sets incremented, ${seeding.seconds.toFixed(1)} s`,
+        `seeded ${toSeed.toLocaleString('en')} cases: ${seeding.documents.toLocaleString('en')} documents, ${seeding.sharedAdditions.toLocaleString('en')} entries added to shared documents in ${seeding.sharedUpdates} updates, ${seeding.seconds.toFixed(1)} s`,
       );
     }
     sys = await startSystem(phase.name);

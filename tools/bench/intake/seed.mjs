@@ -67,7 +67,7 @@ function memberships(doc, members) {
  * documents as canonical EJSON (types survive the round trip); and the shared documents' places where
  * it (or one of its per-case documents' ids) is listed.
  */
-export async function captureTemplates(db, templates, { skip = [], counted } = {}) {
+export async function captureTemplates(db, templates, { skip = [] } = {}) {
   const names = (await db.listCollections().toArray())
     .map((c) => c.name)
     .filter((n) => !n.startsWith('system.'))
@@ -106,10 +106,7 @@ export async function captureTemplates(db, templates, { skip = [], counted } = {
   const sharedPerCollection = {};
   const leftOut = {};
   for (const d of rest) {
-    // Counted sets: clones count through their own documents (seedCases), never into a bounded head.
-    const ops = memberships(d.doc, members).filter(
-      (op) => !(counted && d.col === counted.collection && counted.skipPaths.includes(op.path[0])),
-    );
+    const ops = memberships(d.doc, members);
     if (ops.length) {
       aggregates.push({
         col: d.col,
@@ -225,7 +222,6 @@ export async function seedCases(db, captured, count, opts) {
     numberCounter,
     numberTokens = [],
     positionHints = {},
-    counted,
     keyPrefix,
     log = () => undefined,
   } = opts;
@@ -276,21 +272,6 @@ export async function seedCases(db, captured, count, opts) {
     await db.collection(a.col).updateOne({ _id: a.id }, update);
     sharedUpdates += 1;
     sharedAdds += p.n;
-  };
-
-  // Counted sets: +1 for every set a clone's case document says it is counted in (only sets that
-  // already count: the old layout lists members and is cloned through `aggregates`).
-  const counts = new Map();
-  let countUpdates = 0;
-  const flushCounts = async () => {
-    const batch = [...counts];
-    counts.clear();
-    for (const [set, n] of batch) {
-      await db
-        .collection(counted.collection)
-        .updateOne({ _id: set, [counted.field]: { $exists: true } }, { $inc: { [counted.field]: n } });
-      countUpdates += 1;
-    }
   };
 
   const written = {};
@@ -345,8 +326,6 @@ export async function seedCases(db, captured, count, opts) {
       for (const [col, doc] of docs) {
         if (!byCol.has(col)) byCol.set(col, []);
         byCol.get(col).push(doc);
-        if (counted && col === counted.memberOf.collection)
-          for (const set of doc[counted.memberOf.field] ?? []) counts.set(set, (counts.get(set) ?? 0) + 1);
       }
       for (const { op, value, member } of adds) {
         let p = pendingAdds.get(op.aggregate);
@@ -380,7 +359,6 @@ export async function seedCases(db, captured, count, opts) {
   }
   await Promise.all(pending);
   for (const k of [...pendingAdds.keys()]) await flush(k);
-  if (counted) await flushCounts();
 
   await counter.updateOne(
     { _id: numberCounter.id },
@@ -401,7 +379,6 @@ export async function seedCases(db, captured, count, opts) {
     byCollection: written,
     sharedAdditions: sharedAdds,
     sharedUpdates,
-    countUpdates,
     sample,
     seconds: (Date.now() - started) / 1000,
   };

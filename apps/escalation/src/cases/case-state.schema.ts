@@ -1,7 +1,6 @@
 import { CaseStatus, Category, Channel, EscalationLevel, Severity } from '@sladesk/contracts';
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Schema as MongooseSchema } from 'mongoose';
-import type { SetOp } from '../keyed/counted-sets';
 import { CaseFacts, emptyCase } from './case-facts';
 
 /**
@@ -36,17 +35,8 @@ export class CaseState {
   @Prop({ type: [String], default: [] }) escalationIds!: string[];
   /** Every notification about this case, recorded before it is created. */
   @Prop({ type: [String], default: [] }) notificationIds!: string[];
-  /**
-   * The counted sets (Tier 2 load, repeated-category day) this case is counted in, once `setOps` are
-   * applied: the source of truth of their sizes. (Before `setsRev` existed: every set it was ever put in.)
-   */
+  /** Every id set (Tier 2 load, repeated-category window) this case was ever put in: kept in sync by `_id`. */
   @Prop({ type: [String], default: [] }) memberOf!: string[];
-  /** Membership changes recorded here before they are applied to their sets (each applied once, then forgotten). */
-  @Prop({ type: [MongooseSchema.Types.Mixed], default: undefined }) setOps?: SetOp[];
-  /** Compare-and-set of `memberOf` and `setOps`; absent on cases written by the old layout. */
-  @Prop({ type: Number }) setsRev?: number;
-  /** When `setOps` were recorded (by their writer, who applies them; a crashed writer's are taken over later). */
-  @Prop({ type: Number }) setOpsAt?: number;
   @Prop({ type: [String], default: [] }) appliedEventIds!: string[];
 }
 export const CaseStateSchema = SchemaFactory.createForClass(CaseState);

@@ -5,13 +5,13 @@ import { DirectoryService } from '../directory/directory.service';
 import { EscalationService } from '../escalations/escalation.service';
 import { NEXT_LEVEL } from '../escalations/routing.service';
 import { DueIndexes } from '../keyed/due-indexes';
-import { CountedSets } from '../keyed/counted-sets';
+import { IdSets } from '../keyed/id-sets';
 import { NotificationService } from '../notifications/notification.service';
 import { PolicyService } from '../policies/policy.service';
 import { after, CaseFact, CaseFacts, factOfSla, isDone, orderOf, orderOfEvent, ownerOf } from './case-facts';
 import { CaseProjection, repeatSet } from './case-projection.service';
 import { toFacts } from './case-state.schema';
-import { DayCount, Received, repeatedCasesByDay } from './repeat-category';
+import { Received, repeatedCases } from './repeat-category';
 
 const DAY_MS = 86_400_000;
 
@@ -31,7 +31,7 @@ export class EscalationRulesService {
     private readonly policies: PolicyService,
     private readonly notifications: NotificationService,
     private readonly directory: DirectoryService,
-    private readonly sets: CountedSets,
+    private readonly sets: IdSets,
     private readonly due: DueIndexes,
   ) {}
 
@@ -101,19 +101,18 @@ export class EscalationRulesService {
 
   /**
    * Persistent: the Nth case of one account and category within the window engages executives. The
-   * cases are counted per day (≤ 31 reads by `_id` of bounded documents for a new case); see `repeatedCasesByDay`.
+   * cases are read from one set per day (≤ 31 reads by `_id` for a new case); see `repeatedCases`.
    */
   private async repeatedCategory(caseId: string, s: CaseFacts): Promise<void> {
     if (!s.accountId || !s.category || !s.opened) return;
     const policy = await this.policies.effective(s.accountId);
+    const windowMs = policy.repeatWindowDays * DAY_MS;
     const me: Received = { id: caseId, at: s.opened.receivedAt };
-    const first = Math.floor(me.at / DAY_MS) - policy.repeatWindowDays;
-    const last = Math.min(Math.floor(me.at / DAY_MS) + policy.repeatWindowDays, Math.floor(Date.now() / DAY_MS));
-    const dayNumbers: number[] = [];
-    for (let d = first; d <= last; d++) dayNumbers.push(d);
-    const counted = await this.sets.readMany(dayNumbers.map((d) => repeatSet(s.accountId!, s.category!, d * DAY_MS)));
-    const days: DayCount[] = counted.map((c, i) => ({ day: dayNumbers[i], n: c.n, head: c.head, ...(c.cut !== undefined ? { cut: c.cut } : {}) }));
-    for (const hit of repeatedCasesByDay(days, me, policy.repeatWindowDays, policy.repeatCategoryCases)) {
+    const to = Math.min(me.at + windowMs, Date.now());
+    const days: string[] = [];
+    for (let d = Math.floor((me.at - windowMs) / DAY_MS) * DAY_MS; d <= to; d += DAY_MS) days.push(repeatSet(s.accountId, s.category, d));
+    const received = (await this.sets.readMany(days)).flatMap((set) => [...set.members].map(([id, at]) => ({ id, at })));
+    for (const hit of repeatedCases(received, me, windowMs, policy.repeatCategoryCases)) {
       const other = hit.id === caseId ? s : toFacts(await this.cases.get(hit.id));
       await this.escalations.escalate({
         key: `repeat:${hit.id}:${s.category}`,

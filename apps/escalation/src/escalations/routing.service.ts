@@ -5,7 +5,7 @@ import { Model } from 'mongoose';
 import { CaseProjection, loadSet } from '../cases/case-projection.service';
 import { DirStaff } from '../directory/directory.schema';
 import { DirectoryService } from '../directory/directory.service';
-import { CountedSets } from '../keyed/counted-sets';
+import { IdSets } from '../keyed/id-sets';
 import { EffectivePolicy } from '../policies/policy.schema';
 
 export interface Route {
@@ -35,7 +35,7 @@ export class RoutingService {
   constructor(
     private readonly directory: DirectoryService,
     private readonly projection: CaseProjection,
-    private readonly sets: CountedSets,
+    private readonly sets: IdSets,
     @InjectModel('RoundRobin') private readonly counters: Model<{ _id: string; n: number }>,
   ) {}
 
@@ -62,19 +62,19 @@ export class RoutingService {
   }
 
   /**
-   * The member with the fewest open cases (one counter per member, read by `_id`). The pick is reserved
-   * with a compare-and-set on the member's counter, so two cases routed at the same moment (two
-   * handlers, two instances) see each other and spread instead of landing on the same member.
+   * The member with the fewest open cases (one set per member, read by `_id`). The pick is reserved
+   * with a compare-and-set on the member's set, so two cases routed at the same moment (two handlers,
+   * two instances) see each other and spread instead of landing on the same member.
    */
   private async leastLoadedFor(team: DirStaff[], caseId: string | undefined): Promise<DirStaff> {
     let pick = 0;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const [loads, state] = await Promise.all([this.sets.readMany(team.map((m) => loadSet(m._id))), caseId ? this.projection.get(caseId) : null]);
-      const counted = new Set(this.projection.countedIn(state));
-      pick = leastLoaded(loads.map((s, i) => s.n - (counted.has(loadSet(team[i]._id)) ? 1 : 0)));
+      const loads = await this.sets.readMany(team.map((m) => loadSet(m._id)));
+      pick = leastLoaded(loads.map((s) => s.members.size - (caseId && s.members.has(caseId) ? 1 : 0)));
+      if (!caseId || loads[pick].members.has(caseId)) return team[pick];
       const set = loadSet(team[pick]._id);
-      if (!caseId || counted.has(set)) return team[pick];
-      if (await this.projection.reserve(caseId, set, loads[pick].rev)) return team[pick];
+      await this.projection.recordMembership(caseId, set);
+      if (await this.sets.reserve(set, loads[pick].rev, caseId)) return team[pick];
     }
     return team[pick];
   }

@@ -6,7 +6,6 @@ import { CaseState } from '../cases/case-state.schema';
 import { DirectoryService } from '../directory/directory.service';
 import { Escalation } from '../escalations/escalation.schema';
 import { LegacyNotifications } from '../notifications/legacy-notifications';
-import { CountedSets } from './counted-sets';
 import { DueIndexes } from './due-indexes';
 
 /**
@@ -14,8 +13,8 @@ import { DueIndexes } from './due-indexes';
  * they use the declared indexes), run in the background every `SLADESK_ESCALATION_REPAIR_MS`
  * (default 15 min): anything overdue that the due-time indexes do not hold (data from before they
  * existed, or an entry lost to a bug) is scheduled again, escalations that have waited long for a
- * delivery are checked again, the role sets are rebuilt from the
- * staff copies, and counted sets forget operations a crash left behind. Scheduling twice is harmless: the handlers check the document before acting.
+ * delivery are checked again, and the role sets are rebuilt from the
+ * staff copies. Scheduling twice is harmless: the handlers check the document before acting.
  */
 @Injectable()
 export class RepairService {
@@ -28,7 +27,6 @@ export class RepairService {
     private readonly due: DueIndexes,
     private readonly outbound: Outbound,
     private readonly legacy: LegacyNotifications,
-    private readonly sets: CountedSets,
   ) {}
 
   async run(now = new Date()): Promise<number> {
@@ -52,12 +50,6 @@ export class RepairService {
       n += 1;
     }
     await this.directory.rebuildRoleSets();
-    // Set operations a crash left remembered in their set after the case forgot them (bounded by the crashes).
-    const forgotten = await this.sets.pruneForgotten(async (caseId, opId) => {
-      const c = await this.cases.findById(caseId, { setOps: 1 }).lean<CaseState>();
-      return !!c?.setOps?.some((op) => op.id === opId);
-    });
-    if (forgotten) this.logger.log(`forgot ${forgotten} set operation(s) a crash left behind`);
     if (n) this.logger.log(`re-indexed ${n} overdue item(s)`);
     return n;
   }
