@@ -18,7 +18,7 @@
 //   cluster       (--cluster) one NATS node and one instance of every service SIGKILLed mid-burst
 //
 // Options: --burst N (10000) · --concurrency N (16) · --down-ms N (1000; 2000 for servers) · --timer-cases N
-//          --settle-seconds N (3600; 300 with --short) · --dist (use dist/ instead of a private build) · --keep (the run's folder)
+//          --settle-seconds N (3600; 180 with --short) · --dist (use dist/ instead of a private build) · --keep (the run's folder)
 //          --json FILE (default tmp/faults/<run>.json) · --record (the JSON into tools/faults/results/, for docs/faults.md)
 // Exit code 0 only when nothing was lost, duplicated or left unknown and every check passed.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,7 +54,7 @@ const SERVER_DOWN_MS = Number(opt('server-down-ms', 2000));
 const TIMER_CASES = Number(
   opt('timer-cases', SHORT ? 6 : Math.min(200, Math.max(10, Math.round(BURST / 50)))),
 );
-const SETTLE_SECONDS = Number(opt('settle-seconds', SHORT ? 300 : 3600));
+const SETTLE_SECONDS = Number(opt('settle-seconds', SHORT ? 180 : 3600));
 const ALL = CLUSTER
   ? ['cluster', 'sla-timers', 'poison']
   : // the database restart last: today it can leave reporting without a database (docs/faults.md)
