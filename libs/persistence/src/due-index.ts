@@ -31,7 +31,20 @@ export interface DueIndexOptions {
   lookbackMs?: number;
   /** Buckets read per `due()` call at most (catching up after downtime spreads over calls); default 1440. */
   maxBucketsPerCall?: number;
+  /**
+   * A bucket found without a document is not read again for this long (default 5 s), unless this
+   * process schedules into it: an idle reader polling every second then reads only the low-water mark.
+   * An entry another process schedules into such a bucket is seen at most this much later. 0: always read.
+   */
+  emptyRecheckMs?: number;
 }
+
+/** Per index (collection and name): when each bucket was last found without a document, and local writes since. */
+interface EmptyBuckets {
+  seen: Map<number, { at: number; gen: number }>;
+  gen: Map<number, number>;
+}
+const emptyBuckets = new Map<string, EmptyBuckets>();
 
 /** One id that is due, when it was scheduled, and the bucket that holds it (pass it back to `done`). */
 export interface DueEntry {
@@ -77,6 +90,8 @@ export class DueIndex {
   private readonly graceMs: number;
   private readonly lookbackMs: number;
   private readonly maxBuckets: number;
+  private readonly recheckMs: number;
+  private readonly empty: EmptyBuckets;
 
   constructor(
     private readonly collection: Collection,
@@ -87,6 +102,11 @@ export class DueIndex {
     this.graceMs = options.graceMs ?? 120_000;
     this.lookbackMs = options.lookbackMs ?? 3_600_000;
     this.maxBuckets = options.maxBucketsPerCall ?? 1440;
+    this.recheckMs = options.emptyRecheckMs ?? 5000;
+    // Shared by every DueIndex of this process over the same documents, so a schedule through one is seen by all.
+    const scope = `${collection.collectionName}|${options.name}`;
+    this.empty = emptyBuckets.get(scope) ?? { seen: new Map(), gen: new Map() };
+    emptyBuckets.set(scope, this.empty);
   }
 
   /** `id` is due at `dueAt`. Idempotent; a second due time of one id adds a second entry. */
@@ -94,7 +114,37 @@ export class DueIndex {
     // Long overdue: into a bucket the low-water mark cannot have passed yet (see `graceMs`).
     const at = Math.max(dueAt.getTime(), now.getTime() - this.graceMs / 2);
     const slot: Slot = { d: dueAt.getTime(), s: now.getTime() };
-    await this.upsert(this.key(this.bucketOf(at)), { $set: { [`ids.${encodeFieldKey(id)}`]: slot } });
+    const bucket = this.bucketOf(at);
+    this.touch(bucket);
+    try {
+      await this.upsert(this.key(bucket), { $set: { [`ids.${encodeFieldKey(id)}`]: slot } });
+    } finally {
+      this.touch(bucket);
+    }
+  }
+
+  /** Forgets that `bucket` was found empty (a read under way when it changed does not count either). */
+  private touch(bucket: number): void {
+    this.empty.gen.set(bucket, (this.empty.gen.get(bucket) ?? 0) + 1);
+    this.empty.seen.delete(bucket);
+  }
+
+  /** Reads a bucket, unless it was found without a document less than `emptyRecheckMs` ago and not written here since. */
+  private async readBucket(start: number): Promise<BucketDoc | null> {
+    const gen = this.empty.gen.get(start) ?? 0;
+    const seen = this.empty.seen.get(start);
+    const at = Date.now();
+    if (seen && seen.gen === gen && at - seen.at < this.recheckMs) return null;
+    const doc = (await this.collection.findOne({ _id: this.key(start) } as object)) as BucketDoc | null;
+    if (!doc && this.recheckMs > 0 && (this.empty.gen.get(start) ?? 0) === gen) this.empty.seen.set(start, { at, gen });
+    return doc;
+  }
+
+  private forgetBelow(mark: number): void {
+    for (const m of [this.empty.seen, this.empty.gen] as Map<number, unknown>[]) {
+      if (m.size < 256) continue;
+      for (const k of m.keys()) if (k < mark) m.delete(k);
+    }
   }
 
   /** Best effort: removes the entry of `id` at `dueAt` (a stale entry is dropped by its consumer anyway). */
@@ -141,7 +191,7 @@ export class DueIndex {
     while (next <= last && out.length < limit && read < this.maxBuckets) {
       const starts: number[] = [];
       for (; starts.length < PARALLEL_READS && next <= last && read < this.maxBuckets; next += this.bucketMs, read++) starts.push(next);
-      const docs = await Promise.all(starts.map((s) => this.collection.findOne({ _id: this.key(s) } as object) as Promise<BucketDoc | null>));
+      const docs = await Promise.all(starts.map((s) => this.readBucket(s)));
       starts.forEach((start, i) => {
         const doc = docs[i];
         const ids = Object.entries(doc?.ids ?? {});
@@ -159,6 +209,7 @@ export class DueIndex {
     if (advanceTo > mark) {
       await this.collection.updateOne({ _id: this.key('lwm'), at: { $lt: advanceTo } } as object, { $set: { at: advanceTo } });
       await Promise.all(emptied.map((id) => this.collection.deleteOne({ _id: id } as object)));
+      this.forgetBelow(advanceTo);
     }
     return out.slice(0, limit);
   }

@@ -41,6 +41,40 @@ describe(DueIndex.name, () => {
     expect((await index.due(at('2026-03-02T10:06:00Z'))).map((e) => e.id).sort()).toEqual(['b.1', 'c']);
   });
 
+  it('does not re-read a bucket found empty for emptyRecheckMs, except after its own schedule; another writer is seen after it', async () => {
+    const name = `t${++n}`;
+    const index = new DueIndex(collection, { name, emptyRecheckMs: 400 });
+    const reads: string[] = [];
+    const counting = new Proxy(collection, {
+      get: (target, prop, receiver) =>
+        prop === 'findOne'
+          ? (filter: { _id: string }, ...rest: unknown[]) => {
+              reads.push(filter._id);
+              return target.findOne(filter as object, ...(rest as []));
+            }
+          : Reflect.get(target, prop, receiver),
+    });
+    const watched = new DueIndex(counting, { name, emptyRecheckMs: 400 });
+    const now = new Date();
+    expect(await watched.due(now)).toEqual([]);
+    const first = reads.length;
+    expect(first).toBeGreaterThan(1); // the mark and every bucket from it to now
+    reads.length = 0;
+    expect(await watched.due(now)).toEqual([]);
+    expect(reads.filter((id) => !id.endsWith('|lwm'))).toEqual([]); // only the mark again
+    // Scheduled through this process (another DueIndex over the same documents): seen at once.
+    await index.schedule('mine', now, now);
+    expect((await watched.due(now)).map((e) => e.id)).toEqual(['mine']);
+    // Written by another process (straight into the document): seen once the recheck time has passed.
+    const bucket = `${name}|${new Date(Math.floor(now.getTime() / MIN) * MIN - MIN).toISOString()}`;
+    await watched.due(now);
+    await collection.updateOne({ _id: bucket } as object, { $set: { 'ids.theirs': { d: now.getTime() - MIN, s: now.getTime() - MIN } } }, { upsert: true });
+    const soon = (await watched.due(now)).map((e) => e.id);
+    expect(soon).not.toContain('theirs');
+    await new Promise((r) => setTimeout(r, 450));
+    expect((await watched.due(now)).map((e) => e.id).sort()).toEqual(['mine', 'theirs']);
+  });
+
   it('keeps an entry re-scheduled into the same bucket while the old one was being handled', async () => {
     const index = fresh();
     const now = at('2026-03-02T11:00:00Z');

@@ -52,6 +52,13 @@ export type Claim = { kind: 'owned'; lease: Lease } | { kind: 'held'; until: num
 
 const CHUNK = 2000;
 
+interface PendingSchedule {
+  entries: readonly TimerEntry[];
+  now: number;
+  resolve: (slots: number[]) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * Timers in MongoDB, addressed by `_id` only.
  *
@@ -73,6 +80,9 @@ export class TimerStore {
   /** Where the next append to a slot probably goes (saves probing from 0). */
   private readonly nextChunk = new Map<number, number>();
   private readonly leaseGeneration = new Map<number, number>();
+  /** Calls of `schedule` waiting for the write under way to finish (group commit). */
+  private readonly waiting: PendingSchedule[] = [];
+  private flushing?: Promise<void>;
   slotMs: number;
 
   constructor(db: mongo.Db, requestedSlotMs: number, prefix = 'sla_timer') {
@@ -102,24 +112,60 @@ export class TimerStore {
     return (slot + 1) * this.slotMs;
   }
 
-  /** Stores timers in the slots of their due times (an overdue one in the current slot). Returns the slots written. */
-  async schedule(entries: readonly TimerEntry[], now = Date.now()): Promise<number[]> {
-    const bySlot = new Map<number, StoredTimer[]>();
-    const current = this.slotOf(now);
-    for (const t of entries) {
-      const slot = Math.max(this.slotOf(t.due), current);
-      let list = bySlot.get(slot);
-      if (!list) bySlot.set(slot, (list = []));
-      list.push({ i: t.id, v: t.v, d: t.due });
+  /**
+   * Stores timers in the slots of their due times (an overdue one in the current slot). Returns the slots
+   * written once every timer is stored.
+   *
+   * Group commit: calls that arrive while a write is under way are stored together by the next one, one
+   * chunk per slot for all of them (under load, the timers of many cases share their 10-second slots), so
+   * the documents written follow the slots, not the cases. An idle store writes at once.
+   */
+  schedule(entries: readonly TimerEntry[], now = Date.now()): Promise<number[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    return new Promise<number[]>((resolve, reject) => {
+      this.waiting.push({ entries, now, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushAll();
+    });
+  }
+
+  private async flushAll(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) {
+        const batch = this.waiting.splice(0);
+        await this.write(batch).catch((e: unknown) => {
+          for (const w of batch) w.reject(e);
+        });
+      }
+    } finally {
+      this.flushing = undefined;
     }
-    const written: number[] = [];
-    for (const [slot, list] of bySlot) {
-      for (let i = 0; i < list.length; i += CHUNK) written.push(await this.append(slot, list.slice(i, i + CHUNK)));
+  }
+
+  private async write(batch: PendingSchedule[]): Promise<void> {
+    // slot → the timers going there, and which callers they came from
+    const bySlot = new Map<number, { list: StoredTimer[]; from: number[] }>();
+    batch.forEach(({ entries, now }, caller) => {
+      const current = this.slotOf(now);
+      for (const t of entries) {
+        const slot = Math.max(this.slotOf(t.due), current);
+        let group = bySlot.get(slot);
+        if (!group) bySlot.set(slot, (group = { list: [], from: [] }));
+        group.list.push({ i: t.id, v: t.v, d: t.due });
+        group.from.push(caller);
+      }
+    });
+    const written = batch.map(() => new Set<number>());
+    for (const [slot, { list, from }] of bySlot) {
+      for (let i = 0; i < list.length; i += CHUNK) {
+        const s = await this.append(slot, list.slice(i, i + CHUNK));
+        for (const caller of from.slice(i, i + CHUNK)) written[caller]!.add(s);
+      }
     }
+    const current = this.slotOf(Date.now());
     if (this.nextChunk.size > 50_000) {
       for (const s of this.nextChunk.keys()) if (s < current) this.nextChunk.delete(s);
     }
-    return [...new Set(written)];
+    batch.forEach((w, caller) => w.resolve([...written[caller]!]));
   }
 
   private async append(slot: number, raw: StoredTimer[]): Promise<number> {

@@ -43,7 +43,7 @@ interface SlotState {
   busy?: Promise<void>;
 }
 
-/** Chunks of a slot read at once. */
+/** Chunks of a slot read at once once one new chunk was found. */
 const READ_AHEAD = 8;
 /** Fallback poll of slots more than two slots ahead (they are also loaded on every NATS hint). */
 const FAR_REFRESH_MS = 5000;
@@ -207,9 +207,10 @@ export class TimerWheel {
   private refresh(st: SlotState): Promise<void> {
     const run = async () => {
       st.refreshedAt = Date.now();
-      for (;;) {
+      // One read while nothing new is there (the common case of a poll), several at once after a hit.
+      for (let ahead = 1; ; ahead = READ_AHEAD) {
         const from = st.nextChunk;
-        const chunks = await Promise.all(Array.from({ length: READ_AHEAD }, (_, i) => this.store.read(st.slot, from + i)));
+        const chunks = await Promise.all(Array.from({ length: ahead }, (_, i) => this.store.read(st.slot, from + i)));
         for (const chunk of chunks) {
           if (!chunk) return;
           if (chunk.closed) {
