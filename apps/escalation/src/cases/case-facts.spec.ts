@@ -127,6 +127,11 @@ describe(setsOf.name, () => {
     expect([...setsOf(s).keys()]).toEqual([repeatSet('acme', 'how-to', opened.kind === 'opened' ? opened.receivedAt : 0)]);
   });
 
+  it("keeps no load for an owner whose load is not counted (not a Tier 2 member)", () => {
+    const s = fold([opened, assigned('csm-carla', '2026-01-05T10:00:00Z')]);
+    expect([...setsOf(s, (id) => id.startsWith('t2-')).keys()]).toEqual([repeatSet('acme', 'how-to', t('2026-01-05T09:00:00Z'))]);
+  });
+
   it('counts nothing in a category before the opening is known', () => {
     expect(setsOf(fold([assigned('t2-tia', '2026-01-05T10:00:00Z')]))).toEqual(new Map([[loadSet('t2-tia'), 1]]));
   });

@@ -2,7 +2,9 @@ import { isDuplicateKey } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
+import { DirectoryService } from '../directory/directory.service';
 import { DueIndexes } from '../keyed/due-indexes';
+import { PolicyService } from '../policies/policy.service';
 import { IdSets } from '../keyed/id-sets';
 import { CaseFact, CaseFacts, isDone, mergeFact, ownerOf } from './case-facts';
 import { CaseState, fromFacts, toFacts } from './case-state.schema';
@@ -11,17 +13,26 @@ import { UnresolvedClock } from './unresolved-clock';
 const ATTEMPTS = 12;
 const DAY_MS = 86_400_000;
 
-/** The set of open cases a staff member owns (Tier 2 least-loaded routing reads its size). */
+/**
+ * The set of open cases a Tier 2 member owns (least-loaded routing reads its size). Kept only for
+ * owners with the `tier2` role, the only sets routing reads: a CSM owns every open case of their
+ * accounts, and a set that grows with them would make every later write to it dearer.
+ */
 export const loadSet = (staffId: string) => `load:${staffId}`;
-/** The cases of one account and category received on one UTC day (value: when received). */
+/**
+ * The cases of one account and category received on one UTC day (value: when received), bounded: only
+ * the policy's threshold of earliest and of latest ones are kept (`IdSets.addBounded`), which is all the
+ * repeated-category rule can need, so a busy day's document stays small.
+ */
 export const repeatSet = (accountId: string, category: string, dayMs: number) =>
   `repeat:${accountId}:${category}:${new Date(Math.floor(dayMs / DAY_MS) * DAY_MS).toISOString().slice(0, 10)}`;
+const isRepeatSet = (set: string) => set.startsWith('repeat:');
 
-/** The sets a case belongs in, from its facts alone. */
-export function setsOf(s: CaseFacts): Map<string, number> {
+/** The sets a case belongs in, from its facts and whether its owner's load is counted (a Tier 2 member's). */
+export function setsOf(s: CaseFacts, loadCounted: (staffId: string) => boolean = () => true): Map<string, number> {
   const sets = new Map<string, number>();
   const owner = ownerOf(s);
-  if (owner && !isDone(s)) sets.set(loadSet(owner), 1);
+  if (owner && !isDone(s) && loadCounted(owner)) sets.set(loadSet(owner), 1);
   if (s.opened && s.accountId && s.category) sets.set(repeatSet(s.accountId, s.category, s.opened.receivedAt), s.opened.receivedAt);
   return sets;
 }
@@ -41,6 +52,8 @@ export class CaseProjection {
     private readonly clock: UnresolvedClock,
     private readonly due: DueIndexes,
     private readonly sets: IdSets,
+    private readonly directory: DirectoryService,
+    private readonly policies: PolicyService,
   ) {}
 
   get(caseId: string): Promise<CaseState | null> {
@@ -140,13 +153,17 @@ export class CaseProjection {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const doc = await this.get(caseId);
       if (!doc) return;
-      const wanted = setsOf(toFacts(doc));
+      const facts = toFacts(doc);
+      const owner = ownerOf(facts);
+      const ownerIsTier2 = owner ? ((await this.directory.member(owner))?.roles ?? []).includes('tier2') : false;
+      const wanted = setsOf(facts, () => ownerIsTier2);
       const memberOf = doc.memberOf ?? [];
       const added = [...wanted.keys()].filter((k) => !memberOf.includes(k));
       // Recorded before the case goes in, so that a later sync can always take it out again.
       if (added.length) await this.model.updateOne({ _id: caseId }, { $addToSet: { memberOf: { $each: added } } });
+      const keep = facts.accountId && [...wanted.keys()].some(isRepeatSet) ? (await this.policies.effective(facts.accountId)).repeatCategoryCases : 0;
       await Promise.all([
-        ...[...wanted].map(([set, value]) => this.sets.add(set, caseId, value)),
+        ...[...wanted].map(([set, value]) => (isRepeatSet(set) ? this.sets.addBounded(set, caseId, value, keep) : this.sets.add(set, caseId, value))),
         ...memberOf.filter((set) => !wanted.has(set)).map((set) => this.sets.remove(set, caseId)),
       ]);
       const after = await this.model.findById(caseId, { rev: 1 }).lean<CaseState>();

@@ -111,6 +111,9 @@ export class EscalationRulesService {
     const to = Math.min(me.at + windowMs, Date.now());
     const days: string[] = [];
     for (let d = Math.floor((me.at - windowMs) / DAY_MS) * DAY_MS; d <= to; d += DAY_MS) days.push(repeatSet(s.accountId, s.category, d));
+    // The day sets keep the threshold's earliest and latest cases of each day: enough to count up to it.
+    // A case a busy day lets go has the threshold's number of earlier cases that day, so its own count
+    // reached the threshold (and it was judged) while it was still kept.
     const received = (await this.sets.readMany(days)).flatMap((set) => [...set.members].map(([id, at]) => ({ id, at })));
     for (const hit of repeatedCases(received, me, windowMs, policy.repeatCategoryCases)) {
       const other = hit.id === caseId ? s : toFacts(await this.cases.get(hit.id));

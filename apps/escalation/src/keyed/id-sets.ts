@@ -6,6 +6,7 @@ import { Model, Schema } from 'mongoose';
 /** A named set of ids with a number each, one document: `{ _id: <set>, m: { <id>: n }, rev }`. */
 export const IdSetSchema = new Schema({ _id: String, m: Schema.Types.Mixed, rev: Number }, { collection: 'esc_sets', versionKey: false, strict: false });
 export const ID_SETS = 'EscIdSet';
+const BOUNDED_ATTEMPTS = 20;
 
 interface SetDoc {
   _id: string;
@@ -31,8 +32,40 @@ export class IdSets {
     await this.model.collection.updateOne({ _id: set } as object, { $set: { [`m.${encodeFieldKey(id)}`]: value } }, { upsert: true });
   }
 
+  /** Takes `id` out (and moves `rev` on, so that a compare-and-set writer that read it in starts over). */
   async remove(set: string, id: string): Promise<void> {
-    await this.model.collection.updateOne({ _id: set } as object, { $unset: { [`m.${encodeFieldKey(id)}`]: '' } });
+    await this.model.collection.updateOne({ _id: set, [`m.${encodeFieldKey(id)}`]: { $exists: true } } as object, {
+      $unset: { [`m.${encodeFieldKey(id)}`]: '' },
+      $inc: { rev: 1 },
+    });
+  }
+
+  /**
+   * Adds `id` with its time `at` to a set that keeps only its `keep` earliest and `keep` latest members
+   * (by time, then id): the document stays bounded however many members it is given. Enough for
+   * "are there `keep` members between two times", exactly, when the times fall in this set's span or
+   * at its ends (see repeat-category.ts). A compare-and-set on `rev`; an unchanged set is not written.
+   */
+  async addBounded(set: string, id: string, at: number, keep: number): Promise<void> {
+    const key = encodeFieldKey(id);
+    for (let attempt = 0; attempt < BOUNDED_ATTEMPTS; attempt++) {
+      const doc = (await this.model.collection.findOne({ _id: set } as object)) as SetDoc | null;
+      const m = doc?.m ?? {};
+      if (m[key] === at) return;
+      const members = Object.entries({ ...m, [key]: at }).sort(([ka, a], [kb, b]) => a - b || (ka < kb ? -1 : ka > kb ? 1 : 0));
+      const kept = members.length > 2 * keep ? [...members.slice(0, keep), ...members.slice(-keep)] : members;
+      const next = Object.fromEntries(kept);
+      if (!(key in next) && Object.keys(m).length === kept.length && kept.every(([k]) => k in m)) return; // it falls in the middle: nothing changes
+      try {
+        const res = doc
+          ? await this.model.collection.updateOne({ _id: set, rev: doc.rev ?? { $in: [0, null] } } as object, { $set: { m: next }, $inc: { rev: 1 } })
+          : await this.model.collection.insertOne({ _id: set, m: next, rev: 1 } as never);
+        if (('modifiedCount' in res && res.modifiedCount > 0) || ('insertedId' in res && res.insertedId)) return;
+      } catch (e) {
+        if (!isDuplicateKey(e)) throw e; // created meanwhile: read again
+      }
+    }
+    throw new Error(`set ${set} kept changing while adding ${id}; the event is retried`);
   }
 
   async read(set: string): Promise<IdSet> {
