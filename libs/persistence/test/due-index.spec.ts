@@ -75,6 +75,18 @@ describe(DueIndex.name, () => {
     expect((await watched.due(now)).map((e) => e.id).sort()).toEqual(['mine', 'theirs']);
   });
 
+  it('finds what was scheduled with minute buckets after the index moves to ten-second ones', async () => {
+    const name = `t${++n}`;
+    const now = at('2026-03-02T10:05:00Z');
+    await new DueIndex(collection, { name }).schedule('old', at('2026-03-02T10:03:40Z'), at('2026-03-02T10:00:00Z'));
+    const narrow = new DueIndex(collection, { name, bucketMs: 10_000 });
+    await narrow.schedule('new', at('2026-03-02T10:04:10Z'), at('2026-03-02T10:00:00Z'));
+    const due = await narrow.due(now);
+    expect(due.map((e) => e.id).sort()).toEqual(['new', 'old']);
+    for (const e of due) await narrow.done(e);
+    expect(await narrow.due(now)).toEqual([]);
+  });
+
   it('keeps an entry re-scheduled into the same bucket while the old one was being handled', async () => {
     const index = fresh();
     const now = at('2026-03-02T11:00:00Z');

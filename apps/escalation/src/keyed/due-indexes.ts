@@ -19,8 +19,11 @@ export class DueIndexes {
   readonly incidents: DueIndex;
 
   constructor(@InjectModel(DUE_BUCKETS) model: Model<unknown>) {
-    this.acks = new DueIndex(model.collection, { name: 'ack' });
-    this.unresolved = new DueIndex(model.collection, { name: 'unresolved' });
+    // Ten-second buckets: every new case adds an entry to the bucket of its due time, and a bucket's
+    // document is rewritten with each (its size follows the intake rate times the width). Minute
+    // buckets written before are still read: their `_id`s fall on ten-second bounds too.
+    this.acks = new DueIndex(model.collection, { name: 'ack', bucketMs: 10_000 });
+    this.unresolved = new DueIndex(model.collection, { name: 'unresolved', bucketMs: 10_000 });
     this.incidents = new DueIndex(model.collection, { name: 'incident' });
   }
 }
