@@ -21,9 +21,17 @@ export class Delivery {
   @Prop({ required: true }) topic!: string;
   @Prop() accountId?: string;
   @Prop({ type: String, required: true }) channel!: OutboundChannel;
-  /** Email address, or Intercom user id. */
+  /** Email address, Intercom user id, or (`intercom-reply`) Intercom conversation id. */
   @Prop({ required: true }) to!: string;
   @Prop() toName?: string;
+  /**
+   * Who it is from on its channel, when not the service's default: the From address of a mail
+   * (default SLADESK_MAIL_FROM), the Intercom admin id of an Intercom message or reply (default
+   * SLADESK_INTERCOM_ADMIN_ID).
+   */
+  @Prop() from?: string;
+  /** The mail's Message-ID (`<…@…>`), when the caller chose it (default `<deliveryId@SLADESK_MAIL_FROM's domain>`). */
+  @Prop() messageId?: string;
   @Prop({ required: true }) subject!: string;
   @Prop({ required: true }) text!: string;
   @Prop() html?: string;

@@ -3,7 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { OutboundEnv } from './config';
 import { Delivery, DeliveryBatch, DeliveryBatchSchema, DeliverySchema, OutcomeLog, OutcomeLogSchema } from './delivery.schema';
 import { Outbound } from './outbound.service';
-import { EmailTransport, IntercomTransport } from './transports';
+import { EmailTransport, IntercomReplyTransport, IntercomTransport } from './transports';
 
 /**
  * Outbound delivery for a service: import `OutboundModule.forRoot(config)` next to `mongoModule` and
@@ -22,7 +22,7 @@ export class OutboundModule {
           { name: OutcomeLog.name, schema: OutcomeLogSchema },
         ]),
       ],
-      providers: [{ provide: OutboundEnv, useValue: config }, EmailTransport, IntercomTransport, Outbound],
+      providers: [{ provide: OutboundEnv, useValue: config }, EmailTransport, IntercomTransport, IntercomReplyTransport, Outbound],
       exports: [Outbound],
     };
   }

@@ -7,7 +7,7 @@ import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import mongoose, { Connection, Model } from 'mongoose';
 import { OutboundEnv } from './config';
 import { batchId, Delivery, DeliveryBatch, deliveryId, OutcomeLog } from './delivery.schema';
-import { EmailTransport, IntercomTransport, PermanentDeliveryError, Transport } from './transports';
+import { EmailTransport, IntercomReplyTransport, IntercomTransport, PermanentDeliveryError, Transport } from './transports';
 
 /** One message for one recipient on one channel. */
 export interface OutboundMessage {
@@ -17,9 +17,13 @@ export interface OutboundMessage {
    */
   id?: string;
   channel: OutboundChannel;
-  /** An email address, or an Intercom user id. */
+  /** An email address, an Intercom user id, or (`intercom-reply`) an Intercom conversation id. */
   to: string;
   toName?: string;
+  /** The sender, when not the default: a mail's From address, or the Intercom admin id (see `Delivery.from`). */
+  from?: string;
+  /** The mail's Message-ID, e.g. `<uuid@support.example>` (the caller keeps it to thread replies); default derived from the id. */
+  messageId?: string;
   subject: string;
   text: string;
   html?: string;
@@ -34,6 +38,10 @@ export interface OutboundMessage {
 export interface SettledOutcome {
   delivered: boolean;
   at: Date;
+  /** Attempts made, this one included. */
+  attempts: number;
+  /** Why the last attempt failed (a failure only). */
+  error?: string;
 }
 
 /**
@@ -50,9 +58,11 @@ export interface TopicHooks {
   settled?(d: Delivery, outcome: SettledOutcome): Promise<void>;
   /**
    * The topic's own outcome event instead of `outbound.sent|failed` (the owner keeps the subjects its
-   * readers know). Its `eventId` is replaced by `<deliveryId>.<attempt>`, so a repeated record is deduplicated.
+   * readers know), or `null` for none (the owner records outcomes itself through `settled`, and no
+   * reader of `…sent|failed` subjects should count them). Its `eventId` is replaced by
+   * `<deliveryId>.<attempt>`, so a repeated record is deduplicated.
    */
-  event?(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope;
+  event?(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope | null;
 }
 
 export interface EnqueueRequest {
@@ -84,7 +94,8 @@ interface Outcome {
   id: string;
   lease: Date;
   update: Record<string, unknown>;
-  event: EventEnvelope;
+  /** Null: the topic publishes no outcome events. */
+  event: EventEnvelope | null;
   done: (ok: boolean) => void;
 }
 
@@ -153,6 +164,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly config: OutboundEnv,
     private readonly email: EmailTransport,
     private readonly intercom: IntercomTransport,
+    private readonly intercomReply: IntercomReplyTransport,
   ) {
     // Each service reads only the due entries of its own deliveries: the services may share one database
     // (npm start does), and a delivery sent by a service that does not own its topic would skip the
@@ -205,6 +217,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         channel: m.channel,
         to: m.to,
         ...(m.toName ? { toName: m.toName } : {}),
+        ...(m.from ? { from: m.from } : {}),
+        ...(m.messageId ? { messageId: m.messageId } : {}),
         subject: m.subject,
         text: m.text,
         ...(m.html ? { html: m.html } : {}),
@@ -339,10 +353,10 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     await settled(d, outcome).catch((e) => this.logger.warn(`the owner of delivery ${d._id} (${d.topic}) was not told it settled: ${(e as Error).message}`));
   }
 
-  private eventOf(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope {
+  private eventOf(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope | null {
     const own = this.hooks.get(d.topic)?.event;
     const event = own ? own(outcome, d, payload) : outboxEvent(outcome === 'sent' ? Events.DeliverySent : Events.DeliveryFailed, payload);
-    return { ...event, eventId: `${d._id}.${payload.attempts}` };
+    return event && { ...event, eventId: `${d._id}.${payload.attempts}` };
   }
 
   /**
@@ -359,7 +373,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private transportOf(channel: OutboundChannel): Transport {
-    return channel === 'intercom' ? this.intercom : this.email;
+    return channel === 'intercom' ? this.intercom : channel === 'intercom-reply' ? this.intercomReply : this.email;
   }
 
   /** Sends; resolves once the message is handed over, with the promise of its outcome's record. */
@@ -389,7 +403,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.error(`${d.channel} delivery ${d._id} failed for good after ${attempts} attempt(s): ${error}`);
         return {
           recorded: this.record(mine, { $set: { state: 'failed', attempts, lastError: error, lastAttemptAt: at, leaseUntil: new Date(0) } }, event),
-          settled: { delivered: false, at },
+          settled: { delivered: false, at, attempts, error },
         };
       } else {
         const retryAt = new Date(at.getTime() + Math.min(this.config.SLADESK_OUTBOUND_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS));
@@ -407,7 +421,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         { $set: { state: 'sent', attempts, sentAt: at, lastAttemptAt: at, leaseUntil: new Date(0) } },
         this.eventOf('sent', d, this.outcome(d, attempts, at)),
       ),
-      settled: { delivered: true, at },
+      settled: { delivered: true, at, attempts },
     };
   }
 
@@ -418,7 +432,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
    * deliveries are retried after their lease, and the retry's event has the same id (deduplicated).
    * An outcome whose lease is about to end is written alone, conditional on the lease, with its event.
    */
-  private record(filter: { _id: string; leaseUntil: Date }, update: Record<string, unknown>, event: EventEnvelope): Promise<boolean> {
+  private record(filter: { _id: string; leaseUntil: Date }, update: Record<string, unknown>, event: EventEnvelope | null): Promise<boolean> {
     return new Promise((done) => {
       this.outcomes.push({ id: filter._id, lease: filter.leaseUntil, update, event, done });
       if (this.outcomes.length >= OUTCOME_BATCH || this.atRiskFull()) void this.flushOutcomes();
@@ -435,28 +449,28 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     const safeUntil = Date.now() + 5_000;
     const safe = batch.filter((o) => o.lease.getTime() > safeUntil);
     for (const o of batch.filter((x) => x.lease.getTime() <= safeUntil)) {
-      const logId = randomUUID();
-      const ok = await this.outcomeModel.collection
-        .insertOne({ _id: logId, createdAt: new Date(), ...outboxFields([o.event]) } as never)
+      const logId = o.event ? randomUUID() : undefined;
+      const ok = await (logId ? this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields([o.event!]) } as never) : Promise.resolve())
         .then(() => this.model.updateOne({ _id: o.id, leaseUntil: o.lease }, o.update))
         .then((r) => r.modifiedCount === 1)
         .catch(() => false);
       // Written or not, the event stands only if the outcome was: otherwise drop it before the relay sees it.
-      if (!ok) await this.outcomeModel.collection.deleteOne({ _id: logId } as never).catch(() => undefined);
-      else this.relay.published(this.outcomeModel, logId);
+      if (logId && !ok) await this.outcomeModel.collection.deleteOne({ _id: logId } as never).catch(() => undefined);
+      else if (logId) this.relay.published(this.outcomeModel, logId);
       o.done(ok);
     }
     if (safe.length === 0) return;
-    const logId = randomUUID();
+    const events = safe.map((o) => o.event).filter((e): e is EventEnvelope => e !== null);
+    const logId = events.length ? randomUUID() : undefined;
     try {
-      await this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields(safe.map((o) => o.event)) } as never);
+      if (logId) await this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields(events) } as never);
       await this.model.collection.bulkWrite(safe.map((o) => ({ updateOne: { filter: { _id: o.id, leaseUntil: o.lease }, update: o.update } })) as never[], { ordered: false });
     } catch (e) {
       this.logger.warn(`recording ${safe.length} outcomes failed: ${(e as Error).message}; those deliveries are retried after their lease`);
       for (const o of safe) o.done(false);
       return;
     } finally {
-      this.relay.published(this.outcomeModel, logId);
+      if (logId) this.relay.published(this.outcomeModel, logId);
     }
     for (const o of safe) o.done(true);
   }
