@@ -60,7 +60,7 @@ describe("a case's second reply waits for its failing first (intake on @sladesk/
       const rows = await stack.db.collection('case_deliveries').find({ _id: { $in: [first, second] as never[] } }).toArray();
       return rows.length === 2 ? rows : null;
     }, 'both outcomes recorded');
-    const byId = Object.fromEntries(outcomes.map((r) => [r._id, r]));
+    const byId = Object.fromEntries(outcomes!.map((r) => [r._id, r]));
     expect(byId[first]).toMatchObject({ caseId: opened!._id, channel: 'email', outcome: 'sent', attempts: 4 });
     expect(byId[second]).toMatchObject({ caseId: opened!._id, channel: 'email', outcome: 'sent', attempts: 1 });
     await waitFor(async () => (await stack.db.collection('cases').findOne({ _id: opened!._id }))!.deliveries.length === 0, 'the queue emptied');
