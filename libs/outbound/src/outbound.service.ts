@@ -6,7 +6,20 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import mongoose, { Connection, Model } from 'mongoose';
 import { OutboundEnv } from './config';
-import { batchId, Delivery, DeliveryBatch, deliveryId, OutcomeLog } from './delivery.schema';
+import {
+  batchId,
+  Delivery,
+  DeliveryBatch,
+  deliveryId,
+  DeliveryPack,
+  OutcomeLog,
+  PackItem,
+  PackItemOutcome,
+  packId,
+  PackLease,
+  PackOutcome,
+  packOutcomeId,
+} from './delivery.schema';
 import { EmailTransport, IntercomReplyTransport, IntercomTransport, PermanentDeliveryError, Transport } from './transports';
 
 /** One message for one recipient on one channel. */
@@ -73,6 +86,15 @@ export interface EnqueueRequest {
   /** Names this call (e.g. `<noticeId>:page:3`): repeating it, from any instance, changes nothing. */
   batchKey: string;
   messages: OutboundMessage[];
+  /**
+   * Store the messages as one pack document (one insert for all, outcomes one record per round)
+   * instead of a document each: for fan-outs. A repeated call with the same `batchKey` changes
+   * nothing, but — unlike documents — a pack does not know its recipients' deliveries from other
+   * calls: the caller keeps its calls from overlapping (maintenance's fan-out records the page it
+   * hands over before it does). Ignored (a document each) when a message is held (`notBefore`) or
+   * SLADESK_OUTBOUND_MAX_UNRECORDED is set (a pack's outcomes are recorded when its round ends).
+   */
+  packed?: boolean;
 }
 
 export interface DeliveryPage {
@@ -88,6 +110,30 @@ interface Job {
   lease: Date;
   batch?: string;
   entry?: DueEntry;
+  /** A message of a pack: the round this process holds, and its index in the pack. */
+  pack?: PackRun;
+  n?: number;
+}
+
+/** One round of a pack in this process: the lease it holds and what its attempts came to. */
+interface PackRun {
+  id: string;
+  round: number;
+  lease: Date;
+  /** When its due entry fires (lease end + 1 s). */
+  dueAt: Date;
+  items: PackItem[];
+  /** Messages attempted in this round, and those still to finish. */
+  size: number;
+  outstanding: number;
+  results: PackItemOutcome[];
+  events: EventEnvelope[];
+  /** Messages whose attempt failed and will be retried on their own, as delivery documents. */
+  spills: Delivery[];
+  waiters: ((ok: boolean) => void)[];
+  /** Another process took the pack over (our lease could not be renewed): its remaining messages are theirs. */
+  lost: boolean;
+  renewing?: Promise<boolean>;
 }
 
 interface Outcome {
@@ -107,6 +153,7 @@ interface BatchTrack {
 const MAX_RETRY_MS = 3_600_000;
 const LIST_PROJECTION = { text: 0, html: 0, headers: 0 };
 const BATCH_ENTRY = 'b:';
+const PACK_ENTRY = 'p:';
 const RETRY_ENTRY = 'd:';
 const LATER_INDEX = 'outbound-later';
 /** The due index of one service's deliveries (and of its long waits). */
@@ -144,6 +191,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly dueCollection: unknown;
   private readonly queue: Job[] = [];
   private readonly batches = new Map<string, BatchTrack>();
+  private readonly packs = new Map<string, PackRun>();
   private readonly ticker: SingleFlight;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly outcomes: Outcome[] = [];
@@ -158,6 +206,9 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectModel(Delivery.name) readonly model: Model<Delivery>,
     @InjectModel(DeliveryBatch.name) private readonly batchModel: Model<DeliveryBatch>,
     @InjectModel(OutcomeLog.name) private readonly outcomeModel: Model<OutcomeLog>,
+    @InjectModel(DeliveryPack.name) private readonly packModel: Model<DeliveryPack>,
+    @InjectModel(PackLease.name) private readonly leaseModel: Model<PackLease>,
+    @InjectModel(PackOutcome.name) private readonly packOutcomeModel: Model<PackOutcome>,
     @InjectConnection() connection: Connection,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     private readonly relay: OutboxRelay,
@@ -192,6 +243,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     await this.ticker.stop();
     const left = this.queue.splice(0);
+    // A pack's messages not started: its round is recorded as far as it got, and the pack handed on.
+    for (const job of left) if (job.pack) void this.packDone(job.pack, undefined);
     await this.idle();
     await this.flushOutcomes();
     await this.handOver(left);
@@ -202,6 +255,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
    * how many were new. A message already recorded (by this or an earlier call) is not sent again.
    */
   async enqueue(req: EnqueueRequest, now = new Date()): Promise<{ ids: string[]; created: number }> {
+    const held = req.messages.some((m) => m.notBefore && m.notBefore.getTime() > now.getTime());
+    if (req.packed && !held && this.config.SLADESK_OUTBOUND_MAX_UNRECORDED === 0) return this.enqueuePack(req, now);
     const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
     const docs = new Map<string, Delivery>();
     for (const m of req.messages) {
@@ -297,15 +352,49 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * The deliveries of a notice in id order, a page at a time. Reads by `noticeId` (indexed on
-   * MongoDB); on FerretDB a scan of the collection, so it serves the notices log, not a hot path.
+   * The deliveries of a notice, a page at a time: first those with a document of their own (in id
+   * order), then those of its packs (in pack order, each with its state derived from the pack's
+   * outcome records, or from the document a retried one moved to). Reads by `noticeId` (indexed on
+   * MongoDB; the packs are found through their small lease documents); on FerretDB a scan of the
+   * deliveries and of the leases, so it serves the notices log, not a hot path. Cursors are opaque:
+   * a delivery id, or `<pack>:<n>`.
    */
   async list(noticeId: string, limit: number, after?: string): Promise<DeliveryPage> {
-    const filter: Record<string, unknown> = { noticeId };
-    if (after) filter._id = mongoose.trusted({ $gt: after });
-    const rows = await this.model.find(filter, LIST_PROJECTION).sort({ _id: 1 }).limit(limit + 1).lean<Delivery[]>();
-    const items = rows.slice(0, limit);
-    return rows.length > limit ? { items, nextCursor: items[items.length - 1]._id } : { items };
+    const items: Delivery[] = [];
+    let last: string | undefined;
+    let afterPack: string | undefined;
+    let afterN = -1;
+    if (after?.startsWith('pck_') && after.includes(':')) {
+      afterPack = after.slice(0, after.indexOf(':'));
+      afterN = Number(after.slice(after.indexOf(':') + 1));
+    } else {
+      const filter: Record<string, unknown> = { noticeId, pack: mongoose.trusted({ $exists: false }) };
+      if (after) filter._id = mongoose.trusted({ $gt: after });
+      const rows = await this.model.find(filter, LIST_PROJECTION).sort({ _id: 1 }).limit(limit + 1).lean<Delivery[]>();
+      if (rows.length > limit) return { items: rows.slice(0, limit), nextCursor: rows[limit - 1]._id };
+      items.push(...rows);
+      last = rows[rows.length - 1]?._id;
+    }
+    const leaseFilter: Record<string, unknown> = { noticeId };
+    if (afterPack) leaseFilter._id = mongoose.trusted({ $gte: afterPack });
+    const leases = await this.leaseModel.find(leaseFilter, { round: 1 }).sort({ _id: 1 }).lean<PackLease[]>();
+    for (const l of leases) {
+      const pack = await this.packModel.findById(l._id).lean<DeliveryPack>();
+      if (!pack) continue;
+      const states = await this.packStates(pack._id, l.round + 1);
+      for (let n = pack._id === afterPack ? afterN + 1 : 0; n < pack.items.length; n++) {
+        if (items.length === limit) return { items, nextCursor: last };
+        items.push(await this.viewOf(pack, n, states.get(n)));
+        last = `${pack._id}:${n}`;
+      }
+    }
+    return { items };
+  }
+
+  /** The pack of `batchKey` if it was written (by this or an earlier `enqueue` with `packed`): how many messages, to how many accounts. */
+  async packWritten(batchKey: string): Promise<{ messages: number; accounts: number } | null> {
+    const pack = await this.packModel.findById(packId(batchKey)).lean<DeliveryPack>();
+    return pack ? { messages: pack.items.length, accounts: new Set(pack.items.map((i) => i.accountId)).size } : null;
   }
 
   /** Resolves when nothing is queued or being sent by this process (tests, benchmarks). */
@@ -325,7 +414,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         (r) => this.afterAttempt(job, r.recorded, r.settled),
         (e) => {
           this.logger.warn(`delivery ${job.doc._id}: ${(e as Error).message}`);
-          this.afterAttempt(job, undefined);
+          this.afterAttempt(job, job.pack ? this.packDone(job.pack, undefined) : undefined);
         },
       );
     }
@@ -378,6 +467,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Sends; resolves once the message is handed over, with the promise of its outcome's record. */
   private async attempt(job: Job): Promise<{ recorded?: Promise<boolean>; settled?: SettledOutcome }> {
+    if (job.pack) return this.attemptPacked(job, job.pack, job.n!);
     const d = job.doc;
     // A long queue may outlast the lease: extend it before sending, or leave the delivery to its new owner.
     if (job.lease.getTime() - Date.now() < this.config.SLADESK_OUTBOUND_LEASE_MS / 3) {
@@ -523,6 +613,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       if (this.stopped) return;
       if (entry.id.startsWith(RETRY_ENTRY)) await this.recoverOne(entry, now);
       else if (entry.id.startsWith(BATCH_ENTRY)) await this.recoverBatch(entry, now);
+      else if (entry.id.startsWith(PACK_ENTRY)) await this.recoverPack(entry, now);
       else await this.indexOf(entry).done(entry);
     }
   }
@@ -584,8 +675,11 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Graceful stop: releases the leases of what was queued but not sent, and makes its batches due now. */
   private async handOver(jobs: Job[]): Promise<void> {
+    // Packs hand themselves over when their round is recorded (packDone).
     if (jobs.length === 0) return;
     const now = new Date();
+    jobs = jobs.filter((j) => !j.pack);
+    if (jobs.length === 0) return;
     await forEachLimit(jobs, 16, async (job) => {
       await this.model.updateOne({ _id: job.doc._id, leaseUntil: job.lease }, { $set: { leaseUntil: now } });
     });
@@ -602,6 +696,261 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
 
   private indexOf(entry: DueEntry): DueIndex {
     return entry.bucket.startsWith(`${this.laterName}|`) ? this.later : this.due;
+  }
+
+  // ---- packs -------------------------------------------------------------------------------
+
+  /**
+   * `enqueue` with `packed`: the due entry first (it brings the pack to any instance once the lease
+   * ends), then the pack — one insert for all its messages, a repeated call finds it and sends
+   * nothing — then its lease (round 0, this process). A crash before the lease leaves a pack the
+   * entry's recovery takes over.
+   */
+  private async enqueuePack(req: EnqueueRequest, now: Date): Promise<{ ids: string[]; created: number }> {
+    const items = new Map<string, PackItem>();
+    for (const m of req.messages) {
+      const id = m.id ?? deliveryId(req.noticeId, m.channel, m.to);
+      if (items.has(id)) continue;
+      items.set(id, {
+        id,
+        channel: m.channel,
+        to: m.to,
+        ...(m.toName ? { toName: m.toName } : {}),
+        ...(m.from ? { from: m.from } : {}),
+        ...(m.messageId ? { messageId: m.messageId } : {}),
+        subject: m.subject,
+        text: m.text,
+        ...(m.html ? { html: m.html } : {}),
+        ...(m.headers ? { headers: m.headers } : {}),
+        ...(m.accountId ? { accountId: m.accountId } : {}),
+        ...(m.refs ? { refs: m.refs } : {}),
+      });
+    }
+    const ids = [...items.keys()];
+    if (ids.length === 0) return { ids, created: 0 };
+    const pid = packId(req.batchKey);
+    const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
+    const dueAt = new Date(lease.getTime() + 1000);
+    await this.due.schedule(PACK_ENTRY + pid, dueAt, now);
+    const pack: DeliveryPack = { _id: pid, noticeId: req.noticeId, source: this.runtime.service, topic: req.topic, items: [...items.values()], createdAt: now };
+    try {
+      await this.packModel.collection.insertOne(pack as never);
+    } catch (e) {
+      if ((e as { code?: number })?.code === 11000) return { ids, created: 0 };
+      throw e;
+    }
+    try {
+      await this.leaseModel.collection.insertOne({ _id: pid, noticeId: req.noticeId, round: 0, leaseUntil: lease, leaseOwner: this.runtime.instanceId } as never);
+    } catch (e) {
+      this.logger.warn(`pack ${pid}: its lease was not written (${(e as Error).message}); it is sent when its due entry is recovered`);
+      return { ids, created: ids.length };
+    }
+    this.startPack(pack, 0, lease, dueAt, pack.items.map((_x, n) => n));
+    return { ids, created: ids.length };
+  }
+
+  private startPack(pack: DeliveryPack, round: number, lease: Date, dueAt: Date, ns: number[]): void {
+    const run: PackRun = { id: pack._id, round, lease, dueAt, items: pack.items, size: ns.length, outstanding: ns.length, results: [], events: [], spills: [], waiters: [], lost: false };
+    this.packs.set(run.id, run);
+    for (const n of ns) this.queue.push({ doc: this.docOf(pack, n, lease), lease, pack: run, n });
+    this.pump();
+  }
+
+  /** A pack's message as the delivery it is (what transports, hooks and events see). */
+  private docOf(pack: DeliveryPack, n: number, lease: Date): Delivery {
+    const { id, erased: _erased, ...item } = pack.items[n];
+    return {
+      _id: id,
+      noticeId: pack.noticeId,
+      source: pack.source,
+      topic: pack.topic,
+      ...item,
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: pack.createdAt,
+      leaseUntil: lease,
+      leaseOwner: this.runtime.instanceId,
+      createdAt: pack.createdAt,
+    };
+  }
+
+  /** One attempt of a pack's message; its outcome is recorded with the round's (packDone). */
+  private async attemptPacked(job: Job, run: PackRun, n: number): Promise<{ recorded?: Promise<boolean>; settled?: SettledOutcome }> {
+    const d = job.doc;
+    if (run.lost || !(await this.keepPack(run))) return { recorded: this.packDone(run, undefined) };
+    const stillWanted = this.hooks.get(d.topic)?.stillWanted;
+    if (run.items[n].erased) return { recorded: this.packDone(run, { n, s: 'cancelled', a: 0, at: new Date(), e: 'the recipient was erased' }) };
+    if (stillWanted && !(await stillWanted(d))) return { recorded: this.packDone(run, { n, s: 'cancelled', a: 0, at: new Date() }) };
+    try {
+      await this.transportOf(d.channel).send(d);
+    } catch (e) {
+      const error = ((e as Error)?.message ?? String(e)).slice(0, 500);
+      const final = e instanceof PermanentDeliveryError || this.config.SLADESK_OUTBOUND_MAX_ATTEMPTS <= 1;
+      const at = new Date();
+      const event = this.eventOf('failed', d, { ...this.outcome(d, 1, at), error, final });
+      if (final) {
+        this.logger.error(`${d.channel} delivery ${d._id} failed for good after 1 attempt: ${error}`);
+        return { recorded: this.packDone(run, { n, s: 'failed', a: 1, at, e: error }, event), settled: { delivered: false, at, attempts: 1, error } };
+      }
+      // Retried on its own: a delivery document (written before the round's record names it) with its retry entry.
+      const retryAt = new Date(at.getTime() + Math.min(this.config.SLADESK_OUTBOUND_RETRY_MS, MAX_RETRY_MS));
+      this.logger.warn(`${d.channel} delivery ${d._id} attempt 1 failed (${error}); retry at ${retryAt.toISOString()}`);
+      await this.scheduleRetry(d._id, retryAt, at);
+      const { leaseOwner: _owner, ...rest } = d;
+      const spill: Delivery = { ...rest, attempts: 1, lastError: error, lastAttemptAt: at, nextAttemptAt: retryAt, leaseUntil: new Date(0), pack: run.id };
+      return { recorded: this.packDone(run, { n, s: 'retry', a: 1, at, e: error }, event, spill) };
+    }
+    const at = new Date();
+    return { recorded: this.packDone(run, { n, s: 'sent', a: 1, at }, this.eventOf('sent', d, this.outcome(d, 1, at))), settled: { delivered: true, at, attempts: 1 } };
+  }
+
+  /** Renews the pack's lease when a third of it is left; false when another process has taken the pack over. */
+  private keepPack(run: PackRun): Promise<boolean> {
+    if (run.lease.getTime() - Date.now() >= this.config.SLADESK_OUTBOUND_LEASE_MS / 3) return Promise.resolve(true);
+    run.renewing ??= (async () => {
+      const lease = new Date(Date.now() + this.config.SLADESK_OUTBOUND_LEASE_MS);
+      const r = await this.leaseModel.updateOne({ _id: run.id, round: run.round, leaseUntil: run.lease }, { $set: { leaseUntil: lease } });
+      if (r.modifiedCount !== 1) {
+        run.lost = true;
+        this.logger.warn(`pack ${run.id}: taken over by another process; its remaining messages are theirs`);
+        return false;
+      }
+      run.lease = lease;
+      run.dueAt = new Date(lease.getTime() + 1000);
+      await this.due.schedule(PACK_ENTRY + run.id, run.dueAt);
+      return true;
+    })().finally(() => (run.renewing = undefined));
+    return run.renewing;
+  }
+
+  /** A message of the round is done (or was not attempted: no result); the last one records the round. */
+  private packDone(run: PackRun, result: PackItemOutcome | undefined, event?: EventEnvelope | null, spill?: Delivery): Promise<boolean> {
+    return new Promise((done) => {
+      if (result) run.results.push(result);
+      if (event) run.events.push(event);
+      if (spill) run.spills.push(spill);
+      run.waiters.push(done);
+      run.outstanding -= 1;
+      if (run.outstanding === 0) {
+        this.background += 1;
+        void this.recordPack(run).finally(() => {
+          this.background -= 1;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  /**
+   * Records a round once: the retried messages' documents, then the round's events (published by the
+   * relay, then deleted), then its outcomes in one document. A crash before the outcomes leaves the
+   * round unrecorded: the next round sends its messages again (at least once; the resend's event has
+   * the same id), except those that already have a document of their own.
+   */
+  private async recordPack(run: PackRun): Promise<void> {
+    this.packs.delete(run.id);
+    let ok = false;
+    let logId: string | undefined;
+    try {
+      if (!run.lost) await this.keepPack(run);
+      if (run.spills.length) await this.insertNew(run.spills);
+      if (run.events.length) {
+        logId = randomUUID();
+        await this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields(run.events) } as never);
+      }
+      if (run.results.length) await this.packOutcomeModel.collection.insertOne({ _id: packOutcomeId(run.id, run.round), items: run.results, at: new Date() } as never);
+      ok = true;
+    } catch (e) {
+      this.logger.warn(`recording round ${run.round} of pack ${run.id} failed: ${(e as Error).message}; its messages are sent again after the lease`);
+    } finally {
+      if (logId) this.relay.published(this.outcomeModel, logId);
+    }
+    try {
+      if (ok && run.results.length === run.size && !run.lost) await this.due.cancel(PACK_ENTRY + run.id, run.dueAt);
+      else if (this.stopped && !run.lost) {
+        // Stopping with messages not attempted: the next process takes the pack at once.
+        const now = new Date();
+        await this.leaseModel.updateOne({ _id: run.id, round: run.round, leaseUntil: run.lease }, { $set: { leaseUntil: now } });
+        await this.due.schedule(PACK_ENTRY + run.id, now, now);
+      }
+    } catch (e) {
+      this.logger.warn(`pack ${run.id} bookkeeping: ${(e as Error).message}`);
+    }
+    for (const done of run.waiters.splice(0)) done(ok);
+  }
+
+  /** A pack whose lease ended (its writer may have died): the next round sends what no earlier round recorded. */
+  private async recoverPack(entry: DueEntry, at: Date): Promise<void> {
+    const pid = entry.id.slice(PACK_ENTRY.length);
+    if (this.packs.has(pid)) {
+      await this.due.schedule(entry.id, new Date(Date.now() + this.config.SLADESK_OUTBOUND_LEASE_MS));
+      return this.due.done(entry);
+    }
+    const pack = await this.packModel.findById(pid).lean<DeliveryPack>();
+    // Not written yet (the entry goes first): its writer may still be at it, unless the entry is old.
+    if (!pack) return DueIndex.settled(entry, at) ? this.due.done(entry) : undefined;
+    const now = new Date(Math.max(Date.now(), at.getTime()));
+    const lease = await this.leaseModel.findById(pid).lean<PackLease>();
+    if (lease && lease.leaseUntil.getTime() > now.getTime()) {
+      await this.due.schedule(entry.id, new Date(lease.leaseUntil.getTime() + 1000));
+      return this.due.done(entry);
+    }
+    const round = lease ? lease.round + 1 : 0;
+    const until = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
+    const claimed = lease
+      ? (await this.leaseModel.updateOne({ _id: pid, round: lease.round, leaseUntil: lease.leaseUntil }, { $set: { round, leaseUntil: until, leaseOwner: this.runtime.instanceId } })).modifiedCount === 1
+      : await this.leaseModel.collection
+          .insertOne({ _id: pid, noticeId: pack.noticeId, round: 0, leaseUntil: until, leaseOwner: this.runtime.instanceId } as never)
+          .then(() => true, (e) => (isDuplicate(e) ? false : Promise.reject(e)));
+    if (!claimed) return; // lost a race; the entry stays and is looked at again
+    const states = await this.packStates(pid, round);
+    const todo: number[] = [];
+    for (let n = 0; n < pack.items.length; n++) {
+      if (states.has(n)) continue;
+      // It moved to a document of its own before a crash kept its round from being recorded: retried there.
+      if (round > 0 && (await this.model.exists({ _id: pack.items[n].id }))) continue;
+      todo.push(n);
+    }
+    if (todo.length === 0) return this.due.done(entry);
+    const dueAt = new Date(until.getTime() + 1000);
+    await this.due.schedule(entry.id, dueAt);
+    await this.due.done(entry);
+    this.logger.log(`taking over ${todo.length} deliveries of pack ${pid} (round ${round})`);
+    this.startPack(pack, round, until, dueAt, todo);
+  }
+
+  /** What the rounds before `round` recorded, per message: the first record of a message wins. */
+  private async packStates(pid: string, round: number): Promise<Map<number, PackItemOutcome>> {
+    const states = new Map<number, PackItemOutcome>();
+    const rounds = await Promise.all(Array.from({ length: round }, (_x, r) => this.packOutcomeModel.findById(packOutcomeId(pid, r)).lean<PackOutcome>()));
+    for (const r of rounds) for (const o of r?.items ?? []) if (!states.has(o.n)) states.set(o.n, o);
+    return states;
+  }
+
+  /** A pack's message as the notices log shows it. */
+  private async viewOf(pack: DeliveryPack, n: number, o: PackItemOutcome | undefined): Promise<Delivery> {
+    const item = pack.items[n];
+    if (o?.s === 'retry') {
+      const own = await this.model.findById(item.id, LIST_PROJECTION).lean<Delivery>();
+      if (own) return own;
+    }
+    const { id, erased: _erased, text: _text, html: _html, headers: _headers, ...rest } = item;
+    return {
+      _id: id,
+      noticeId: pack.noticeId,
+      source: pack.source,
+      topic: pack.topic,
+      ...rest,
+      text: '',
+      state: !o || o.s === 'retry' ? 'pending' : o.s,
+      attempts: o?.a ?? 0,
+      nextAttemptAt: pack.createdAt,
+      leaseUntil: new Date(0),
+      ...(o?.s === 'sent' ? { sentAt: o.at } : {}),
+      ...(o ? { lastAttemptAt: o.at } : {}),
+      ...(o?.e ? { lastError: o.e } : {}),
+      createdAt: pack.createdAt,
+    };
   }
 
   /** Inserts what is not there yet; returns the documents this call inserted. */
@@ -622,6 +971,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 }
+
+const isDuplicate = (e: unknown): boolean => (e as { code?: number })?.code === 11000;
 
 function ignoreDuplicate(e: unknown): void {
   if ((e as { code?: number })?.code !== 11000) throw e;
