@@ -159,12 +159,17 @@ export interface PackItemOutcome {
   e?: string;
 }
 
-/** The outcomes of one round of a pack, written once when the round ends (`_id` `<pack>:<round>`). */
+/**
+ * The outcomes of one round of a pack, written once when the round ends (`_id` `<pack>:<round>`): the
+ * record of their states and the source of their events (see `Outbound.recordPack`).
+ */
 @Schema({ collection: 'outbound_pack_outcomes', versionKey: false })
 export class PackOutcome {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ type: [MongooseSchema.Types.Mixed], required: true }) items!: PackItemOutcome[];
   @Prop({ required: true }) at!: Date;
+  /** The round's outcome events (derived from `items`) are not all published yet. */
+  @Prop() eventsPending?: boolean;
 }
 export const PackOutcomeSchema = SchemaFactory.createForClass(PackOutcome);
 

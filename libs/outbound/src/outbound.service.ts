@@ -1,5 +1,5 @@
 import { DeliveryOutcomePayload, EventEnvelope, Events, OutboundChannel } from '@sladesk/contracts';
-import { OutboxRelay, outboxEvent, outboxFields, SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
+import { NatsBus, OutboxRelay, outboxEvent, outboxFields, SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
 import { randomUUID } from 'node:crypto';
 import { DueEntry, DueIndex } from '@sladesk/persistence';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
@@ -164,6 +164,8 @@ const LATER_MS = 5 * 60_000;
 /** Outcomes written and published together (see `record`). */
 const OUTCOME_BATCH = 100;
 const OUTCOME_LINGER_MS = 10;
+/** A pack round's events published at once (JetStream acks awaited together). */
+const PUBLISH_AT_ONCE = 64;
 
 /**
  * The product's one outbound delivery component: durable, `_id`-keyed, at most one sender at a time.
@@ -212,6 +214,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectConnection() connection: Connection,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     private readonly relay: OutboxRelay,
+    private readonly bus: NatsBus,
     private readonly config: OutboundEnv,
     private readonly email: EmailTransport,
     private readonly intercom: IntercomTransport,
@@ -442,9 +445,9 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     await settled(d, outcome).catch((e) => this.logger.warn(`the owner of delivery ${d._id} (${d.topic}) was not told it settled: ${(e as Error).message}`));
   }
 
-  private eventOf(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope | null {
+  private eventOf(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload, at?: Date): EventEnvelope | null {
     const own = this.hooks.get(d.topic)?.event;
-    const event = own ? own(outcome, d, payload) : outboxEvent(outcome === 'sent' ? Events.DeliverySent : Events.DeliveryFailed, payload);
+    const event = own ? own(outcome, d, payload) : outboxEvent(outcome === 'sent' ? Events.DeliverySent : Events.DeliveryFailed, payload, at);
     return event && { ...event, eventId: `${d._id}.${payload.attempts}` };
   }
 
@@ -787,7 +790,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       const error = ((e as Error)?.message ?? String(e)).slice(0, 500);
       const final = e instanceof PermanentDeliveryError || this.config.SLADESK_OUTBOUND_MAX_ATTEMPTS <= 1;
       const at = new Date();
-      const event = this.eventOf('failed', d, { ...this.outcome(d, 1, at), error, final });
+      const event = this.eventOf('failed', d, { ...this.outcome(d, 1, at), error, final }, at);
       if (final) {
         this.logger.error(`${d.channel} delivery ${d._id} failed for good after 1 attempt: ${error}`);
         return { recorded: this.packDone(run, { n, s: 'failed', a: 1, at, e: error }, event), settled: { delivered: false, at, attempts: 1, error } };
@@ -801,7 +804,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       return { recorded: this.packDone(run, { n, s: 'retry', a: 1, at, e: error }, event, spill) };
     }
     const at = new Date();
-    return { recorded: this.packDone(run, { n, s: 'sent', a: 1, at }, this.eventOf('sent', d, this.outcome(d, 1, at))), settled: { delivered: true, at, attempts: 1 } };
+    return { recorded: this.packDone(run, { n, s: 'sent', a: 1, at }, this.eventOf('sent', d, this.outcome(d, 1, at), at)), settled: { delivered: true, at, attempts: 1 } };
   }
 
   /** Renews the pack's lease when a third of it is left; false when another process has taken the pack over. */
@@ -842,33 +845,41 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Records a round once: the retried messages' documents, then the round's events (published by the
-   * relay, then deleted), then its outcomes in one document. A crash before the outcomes leaves the
-   * round unrecorded: the next round sends its messages again (at least once; the resend's event has
-   * the same id), except those that already have a document of their own.
+   * Records a round once: the retried messages' documents, then its outcomes in one document marked
+   * `eventsPending`, then the round's events — published from memory and derived from that record
+   * alone (`packEvents`), so the record is its own outbox: nothing else goes through the database for
+   * them — then the mark is cleared. The pack's due entry stays until then: after a crash its
+   * recovery publishes the events of every round still marked (same event ids: JetStream drops a
+   * repeat) before it sends what no round recorded. A crash before the outcomes leaves the round
+   * unrecorded: the next round sends its messages again (at least once), except those that already
+   * have a document of their own.
    */
   private async recordPack(run: PackRun): Promise<void> {
     this.packs.delete(run.id);
-    let ok = false;
-    let logId: string | undefined;
+    let recorded = false;
+    let published = false;
+    const oid = packOutcomeId(run.id, run.round);
     try {
       if (!run.lost) await this.keepPack(run);
       if (run.spills.length) await this.insertNew(run.spills);
-      if (run.events.length) {
-        logId = randomUUID();
-        await this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields(run.events) } as never);
-      }
-      if (run.results.length) await this.packOutcomeModel.collection.insertOne({ _id: packOutcomeId(run.id, run.round), items: run.results, at: new Date() } as never);
-      ok = true;
+      if (run.results.length) {
+        const pending = run.results.some((o) => o.s !== 'cancelled');
+        await this.packOutcomeModel.collection.insertOne({ _id: oid, items: run.results, at: new Date(), ...(pending ? { eventsPending: true } : {}) } as never);
+        recorded = true;
+        if (pending) await this.publishRound(oid, run.events);
+      } else recorded = true;
+      published = true;
     } catch (e) {
-      this.logger.warn(`recording round ${run.round} of pack ${run.id} failed: ${(e as Error).message}; its messages are sent again after the lease`);
-    } finally {
-      if (logId) this.relay.published(this.outcomeModel, logId);
+      this.logger.warn(
+        recorded
+          ? `the events of round ${run.round} of pack ${run.id} are not all published (${(e as Error).message}); its recovery publishes them`
+          : `recording round ${run.round} of pack ${run.id} failed: ${(e as Error).message}; its messages are sent again after the lease`,
+      );
     }
     try {
-      if (ok && run.results.length === run.size && !run.lost) await this.due.cancel(PACK_ENTRY + run.id, run.dueAt);
+      if (published && run.results.length === run.size && !run.lost) await this.due.cancel(PACK_ENTRY + run.id, run.dueAt);
       else if (this.stopped && !run.lost) {
-        // Stopping with messages not attempted: the next process takes the pack at once.
+        // Stopping with messages not attempted (or events not published): the next process takes the pack at once.
         const now = new Date();
         await this.leaseModel.updateOne({ _id: run.id, round: run.round, leaseUntil: run.lease }, { $set: { leaseUntil: now } });
         await this.due.schedule(PACK_ENTRY + run.id, now, now);
@@ -876,7 +887,29 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (e) {
       this.logger.warn(`pack ${run.id} bookkeeping: ${(e as Error).message}`);
     }
-    for (const done of run.waiters.splice(0)) done(ok);
+    for (const done of run.waiters.splice(0)) done(recorded);
+  }
+
+  /** Publishes a round's events (several at a time; each keeps its id, so a repeat is dropped), then clears its mark. */
+  private async publishRound(outcomeId: string, events: EventEnvelope[]): Promise<void> {
+    for (let i = 0; i < events.length; i += PUBLISH_AT_ONCE) await Promise.all(events.slice(i, i + PUBLISH_AT_ONCE).map((e) => this.bus.publishEnvelope(e)));
+    await this.packOutcomeModel.collection.updateOne({ _id: outcomeId } as never, { $unset: { eventsPending: '' } });
+  }
+
+  /** The events a round's record stands for: the same ids, payloads and instants as those published when it was written. */
+  private packEvents(pack: DeliveryPack, outcomes: PackItemOutcome[]): EventEnvelope[] {
+    const events: EventEnvelope[] = [];
+    for (const o of outcomes) {
+      if (o.s === 'cancelled') continue;
+      const d = this.docOf(pack, o.n, new Date(0));
+      const at = new Date(o.at);
+      const event =
+        o.s === 'sent'
+          ? this.eventOf('sent', d, this.outcome(d, o.a, at), at)
+          : this.eventOf('failed', d, { ...this.outcome(d, o.a, at), error: o.e ?? '', final: o.s === 'failed' }, at);
+      if (event) events.push(event);
+    }
+    return events;
   }
 
   /** A pack whose lease ended (its writer may have died): the next round sends what no earlier round recorded. */
@@ -903,7 +936,9 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
           .insertOne({ _id: pid, noticeId: pack.noticeId, round: 0, leaseUntil: until, leaseOwner: this.runtime.instanceId } as never)
           .then(() => true, (e) => (isDuplicate(e) ? false : Promise.reject(e)));
     if (!claimed) return; // lost a race; the entry stays and is looked at again
-    const states = await this.packStates(pid, round);
+    const states = await this.packStates(pid, round, async (o) => {
+      if (o.eventsPending) await this.publishRound(o._id, this.packEvents(pack, o.items));
+    });
     const todo: number[] = [];
     for (let n = 0; n < pack.items.length; n++) {
       if (states.has(n)) continue;
@@ -920,10 +955,13 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** What the rounds before `round` recorded, per message: the first record of a message wins. */
-  private async packStates(pid: string, round: number): Promise<Map<number, PackItemOutcome>> {
+  private async packStates(pid: string, round: number, each?: (o: PackOutcome) => Promise<void>): Promise<Map<number, PackItemOutcome>> {
     const states = new Map<number, PackItemOutcome>();
     const rounds = await Promise.all(Array.from({ length: round }, (_x, r) => this.packOutcomeModel.findById(packOutcomeId(pid, r)).lean<PackOutcome>()));
-    for (const r of rounds) for (const o of r?.items ?? []) if (!states.has(o.n)) states.set(o.n, o);
+    for (const r of rounds) {
+      if (r && each) await each(r);
+      for (const o of r?.items ?? []) if (!states.has(o.n)) states.set(o.n, o);
+    }
     return states;
   }
 

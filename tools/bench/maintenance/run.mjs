@@ -17,12 +17,13 @@
 //   BENCH_CONCURRENCY [32]        the product's deliveries in flight (SLADESK_OUTBOUND_CONCURRENCY)
 //   BENCH_TIMEOUT_SECONDS [600]   give up waiting for the product's messages after this long
 //   BENCH_PROFILE                 a folder: the maintenance process writes a CPU profile there
+//   BENCH_LOG_DIR                 a folder: every service's output goes to <name>.log there
 //   MONGO_URL                     measure this server (a fresh database on it, dropped afterwards)
 // Seeding writes the accounts straight into maintenance's projection (`maintenance_accounts`, the shape
 // intake's account events give it): how accounts arrive is not what is measured.
 // Results: markdown on stdout, progress on stderr, JSON in tools/bench/maintenance/results/<timestamp>.json.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,8 +98,10 @@ function service(name, env, ready) {
   const profile = process.env.BENCH_PROFILE && name === 'maintenance' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, join(out, 'apps', name, 'src', 'main.js')], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
+  const logFile = process.env.BENCH_LOG_DIR ? join(process.env.BENCH_LOG_DIR, `${name}.log`) : undefined;
   const ok = new Promise((resolve, reject) => {
     const onData = (b) => {
+      if (logFile) appendFileSync(logFile, b);
       tail = (tail + b.toString()).slice(-4000);
       if (tail.includes(ready)) resolve();
     };

@@ -16,7 +16,7 @@ export const NOTICE_ENTRY = 'n:';
 const LEASE_MS = 60_000;
 /** Accounts per outbound pack (one document of deliveries, one recovery entry). */
 const PAGE_ACCOUNTS = 250;
-/** Accounts read per query. */
+/** Accounts per batch of the accounts cursor. */
 const READ_ACCOUNTS = 1000;
 const DEFAULT_TIME_ZONE = 'UTC';
 
@@ -160,16 +160,13 @@ export class NoticeFanout implements OnModuleInit {
       page = [];
     };
 
-    for (let after = notice.cursor; ; ) {
-      const accounts = await this.accounts.page(after, READ_ACCOUNTS);
-      for (const account of accounts) {
-        if (!account.version && !account.noticeContacts?.length) continue; // preferences for an account intake never announced
-        if (notice.audience === 'subscribers' && !subscribedTo(account, notice.components)) continue;
-        page.push(account);
-        if (page.length >= PAGE_ACCOUNTS) await flush();
-      }
-      if (accounts.length < READ_ACCOUNTS) break;
-      after = accounts[accounts.length - 1]._id;
+    // One cursor over the accounts after the saved position (a query per page would be a scan per page
+    // on FerretDB, which pushes down only `_id` equality: 10 scans of 10,000 accounts took 15 s of a 20 s fan-out).
+    for await (const account of this.accounts.from(notice.cursor, READ_ACCOUNTS)) {
+      if (!account.version && !account.noticeContacts?.length) continue; // preferences for an account intake never announced
+      if (notice.audience === 'subscribers' && !subscribedTo(account, notice.components)) continue;
+      page.push(account);
+      if (page.length >= PAGE_ACCOUNTS) await flush();
     }
     await flush();
     await this.model.updateOne({ _id: id, leaseUntil: lease }, { $set: { state: 'done', completedAt: new Date(), leaseUntil: new Date(0) } });
