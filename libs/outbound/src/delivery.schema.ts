@@ -132,7 +132,7 @@ export const DeliveryPackSchema = SchemaFactory.createForClass(DeliveryPack);
 
 /**
  * Who sends a pack now: `round` counts the takeovers (0 = its writer), each round records its
- * outcomes once in `PackOutcome <pack>:<round>`. Small, so that claiming never rewrites the pack.
+ * outcomes in parts, `PackOutcome <pack>:<round>:<part>`. Small, so that claiming never rewrites the pack.
  */
 @Schema({ collection: 'outbound_pack_leases', versionKey: false })
 export class PackLease {
@@ -146,7 +146,7 @@ export class PackLease {
 export const PackLeaseSchema = SchemaFactory.createForClass(PackLease);
 PackLeaseSchema.index({ noticeId: 1, _id: 1 });
 
-/** How an item's attempt in a round ended: `retry` = moved to a delivery document of its own. */
+/** How a message's attempt in a round ended: `retry` = moved to a delivery document of its own. */
 export type PackItemState = 'sent' | 'failed' | 'cancelled' | 'retry';
 
 export interface PackItemOutcome {
@@ -160,8 +160,9 @@ export interface PackItemOutcome {
 }
 
 /**
- * The outcomes of one round of a pack, written once when the round ends (`_id` `<pack>:<round>`): the
- * record of their states and the source of their events (see `Outbound.recordPack`).
+ * Outcomes of one round of a pack, written once per part of the round (`_id` `<pack>:<round>:<part>`,
+ * parts numbered from 0 without gaps): the record of their states and the source of their events
+ * (see `Outbound.recordPart`).
  */
 @Schema({ collection: 'outbound_pack_outcomes', versionKey: false })
 export class PackOutcome {
@@ -175,4 +176,4 @@ export const PackOutcomeSchema = SchemaFactory.createForClass(PackOutcome);
 
 /** The id of a pack, from the caller's batch key. */
 export const packId = (key: string): string => `pck_${hash(key)}`;
-export const packOutcomeId = (pack: string, round: number): string => `${pack}:${round}`;
+export const packOutcomeId = (pack: string, round: number, part: number): string => `${pack}:${round}:${part}`;

@@ -126,11 +126,20 @@ interface PackRun {
   /** Messages attempted in this round, and those still to finish. */
   size: number;
   outstanding: number;
+  /** What the round has done since its last recorded part. */
   results: PackItemOutcome[];
   events: EventEnvelope[];
   /** Messages whose attempt failed and will be retried on their own, as delivery documents. */
   spills: Delivery[];
   waiters: ((ok: boolean) => void)[];
+  /** The next part's number, the parts written in order, outcomes recorded so far. */
+  part: number;
+  writing: Promise<void>;
+  recorded: number;
+  timer?: NodeJS.Timeout;
+  /** A part could not be recorded (later ones are not written either), or its events not all published. */
+  failed?: boolean;
+  unpublished?: boolean;
   /** Another process took the pack over (our lease could not be renewed): its remaining messages are theirs. */
   lost: boolean;
   renewing?: Promise<boolean>;
@@ -164,8 +173,10 @@ const LATER_MS = 5 * 60_000;
 /** Outcomes written and published together (see `record`). */
 const OUTCOME_BATCH = 100;
 const OUTCOME_LINGER_MS = 10;
-/** A pack round's events published at once (JetStream acks awaited together). */
+/** A pack part's events published at once (JetStream acks awaited together). */
 const PUBLISH_AT_ONCE = 64;
+/** A slow round records what it has done after this long at the latest. */
+const PACK_LINGER_MS = 1_000;
 
 /**
  * The product's one outbound delivery component: durable, `_id`-keyed, at most one sender at a time.
@@ -753,7 +764,23 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private startPack(pack: DeliveryPack, round: number, lease: Date, dueAt: Date, ns: number[]): void {
-    const run: PackRun = { id: pack._id, round, lease, dueAt, items: pack.items, size: ns.length, outstanding: ns.length, results: [], events: [], spills: [], waiters: [], lost: false };
+    const run: PackRun = {
+      id: pack._id,
+      round,
+      lease,
+      dueAt,
+      items: pack.items,
+      size: ns.length,
+      outstanding: ns.length,
+      results: [],
+      events: [],
+      spills: [],
+      waiters: [],
+      part: 0,
+      writing: Promise.resolve(),
+      recorded: 0,
+      lost: false,
+    };
     this.packs.set(run.id, run);
     for (const n of ns) this.queue.push({ doc: this.docOf(pack, n, lease), lease, pack: run, n });
     this.pump();
@@ -826,7 +853,12 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     return run.renewing;
   }
 
-  /** A message of the round is done (or was not attempted: no result); the last one records the round. */
+  /**
+   * A message of the round is done (or was not attempted: no result). Outcomes are recorded in parts
+   * of at most OUTCOME_BATCH, after OUTCOME_LINGER_MS at the latest for a slow round, and when the
+   * round ends: what a crash leaves sent but unrecorded stays as bounded as it is for delivery
+   * documents (SLADESK_OUTBOUND_CONCURRENCY + OUTCOME_BATCH).
+   */
   private packDone(run: PackRun, result: PackItemOutcome | undefined, event?: EventEnvelope | null, spill?: Delivery): Promise<boolean> {
     return new Promise((done) => {
       if (result) run.results.push(result);
@@ -834,69 +866,83 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       if (spill) run.spills.push(spill);
       run.waiters.push(done);
       run.outstanding -= 1;
-      if (run.outstanding === 0) {
-        this.background += 1;
-        void this.recordPack(run).finally(() => {
-          this.background -= 1;
-          this.pump();
-        });
-      }
+      if (run.outstanding === 0) this.flushPart(run, true);
+      else if (run.results.length >= OUTCOME_BATCH) this.flushPart(run, false);
+      else if (!run.timer) run.timer = setTimeout(() => this.flushPart(run, false), PACK_LINGER_MS).unref();
     });
   }
 
+  /** Writes what the round has done since its last part, after that part (parts are contiguous: readers stop at the first missing one). */
+  private flushPart(run: PackRun, last: boolean): void {
+    if (run.timer) clearTimeout(run.timer);
+    run.timer = undefined;
+    const part = { n: run.part++, results: run.results.splice(0), events: run.events.splice(0), spills: run.spills.splice(0), waiters: run.waiters.splice(0) };
+    this.background += 1;
+    run.writing = run.writing
+      .then(() => this.recordPart(run, part))
+      .then(() => (last ? this.finishPack(run) : undefined))
+      .catch((e) => this.logger.warn(`pack ${run.id} bookkeeping: ${(e as Error).message}`))
+      .finally(() => {
+        this.background -= 1;
+        this.pump();
+      });
+  }
+
   /**
-   * Records a round once: the retried messages' documents, then its outcomes in one document marked
-   * `eventsPending`, then the round's events — published from memory and derived from that record
-   * alone (`packEvents`), so the record is its own outbox: nothing else goes through the database for
-   * them — then the mark is cleared. The pack's due entry stays until then: after a crash its
-   * recovery publishes the events of every round still marked (same event ids: JetStream drops a
-   * repeat) before it sends what no round recorded. A crash before the outcomes leaves the round
-   * unrecorded: the next round sends its messages again (at least once), except those that already
-   * have a document of their own.
+   * Records a part of a round once: the retried messages' documents, then the part's outcomes in one
+   * document marked `eventsPending`, then its events — published from memory and derived from that
+   * record alone (`packEvents`), so the record is its own outbox: nothing else goes through the
+   * database for them — then the mark is cleared. The pack's due entry stays until every part is
+   * published: after a crash its recovery publishes the events of every part still marked (same event
+   * ids: JetStream drops a repeat) before it sends what no part recorded. A crash before a part's
+   * outcomes leaves them unrecorded: the next round sends those messages again (at least once, at most
+   * once more per crash), except those that already have a document of their own.
    */
-  private async recordPack(run: PackRun): Promise<void> {
-    this.packs.delete(run.id);
+  private async recordPart(run: PackRun, part: { n: number; results: PackItemOutcome[]; events: EventEnvelope[]; spills: Delivery[]; waiters: ((ok: boolean) => void)[] }): Promise<void> {
     let recorded = false;
-    let published = false;
-    const oid = packOutcomeId(run.id, run.round);
     try {
+      if (run.failed) throw new Error('an earlier part of the round was not recorded');
       if (!run.lost) await this.keepPack(run);
-      if (run.spills.length) await this.insertNew(run.spills);
-      if (run.results.length) {
-        const pending = run.results.some((o) => o.s !== 'cancelled');
-        await this.packOutcomeModel.collection.insertOne({ _id: oid, items: run.results, at: new Date(), ...(pending ? { eventsPending: true } : {}) } as never);
+      if (part.spills.length) await this.insertNew(part.spills);
+      if (part.results.length) {
+        const oid = packOutcomeId(run.id, run.round, part.n);
+        const pending = part.results.some((o) => o.s !== 'cancelled');
+        await this.packOutcomeModel.collection.insertOne({ _id: oid, items: part.results, at: new Date(), ...(pending ? { eventsPending: true } : {}) } as never);
         recorded = true;
-        if (pending) await this.publishRound(oid, run.events);
+        run.recorded += part.results.length;
+        if (pending) await this.publishRound(oid, part.events);
       } else recorded = true;
-      published = true;
     } catch (e) {
+      if (recorded) run.unpublished = true;
+      else run.failed = true;
       this.logger.warn(
         recorded
           ? `the events of round ${run.round} of pack ${run.id} are not all published (${(e as Error).message}); its recovery publishes them`
           : `recording round ${run.round} of pack ${run.id} failed: ${(e as Error).message}; its messages are sent again after the lease`,
       );
     }
-    try {
-      if (published && run.results.length === run.size && !run.lost) await this.due.cancel(PACK_ENTRY + run.id, run.dueAt);
-      else if (this.stopped && !run.lost) {
-        // Stopping with messages not attempted (or events not published): the next process takes the pack at once.
-        const now = new Date();
-        await this.leaseModel.updateOne({ _id: run.id, round: run.round, leaseUntil: run.lease }, { $set: { leaseUntil: now } });
-        await this.due.schedule(PACK_ENTRY + run.id, now, now);
-      }
-    } catch (e) {
-      this.logger.warn(`pack ${run.id} bookkeeping: ${(e as Error).message}`);
-    }
-    for (const done of run.waiters.splice(0)) done(recorded);
+    for (const done of part.waiters) done(recorded);
   }
 
-  /** Publishes a round's events (several at a time; each keeps its id, so a repeat is dropped), then clears its mark. */
+  /** The round is over: its due entry goes if every message is recorded and announced; when stopping, the pack is handed on at once. */
+  private async finishPack(run: PackRun): Promise<void> {
+    this.packs.delete(run.id);
+    if (!run.failed && !run.unpublished && !run.lost && run.recorded === run.size) return this.due.cancel(PACK_ENTRY + run.id, run.dueAt);
+    if (this.stopped && !run.lost) {
+      // Stopping with messages not attempted (or events not published): the next process takes the pack at once.
+      const now = new Date();
+      await this.leaseModel.updateOne({ _id: run.id, round: run.round, leaseUntil: run.lease }, { $set: { leaseUntil: now } });
+      await this.due.schedule(PACK_ENTRY + run.id, now, now);
+    }
+  }
+
+  /** Publishes a part's events (several at a time; each keeps its id, so a repeat is dropped), then clears its mark. */
   private async publishRound(outcomeId: string, events: EventEnvelope[]): Promise<void> {
     for (let i = 0; i < events.length; i += PUBLISH_AT_ONCE) await Promise.all(events.slice(i, i + PUBLISH_AT_ONCE).map((e) => this.bus.publishEnvelope(e)));
     await this.packOutcomeModel.collection.updateOne({ _id: outcomeId } as never, { $unset: { eventsPending: '' } });
   }
 
-  /** The events a round's record stands for: the same ids, payloads and instants as those published when it was written. */
+  /** The events a part's record stands for: the same ids, payloads and instants as those published when it was written. */
   private packEvents(pack: DeliveryPack, outcomes: PackItemOutcome[]): EventEnvelope[] {
     const events: EventEnvelope[] = [];
     for (const o of outcomes) {
@@ -954,13 +1000,21 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     this.startPack(pack, round, until, dueAt, todo);
   }
 
-  /** What the rounds before `round` recorded, per message: the first record of a message wins. */
+  /** What the rounds before `round` recorded, per message (each round's parts up to its first missing one): the first record of a message wins. */
   private async packStates(pid: string, round: number, each?: (o: PackOutcome) => Promise<void>): Promise<Map<number, PackItemOutcome>> {
     const states = new Map<number, PackItemOutcome>();
-    const rounds = await Promise.all(Array.from({ length: round }, (_x, r) => this.packOutcomeModel.findById(packOutcomeId(pid, r)).lean<PackOutcome>()));
-    for (const r of rounds) {
-      if (r && each) await each(r);
-      for (const o of r?.items ?? []) if (!states.has(o.n)) states.set(o.n, o);
+    const partsOf = async (r: number) => {
+      const parts: PackOutcome[] = [];
+      for (let k = 0; ; k++) {
+        const part = await this.packOutcomeModel.findById(packOutcomeId(pid, r, k)).lean<PackOutcome>();
+        if (!part) return parts;
+        parts.push(part);
+      }
+    };
+    const rounds = await Promise.all(Array.from({ length: round }, (_x, r) => partsOf(r)));
+    for (const part of rounds.flat()) {
+      if (each) await each(part);
+      for (const o of part.items) if (!states.has(o.n)) states.set(o.n, o);
     }
     return states;
   }
