@@ -190,9 +190,14 @@ const PACK_LINGER_MS = 1_000;
  * recorded with its event (`outbound.*`, or the topic owner's own: `handle`) and published by the relay.
  * The owner of a topic may also veto an attempt (`stillWanted`) and hear of the last word (`settled`).
  *
+ * A fan-out passes `packed`: the messages of one call are one pack document instead (its lease and
+ * its outcome records beside it, states derived on read, events derived from the records; see
+ * `enqueuePack`, `recordPart`, `recoverPack`) — one insert for a page of deliveries, where the cost on
+ * FerretDB is per document written.
+ *
  * What it cannot promise: a process that dies after the mail server accepted a message and before the
  * `sent` write resends it after the lease; the resend carries the same Message-ID
- * (`<deliveryId@domain>`), so mail clients show it once.
+ * (`<deliveryId@domain>`, or the caller's own `messageId`), so mail clients show it once.
  */
 @Injectable()
 export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
@@ -845,9 +850,11 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.warn(`pack ${run.id}: taken over by another process; its remaining messages are theirs`);
         return false;
       }
+      const before = run.dueAt;
       run.lease = lease;
       run.dueAt = new Date(lease.getTime() + 1000);
       await this.due.schedule(PACK_ENTRY + run.id, run.dueAt);
+      await this.due.cancel(PACK_ENTRY + run.id, before);
       return true;
     })().finally(() => (run.renewing = undefined));
     return run.renewing;
