@@ -91,8 +91,9 @@ export interface EnqueueRequest {
    * instead of a document each: for fan-outs. A repeated call with the same `batchKey` changes
    * nothing, but — unlike documents — a pack does not know its recipients' deliveries from other
    * calls: the caller keeps its calls from overlapping (maintenance's fan-out records the page it
-   * hands over before it does). Ignored (a document each) when a message is held (`notBefore`) or
-   * SLADESK_OUTBOUND_MAX_UNRECORDED is set (a pack's outcomes are recorded when its round ends).
+   * hands over before it does). Ignored (a document each) when a message is held (`notBefore`), the
+   * call has more than 2,000 messages (a pack is one document), or SLADESK_OUTBOUND_MAX_UNRECORDED is
+   * set (a pack's outcomes are recorded in parts of up to 100).
    */
   packed?: boolean;
 }
@@ -175,6 +176,8 @@ const OUTCOME_BATCH = 100;
 const OUTCOME_LINGER_MS = 10;
 /** A pack part's events published at once (JetStream acks awaited together). */
 const PUBLISH_AT_ONCE = 64;
+/** Messages of one pack at most (one document: MongoDB's limit is 16 MB); a larger call gets delivery documents. */
+const PACK_MAX = 2_000;
 /** A slow round records what it has done after this long at the latest. */
 const PACK_LINGER_MS = 1_000;
 
@@ -275,7 +278,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async enqueue(req: EnqueueRequest, now = new Date()): Promise<{ ids: string[]; created: number }> {
     const held = req.messages.some((m) => m.notBefore && m.notBefore.getTime() > now.getTime());
-    if (req.packed && !held && this.config.SLADESK_OUTBOUND_MAX_UNRECORDED === 0) return this.enqueuePack(req, now);
+    if (req.packed && !held && req.messages.length <= PACK_MAX && this.config.SLADESK_OUTBOUND_MAX_UNRECORDED === 0) return this.enqueuePack(req, now);
     const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
     const docs = new Map<string, Delivery>();
     for (const m of req.messages) {

@@ -14,8 +14,10 @@ import { Rendered, render, toHtml } from './templates';
 
 export const NOTICE_ENTRY = 'n:';
 const LEASE_MS = 60_000;
-/** Accounts per outbound pack (one document of deliveries, one recovery entry). */
+/** Accounts per outbound pack (one document of deliveries, one recovery entry)… */
 const PAGE_ACCOUNTS = 250;
+/** …or fewer, once their messages reach this many (≈ 1 KB each). */
+const PAGE_MESSAGES = 1000;
 /** Accounts per batch of the accounts cursor. */
 const READ_ACCOUNTS = 1000;
 const DEFAULT_TIME_ZONE = 'UTC';
@@ -138,9 +140,9 @@ export class NoticeFanout implements OnModuleInit {
     };
 
     let page: MaintenanceAccount[] = [];
+    let messages: OutboundMessage[] = [];
     const flush = async () => {
       if (page.length === 0) return;
-      const messages = page.flatMap((a) => this.messagesFor(notice, a, renderIn(a.timeZone ?? DEFAULT_TIME_ZONE)));
       const batchKey = `${id}|${page[0]._id}`;
       const last = page[page.length - 1]._id;
       const marked = await this.model.updateOne({ _id: id, leaseUntil: lease }, { $set: { inflight: { batchKey, last } } });
@@ -158,6 +160,7 @@ export class NoticeFanout implements OnModuleInit {
       if (res.modifiedCount !== 1) throw new Error('lost the lease on the notice');
       lease = next;
       page = [];
+      messages = [];
     };
 
     // One cursor over the accounts after the saved position (a query per page would be a scan per page
@@ -166,7 +169,9 @@ export class NoticeFanout implements OnModuleInit {
       if (!account.version && !account.noticeContacts?.length) continue; // preferences for an account intake never announced
       if (notice.audience === 'subscribers' && !subscribedTo(account, notice.components)) continue;
       page.push(account);
-      if (page.length >= PAGE_ACCOUNTS) await flush();
+      messages.push(...this.messagesFor(notice, account, renderIn(account.timeZone ?? DEFAULT_TIME_ZONE)));
+      // A pack is one document: accounts with many contacts make smaller pages (MongoDB's limit is 16 MB).
+      if (page.length >= PAGE_ACCOUNTS || messages.length >= PAGE_MESSAGES) await flush();
     }
     await flush();
     await this.model.updateOne({ _id: id, leaseUntil: lease }, { $set: { state: 'done', completedAt: new Date(), leaseUntil: new Date(0) } });
