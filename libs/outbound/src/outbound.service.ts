@@ -378,8 +378,9 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
    * order), then those of its packs (in pack order, each with its state derived from the pack's
    * outcome records, or from the document a retried one moved to). Reads by `noticeId` (indexed on
    * MongoDB; the packs are found through their small lease documents); on FerretDB a scan of the
-   * deliveries and of the leases, so it serves the notices log, not a hot path. Cursors are opaque:
-   * a delivery id, or `<pack>:<n>`.
+   * deliveries and of the leases, so it serves the notices log, not a hot path (a pack whose writer
+   * died between the pack and its lease appears once its recovery writes the lease). Cursors are
+   * opaque: a delivery id, or `<pack>:<n>`.
    */
   async list(noticeId: string, limit: number, after?: string): Promise<DeliveryPage> {
     const items: Delivery[] = [];
