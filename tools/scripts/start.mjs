@@ -202,9 +202,8 @@ try {
   say(`could not start local infrastructure: ${e.message}`, { event: 'failed' }, 50);
   await stop(1);
 }
-// Every service that sends mail sends it to the same relay: escalation (SLADESK_SMTP_URL) and
-// maintenance notices through SLADESK_SMTP_URL, intake's receipts and replies through SLADESK_SMTP_RELAY_URL.
-env.SLADESK_SMTP_RELAY_URL ??= env.SLADESK_SMTP_URL;
+// Every service that sends mail sends it to the same relay, SLADESK_SMTP_URL (intake still reads its
+// former SLADESK_SMTP_RELAY_URL when that is set).
 
 const SERVICES = ['intake', 'sla', 'escalation', 'maintenance', 'reporting', 'gateway'];
 for (const name of SERVICES) {

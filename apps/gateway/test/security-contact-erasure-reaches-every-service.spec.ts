@@ -134,8 +134,9 @@ describe('erasing a contact reaches every service: no collection, export or log 
   it('erases Ada in intake, escalation, maintenance and reporting, and keeps Bob', async () => {
     const before = await everything();
     // Where she was: every service's copies, the exports' files included.
-    expect(found(before, ADA.email)).toEqual(expect.arrayContaining(['cases', 'accounts', 'maintenance_accounts', 'outbound_deliveries', 'rm_cases', 'rm_case_entries', 'rm_notices', 'report_export_chunks']));
-    expect(found(before, 'Lovelace')).toEqual(expect.arrayContaining(['escalations', 'outbound_deliveries', 'rm_escalations', 'rm_cases', 'rm_case_entries']));
+    // Maintenance's notices are packed (outbound_packs); escalation's notifications are delivery documents.
+    expect(found(before, ADA.email)).toEqual(expect.arrayContaining(['cases', 'accounts', 'maintenance_accounts', 'outbound_packs', 'rm_cases', 'rm_case_entries', 'rm_notices', 'report_export_chunks']));
+    expect(found(before, 'Lovelace')).toEqual(expect.arrayContaining(['escalations', 'outbound_deliveries', 'outbound_packs', 'rm_escalations', 'rm_cases', 'rm_case_entries']));
 
     const res = await http('/v1/contacts/erasures', { json: { email: ADA.email, note: 'ticket 4711' } });
     expect(res.status).toBe(201);
@@ -158,13 +159,15 @@ describe('erasing a contact reaches every service: no collection, export or log 
     const after = await everything();
     for (const s of ADA_STRINGS) expect({ s, collections: found(after, s) }).toEqual({ s, collections: [] });
     // Bob is where he was (notices know a recipient by address only).
-    expect(found(after, BOB.name)).toEqual(expect.arrayContaining(['cases', 'accounts', 'maintenance_accounts', 'outbound_deliveries', 'rm_cases']));
-    expect(found(after, BOB.email)).toEqual(expect.arrayContaining(['cases', 'accounts', 'maintenance_accounts', 'outbound_deliveries', 'rm_cases', 'rm_notices']));
+    expect(found(after, BOB.name)).toEqual(expect.arrayContaining(['cases', 'accounts', 'maintenance_accounts', 'outbound_packs', 'rm_cases']));
+    expect(found(after, BOB.email)).toEqual(expect.arrayContaining(['cases', 'accounts', 'maintenance_accounts', 'outbound_packs', 'rm_cases', 'rm_notices']));
     // … except in the files of the exports that printed Ada too: those are deleted (see the next test).
     expect(found(after, BOB.email)).toEqual(found(before, BOB.email).filter((c) => c !== 'report_export_chunks'));
     // Her notice delivery is kept as the record of what was sent, under her pseudonym.
-    expect(await db.collection('outbound_deliveries').findOne({ toName: { $regex: /^erased-contact-/ } })).toMatchObject({ text: '[erased]', to: expect.stringMatching(/@erased\.invalid$/) });
-    expect(found(after, 'erased-contact-')).toEqual(expect.arrayContaining(['cases', 'rm_cases', 'outbound_deliveries', 'rm_notices']));
+    const packs = await db.collection('outbound_packs').find({}).toArray();
+    const hers = packs.flatMap((p) => p.items).filter((i: { toName?: string }) => i.toName?.startsWith('erased-contact-'));
+    expect(hers).toEqual([expect.objectContaining({ text: '[erased]', erased: true, to: expect.stringMatching(/@erased\.invalid$/) })]);
+    expect(found(after, 'erased-contact-')).toEqual(expect.arrayContaining(['cases', 'rm_cases', 'outbound_packs', 'rm_notices']));
     expect((await json(await http('/v1/accounts/acme/notice-preferences'))).contacts.map((c: { email: string }) => c.email)).toEqual([BOB.email]);
     expect((await json(await http(`/v1/cases/${bobCase}`))).contact).toEqual(BOB);
   });

@@ -8,6 +8,7 @@ import {
   OutboxRelay,
   ServiceRuntime,
 } from '@sladesk/messaging';
+import { OutboundModule } from '@sladesk/outbound';
 import { DynamicModule, Module, OnModuleInit } from '@nestjs/common';
 import { getConnectionToken, MongooseModule } from '@nestjs/mongoose';
 import { Connection } from 'mongoose';
@@ -53,21 +54,19 @@ import { ResolveCaseMessageController } from './cases/resolve-case/resolve-case.
 import { ResolveCaseService } from './cases/resolve-case/resolve-case.service';
 import { RespondToCaseMessageController } from './cases/respond-to-case/respond-to-case.message.controller';
 import { RespondToCaseService } from './cases/respond-to-case/respond-to-case.service';
-import { DeliveryRelay } from './channels/delivery/delivery-relay';
+import { DeliveryHandOff } from './channels/delivery/delivery-hand-off';
 import { Outgoing } from './channels/delivery/outgoing';
-import { EmailSender } from './channels/email/email-sender';
 import { InboundEmailService } from './channels/email/inbound-email.service';
 import { SmtpListener } from './channels/email/smtp-listener';
 import { IntercomWebhookMessageController } from './channels/intercom/intercom-webhook/intercom-webhook.message.controller';
 import { IntercomWebhookService } from './channels/intercom/intercom-webhook/intercom-webhook.service';
-import { IntercomClient } from './channels/intercom/intercom.client';
 import { AcceptReviewItemMessageController } from './channels/review-queue/accept-review-item/accept-review-item.message.controller';
 import { AcceptReviewItemService } from './channels/review-queue/accept-review-item/accept-review-item.service';
 import { DismissReviewItemMessageController } from './channels/review-queue/dismiss-review-item/dismiss-review-item.message.controller';
 import { ListReviewQueueMessageController } from './channels/review-queue/list-review-queue/list-review-queue.message.controller';
 import { ReviewItem, ReviewItemSchema } from './channels/review-queue/review-item.schema';
 import { ReviewQueueRepository } from './channels/review-queue/review-queue.repository';
-import { IntakeEnv } from './config';
+import { IntakeEnv, outboundSettings } from './config';
 import { EraseContactService } from './contacts/erase-contact.service';
 import { Erasure, ErasureSchema } from './contacts/erasure.schema';
 import { ErasureMessageController } from './contacts/erasure.message.controller';
@@ -97,6 +96,7 @@ export class IntakeModule implements OnModuleInit {
         MessagingModule.forRuntime(runtime),
         loggerModule('intake', config.LOG_LEVEL),
         mongoModule(config),
+        OutboundModule.forRoot(outboundSettings(config)),
         MongooseModule.forFeature([
           { name: Case.name, schema: CaseSchema },
           { name: Counter.name, schema: CounterSchema },
@@ -160,9 +160,7 @@ export class IntakeModule implements OnModuleInit {
         ReviewQueueRepository,
         CaseChanges,
         Outgoing,
-        DeliveryRelay,
-        EmailSender,
-        IntercomClient,
+        DeliveryHandOff,
         CreateAccountService,
         UpdateAccountService,
         CreateStaffService,

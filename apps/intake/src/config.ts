@@ -1,4 +1,5 @@
-import { EnvBoolean, ServiceEnv } from '@sladesk/messaging';
+import { EnvBoolean } from '@sladesk/messaging';
+import { OutboundEnv } from '@sladesk/outbound';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
@@ -31,7 +32,25 @@ const json = ({ value }: { value: unknown }) => {
   }
 };
 
-export class IntakeEnv extends ServiceEnv {
+/**
+ * Intake's settings. Outgoing messages to customers (receipts, responses by mail, Intercom replies) are
+ * sent by `@sladesk/outbound`, so its settings come with OutboundEnv (SLADESK_SMTP_URL,
+ * SLADESK_INTERCOM_API_URL / _TOKEN / _ADMIN_ID, SLADESK_OUTBOUND_*); the former names are still read
+ * when set, and win (`outboundSettings`).
+ */
+export class IntakeEnv extends OutboundEnv {
+  /** Attempts before an outgoing message is kept as failed. */
+  override SLADESK_OUTBOUND_MAX_ATTEMPTS: number = 8;
+
+  /**
+   * One message at a time between the mail server's (or Intercom's) accept and its recorded outcome, as
+   * intake always sent them: a SIGKILL sends at most one twice. Replies to customers are few.
+   */
+  override SLADESK_OUTBOUND_MAX_UNRECORDED: number = 1;
+
+  /** Pooled connections to the relay (intake's mail is receipts and responses, not fan-outs). */
+  override SLADESK_OUTBOUND_SMTP_CONNECTIONS: number = 2;
+
   /** Port of the SMTP listener that receives mail for the support addresses; 0 picks a free one. */
   @Type(() => Number)
   @IsInt()
@@ -100,41 +119,36 @@ export class IntakeEnv extends ServiceEnv {
   @IsEmail({}, { each: true })
   SLADESK_SUPPORT_ADDRESSES: string[] = ['support@sladesk.local'];
 
-  /** Outgoing relay for acknowledgements and replies (`smtp://user:pass@host:port`); Mailpit's port by default. */
-  @Matches(/^smtps?:\/\/\S+$/, { message: 'SLADESK_SMTP_RELAY_URL must look like smtp://host:port' })
-  SLADESK_SMTP_RELAY_URL: string = 'smtp://127.0.0.1:1025';
-
   /** The Intercom app's client secret: webhook notifications are signed with it. Without it the webhook answers 503. */
   @IsOptional()
   @IsString()
   @MinLength(8)
   SLADESK_INTERCOM_CLIENT_SECRET?: string;
 
-  /** Where replies to Intercom conversations go. */
-  @Matches(/^https?:\/\/\S+$/, { message: 'SLADESK_INTERCOM_API_URL must be an http(s) URL' })
-  SLADESK_INTERCOM_API_URL: string = 'https://api.intercom.io';
+  /** Former name of SLADESK_SMTP_URL (intake's outgoing relay), still read (and winning) when set. */
+  @IsOptional()
+  @Matches(/^smtps?:\/\/\S+$/, { message: 'SLADESK_SMTP_RELAY_URL must look like smtp://host:port' })
+  SLADESK_SMTP_RELAY_URL?: string;
 
-  /** Access token for the Intercom REST API; without it replies to Intercom conversations fail (and are kept as failed). */
+  /** Former name of SLADESK_INTERCOM_TOKEN, still read (and winning) when set. */
   @IsOptional()
   @IsString()
   SLADESK_INTERCOM_ACCESS_TOKEN?: string;
 
-  /** Intercom admin who posts replies of staff members that have no `intercomAdminId`. */
+  /** Former name of SLADESK_OUTBOUND_RETRY_MS, still read (and winning) when set. */
   @IsOptional()
-  @IsString()
-  SLADESK_INTERCOM_ADMIN_ID?: string;
-
-  /** How often outgoing mail and Intercom replies are retried, in ms (doubles per attempt). */
   @Type(() => Number)
   @IsInt()
   @Min(10)
-  SLADESK_DELIVERY_RETRY_MS: number = 5_000;
+  SLADESK_DELIVERY_RETRY_MS?: number;
 
-  /** Attempts before an outgoing message is kept as failed. */
+  /** Former name of SLADESK_OUTBOUND_MAX_ATTEMPTS, still read (and winning) when set. */
+  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  SLADESK_DELIVERY_MAX_ATTEMPTS: number = 8;
+  @Max(50)
+  SLADESK_DELIVERY_MAX_ATTEMPTS?: number;
 
   /** Classification rules as JSON: `[{ "name", "keywords": [...], "category"?, "severity"? }]`, first match per field wins. */
   @Transform(json)
@@ -178,4 +192,14 @@ export class IntakeEnv extends ServiceEnv {
   get supportFrom(): string {
     return this.SLADESK_SUPPORT_ADDRESSES[0];
   }
+}
+
+/** The settings outbound delivery reads, with intake's former names applied. */
+export function outboundSettings(c: IntakeEnv): IntakeEnv {
+  return Object.assign(new IntakeEnv(), c, {
+    SLADESK_SMTP_URL: c.SLADESK_SMTP_RELAY_URL ?? c.SLADESK_SMTP_URL,
+    SLADESK_INTERCOM_TOKEN: c.SLADESK_INTERCOM_ACCESS_TOKEN ?? c.SLADESK_INTERCOM_TOKEN,
+    SLADESK_OUTBOUND_RETRY_MS: c.SLADESK_DELIVERY_RETRY_MS ?? c.SLADESK_OUTBOUND_RETRY_MS,
+    SLADESK_OUTBOUND_MAX_ATTEMPTS: c.SLADESK_DELIVERY_MAX_ATTEMPTS ?? c.SLADESK_OUTBOUND_MAX_ATTEMPTS,
+  });
 }

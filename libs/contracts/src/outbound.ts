@@ -1,9 +1,14 @@
-// Contracts of outbound delivery (libs/outbound): every message the product sends to a customer,
-// by email or as an Intercom message, and what became of it. Published by whichever service owns
-// the delivery (today: maintenance); the notices log report reads these events.
+// Contracts of outbound delivery (libs/outbound): every message the product sends to a customer or
+// staff member, by email, as an Intercom message or as a reply in an Intercom conversation, and what
+// became of it. Published by whichever service owns the delivery (maintenance: these subjects;
+// escalation: its own `notification.*`; intake's replies publish none); the notices log report reads them.
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Min } from 'class-validator';
 
-export const OUTBOUND_CHANNELS = ['email', 'intercom'] as const;
+/**
+ * `intercom`: an in-app message to an Intercom user (`to` = the user id); `intercom-reply`: a reply in
+ * an Intercom conversation (`to` = the conversation id, from the admin the message names).
+ */
+export const OUTBOUND_CHANNELS = ['email', 'intercom', 'intercom-reply'] as const;
 export type OutboundChannel = (typeof OUTBOUND_CHANNELS)[number];
 
 /** What became of one delivery (one notice, one recipient, one channel). */
@@ -18,7 +23,7 @@ export class DeliveryOutcomePayload {
   @IsString() topic!: string;
   @IsOptional() @IsString() accountId?: string;
   @IsIn(OUTBOUND_CHANNELS) channel!: OutboundChannel;
-  /** An email address, or the Intercom user id. */
+  /** An email address, the Intercom user id, or the Intercom conversation id. */
   @IsString() to!: string;
   @IsString() subject!: string;
   @IsInt() @Min(1) attempts!: number;

@@ -1,13 +1,26 @@
 import { DeliveryOutcomePayload, EventEnvelope, Events, OutboundChannel } from '@sladesk/contracts';
-import { OutboxRelay, outboxEvent, outboxFields, SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
+import { NatsBus, OutboxRelay, outboxEvent, outboxFields, SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
 import { randomUUID } from 'node:crypto';
 import { DueEntry, DueIndex } from '@sladesk/persistence';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import mongoose, { Connection, Model } from 'mongoose';
 import { OutboundEnv } from './config';
-import { batchId, Delivery, DeliveryBatch, deliveryId, OutcomeLog } from './delivery.schema';
-import { EmailTransport, IntercomTransport, PermanentDeliveryError, Transport } from './transports';
+import {
+  batchId,
+  Delivery,
+  DeliveryBatch,
+  deliveryId,
+  DeliveryPack,
+  OutcomeLog,
+  PackItem,
+  PackItemOutcome,
+  packId,
+  PackLease,
+  PackOutcome,
+  packOutcomeId,
+} from './delivery.schema';
+import { EmailTransport, IntercomReplyTransport, IntercomTransport, PermanentDeliveryError, Transport } from './transports';
 
 /** One message for one recipient on one channel. */
 export interface OutboundMessage {
@@ -17,9 +30,13 @@ export interface OutboundMessage {
    */
   id?: string;
   channel: OutboundChannel;
-  /** An email address, or an Intercom user id. */
+  /** An email address, an Intercom user id, or (`intercom-reply`) an Intercom conversation id. */
   to: string;
   toName?: string;
+  /** The sender, when not the default: a mail's From address, or the Intercom admin id (see `Delivery.from`). */
+  from?: string;
+  /** The mail's Message-ID, e.g. `<uuid@support.example>` (the caller keeps it to thread replies); default derived from the id. */
+  messageId?: string;
   subject: string;
   text: string;
   html?: string;
@@ -34,6 +51,10 @@ export interface OutboundMessage {
 export interface SettledOutcome {
   delivered: boolean;
   at: Date;
+  /** Attempts made, this one included. */
+  attempts: number;
+  /** Why the last attempt failed (a failure only). */
+  error?: string;
 }
 
 /**
@@ -50,9 +71,11 @@ export interface TopicHooks {
   settled?(d: Delivery, outcome: SettledOutcome): Promise<void>;
   /**
    * The topic's own outcome event instead of `outbound.sent|failed` (the owner keeps the subjects its
-   * readers know). Its `eventId` is replaced by `<deliveryId>.<attempt>`, so a repeated record is deduplicated.
+   * readers know), or `null` for none (the owner records outcomes itself through `settled`, and no
+   * reader of `…sent|failed` subjects should count them). Its `eventId` is replaced by
+   * `<deliveryId>.<attempt>`, so a repeated record is deduplicated.
    */
-  event?(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope;
+  event?(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope | null;
 }
 
 export interface EnqueueRequest {
@@ -63,6 +86,16 @@ export interface EnqueueRequest {
   /** Names this call (e.g. `<noticeId>:page:3`): repeating it, from any instance, changes nothing. */
   batchKey: string;
   messages: OutboundMessage[];
+  /**
+   * Store the messages as one pack document (one insert for all, outcomes one record per round)
+   * instead of a document each: for fan-outs. A repeated call with the same `batchKey` changes
+   * nothing, but — unlike documents — a pack does not know its recipients' deliveries from other
+   * calls: the caller keeps its calls from overlapping (maintenance's fan-out records the page it
+   * hands over before it does). Ignored (a document each) when a message is held (`notBefore`), the
+   * call has more than 2,000 messages (a pack is one document), or SLADESK_OUTBOUND_MAX_UNRECORDED is
+   * set (a pack's outcomes are recorded in parts of up to 100).
+   */
+  packed?: boolean;
 }
 
 export interface DeliveryPage {
@@ -78,13 +111,47 @@ interface Job {
   lease: Date;
   batch?: string;
   entry?: DueEntry;
+  /** A message of a pack: the round this process holds, and its index in the pack. */
+  pack?: PackRun;
+  n?: number;
+}
+
+/** One round of a pack in this process: the lease it holds and what its attempts came to. */
+interface PackRun {
+  id: string;
+  round: number;
+  lease: Date;
+  /** When its due entry fires (lease end + 1 s). */
+  dueAt: Date;
+  items: PackItem[];
+  /** Messages attempted in this round, and those still to finish. */
+  size: number;
+  outstanding: number;
+  /** What the round has done since its last recorded part. */
+  results: PackItemOutcome[];
+  events: EventEnvelope[];
+  /** Messages whose attempt failed and will be retried on their own, as delivery documents. */
+  spills: Delivery[];
+  waiters: ((ok: boolean) => void)[];
+  /** The next part's number, the parts written in order, outcomes recorded so far. */
+  part: number;
+  writing: Promise<void>;
+  recorded: number;
+  timer?: NodeJS.Timeout;
+  /** A part could not be recorded (later ones are not written either), or its events not all published. */
+  failed?: boolean;
+  unpublished?: boolean;
+  /** Another process took the pack over (our lease could not be renewed): its remaining messages are theirs. */
+  lost: boolean;
+  renewing?: Promise<boolean>;
 }
 
 interface Outcome {
   id: string;
   lease: Date;
   update: Record<string, unknown>;
-  event: EventEnvelope;
+  /** Null: the topic publishes no outcome events. */
+  event: EventEnvelope | null;
   done: (ok: boolean) => void;
 }
 
@@ -96,6 +163,7 @@ interface BatchTrack {
 const MAX_RETRY_MS = 3_600_000;
 const LIST_PROJECTION = { text: 0, html: 0, headers: 0 };
 const BATCH_ENTRY = 'b:';
+const PACK_ENTRY = 'p:';
 const RETRY_ENTRY = 'd:';
 const LATER_INDEX = 'outbound-later';
 /** The due index of one service's deliveries (and of its long waits). */
@@ -106,6 +174,12 @@ const LATER_MS = 5 * 60_000;
 /** Outcomes written and published together (see `record`). */
 const OUTCOME_BATCH = 100;
 const OUTCOME_LINGER_MS = 10;
+/** A pack part's events published at once (JetStream acks awaited together). */
+const PUBLISH_AT_ONCE = 64;
+/** Messages of one pack at most (one document: MongoDB's limit is 16 MB); a larger call gets delivery documents. */
+const PACK_MAX = 2_000;
+/** A slow round records what it has done after this long at the latest. */
+const PACK_LINGER_MS = 1_000;
 
 /**
  * The product's one outbound delivery component: durable, `_id`-keyed, at most one sender at a time.
@@ -119,9 +193,14 @@ const OUTCOME_LINGER_MS = 10;
  * recorded with its event (`outbound.*`, or the topic owner's own: `handle`) and published by the relay.
  * The owner of a topic may also veto an attempt (`stillWanted`) and hear of the last word (`settled`).
  *
+ * A fan-out passes `packed`: the messages of one call are one pack document instead (its lease and
+ * its outcome records beside it, states derived on read, events derived from the records; see
+ * `enqueuePack`, `recordPart`, `recoverPack`) — one insert for a page of deliveries, where the cost on
+ * FerretDB is per document written.
+ *
  * What it cannot promise: a process that dies after the mail server accepted a message and before the
  * `sent` write resends it after the lease; the resend carries the same Message-ID
- * (`<deliveryId@domain>`), so mail clients show it once.
+ * (`<deliveryId@domain>`, or the caller's own `messageId`), so mail clients show it once.
  */
 @Injectable()
 export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
@@ -133,6 +212,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly dueCollection: unknown;
   private readonly queue: Job[] = [];
   private readonly batches = new Map<string, BatchTrack>();
+  private readonly packs = new Map<string, PackRun>();
   private readonly ticker: SingleFlight;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly outcomes: Outcome[] = [];
@@ -147,12 +227,17 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectModel(Delivery.name) readonly model: Model<Delivery>,
     @InjectModel(DeliveryBatch.name) private readonly batchModel: Model<DeliveryBatch>,
     @InjectModel(OutcomeLog.name) private readonly outcomeModel: Model<OutcomeLog>,
+    @InjectModel(DeliveryPack.name) private readonly packModel: Model<DeliveryPack>,
+    @InjectModel(PackLease.name) private readonly leaseModel: Model<PackLease>,
+    @InjectModel(PackOutcome.name) private readonly packOutcomeModel: Model<PackOutcome>,
     @InjectConnection() connection: Connection,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
     private readonly relay: OutboxRelay,
+    private readonly bus: NatsBus,
     private readonly config: OutboundEnv,
     private readonly email: EmailTransport,
     private readonly intercom: IntercomTransport,
+    private readonly intercomReply: IntercomReplyTransport,
   ) {
     // Each service reads only the due entries of its own deliveries: the services may share one database
     // (npm start does), and a delivery sent by a service that does not own its topic would skip the
@@ -180,6 +265,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopped = true;
     await this.ticker.stop();
     const left = this.queue.splice(0);
+    // A pack's messages not started: its round is recorded as far as it got, and the pack handed on.
+    for (const job of left) if (job.pack) void this.packDone(job.pack, undefined);
     await this.idle();
     await this.flushOutcomes();
     await this.handOver(left);
@@ -190,6 +277,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
    * how many were new. A message already recorded (by this or an earlier call) is not sent again.
    */
   async enqueue(req: EnqueueRequest, now = new Date()): Promise<{ ids: string[]; created: number }> {
+    const held = req.messages.some((m) => m.notBefore && m.notBefore.getTime() > now.getTime());
+    if (req.packed && !held && req.messages.length <= PACK_MAX && this.config.SLADESK_OUTBOUND_MAX_UNRECORDED === 0) return this.enqueuePack(req, now);
     const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
     const docs = new Map<string, Delivery>();
     for (const m of req.messages) {
@@ -205,6 +294,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         channel: m.channel,
         to: m.to,
         ...(m.toName ? { toName: m.toName } : {}),
+        ...(m.from ? { from: m.from } : {}),
+        ...(m.messageId ? { messageId: m.messageId } : {}),
         subject: m.subject,
         text: m.text,
         ...(m.html ? { html: m.html } : {}),
@@ -283,15 +374,50 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * The deliveries of a notice in id order, a page at a time. Reads by `noticeId` (indexed on
-   * MongoDB); on FerretDB a scan of the collection, so it serves the notices log, not a hot path.
+   * The deliveries of a notice, a page at a time: first those with a document of their own (in id
+   * order), then those of its packs (in pack order, each with its state derived from the pack's
+   * outcome records, or from the document a retried one moved to). Reads by `noticeId` (indexed on
+   * MongoDB; the packs are found through their small lease documents); on FerretDB a scan of the
+   * deliveries and of the leases, so it serves the notices log, not a hot path (a pack whose writer
+   * died between the pack and its lease appears once its recovery writes the lease). Cursors are
+   * opaque: a delivery id, or `<pack>:<n>`.
    */
   async list(noticeId: string, limit: number, after?: string): Promise<DeliveryPage> {
-    const filter: Record<string, unknown> = { noticeId };
-    if (after) filter._id = mongoose.trusted({ $gt: after });
-    const rows = await this.model.find(filter, LIST_PROJECTION).sort({ _id: 1 }).limit(limit + 1).lean<Delivery[]>();
-    const items = rows.slice(0, limit);
-    return rows.length > limit ? { items, nextCursor: items[items.length - 1]._id } : { items };
+    const items: Delivery[] = [];
+    let last: string | undefined;
+    let afterPack: string | undefined;
+    let afterN = -1;
+    if (after?.startsWith('pck_') && after.includes(':')) {
+      afterPack = after.slice(0, after.indexOf(':'));
+      afterN = Number(after.slice(after.indexOf(':') + 1));
+    } else {
+      const filter: Record<string, unknown> = { noticeId, pack: mongoose.trusted({ $exists: false }) };
+      if (after) filter._id = mongoose.trusted({ $gt: after });
+      const rows = await this.model.find(filter, LIST_PROJECTION).sort({ _id: 1 }).limit(limit + 1).lean<Delivery[]>();
+      if (rows.length > limit) return { items: rows.slice(0, limit), nextCursor: rows[limit - 1]._id };
+      items.push(...rows);
+      last = rows[rows.length - 1]?._id;
+    }
+    const leaseFilter: Record<string, unknown> = { noticeId };
+    if (afterPack) leaseFilter._id = mongoose.trusted({ $gte: afterPack });
+    const leases = await this.leaseModel.find(leaseFilter, { round: 1 }).sort({ _id: 1 }).lean<PackLease[]>();
+    for (const l of leases) {
+      const pack = await this.packModel.findById(l._id).lean<DeliveryPack>();
+      if (!pack) continue;
+      const states = await this.packStates(pack._id, l.round + 1);
+      for (let n = pack._id === afterPack ? afterN + 1 : 0; n < pack.items.length; n++) {
+        if (items.length === limit) return { items, nextCursor: last };
+        items.push(await this.viewOf(pack, n, states.get(n)));
+        last = `${pack._id}:${n}`;
+      }
+    }
+    return { items };
+  }
+
+  /** The pack of `batchKey` if it was written (by this or an earlier `enqueue` with `packed`): how many messages, to how many accounts. */
+  async packWritten(batchKey: string): Promise<{ messages: number; accounts: number } | null> {
+    const pack = await this.packModel.findById(packId(batchKey)).lean<DeliveryPack>();
+    return pack ? { messages: pack.items.length, accounts: new Set(pack.items.map((i) => i.accountId)).size } : null;
   }
 
   /** Resolves when nothing is queued or being sent by this process (tests, benchmarks). */
@@ -311,7 +437,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         (r) => this.afterAttempt(job, r.recorded, r.settled),
         (e) => {
           this.logger.warn(`delivery ${job.doc._id}: ${(e as Error).message}`);
-          this.afterAttempt(job, undefined);
+          this.afterAttempt(job, job.pack ? this.packDone(job.pack, undefined) : undefined);
         },
       );
     }
@@ -339,10 +465,10 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     await settled(d, outcome).catch((e) => this.logger.warn(`the owner of delivery ${d._id} (${d.topic}) was not told it settled: ${(e as Error).message}`));
   }
 
-  private eventOf(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope {
+  private eventOf(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload, at?: Date): EventEnvelope | null {
     const own = this.hooks.get(d.topic)?.event;
-    const event = own ? own(outcome, d, payload) : outboxEvent(outcome === 'sent' ? Events.DeliverySent : Events.DeliveryFailed, payload);
-    return { ...event, eventId: `${d._id}.${payload.attempts}` };
+    const event = own ? own(outcome, d, payload) : outboxEvent(outcome === 'sent' ? Events.DeliverySent : Events.DeliveryFailed, payload, at);
+    return event && { ...event, eventId: `${d._id}.${payload.attempts}` };
   }
 
   /**
@@ -359,11 +485,12 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private transportOf(channel: OutboundChannel): Transport {
-    return channel === 'intercom' ? this.intercom : this.email;
+    return channel === 'intercom' ? this.intercom : channel === 'intercom-reply' ? this.intercomReply : this.email;
   }
 
   /** Sends; resolves once the message is handed over, with the promise of its outcome's record. */
   private async attempt(job: Job): Promise<{ recorded?: Promise<boolean>; settled?: SettledOutcome }> {
+    if (job.pack) return this.attemptPacked(job, job.pack, job.n!);
     const d = job.doc;
     // A long queue may outlast the lease: extend it before sending, or leave the delivery to its new owner.
     if (job.lease.getTime() - Date.now() < this.config.SLADESK_OUTBOUND_LEASE_MS / 3) {
@@ -389,7 +516,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         this.logger.error(`${d.channel} delivery ${d._id} failed for good after ${attempts} attempt(s): ${error}`);
         return {
           recorded: this.record(mine, { $set: { state: 'failed', attempts, lastError: error, lastAttemptAt: at, leaseUntil: new Date(0) } }, event),
-          settled: { delivered: false, at },
+          settled: { delivered: false, at, attempts, error },
         };
       } else {
         const retryAt = new Date(at.getTime() + Math.min(this.config.SLADESK_OUTBOUND_RETRY_MS * 2 ** (attempts - 1), MAX_RETRY_MS));
@@ -407,7 +534,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         { $set: { state: 'sent', attempts, sentAt: at, lastAttemptAt: at, leaseUntil: new Date(0) } },
         this.eventOf('sent', d, this.outcome(d, attempts, at)),
       ),
-      settled: { delivered: true, at },
+      settled: { delivered: true, at, attempts },
     };
   }
 
@@ -418,7 +545,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
    * deliveries are retried after their lease, and the retry's event has the same id (deduplicated).
    * An outcome whose lease is about to end is written alone, conditional on the lease, with its event.
    */
-  private record(filter: { _id: string; leaseUntil: Date }, update: Record<string, unknown>, event: EventEnvelope): Promise<boolean> {
+  private record(filter: { _id: string; leaseUntil: Date }, update: Record<string, unknown>, event: EventEnvelope | null): Promise<boolean> {
     return new Promise((done) => {
       this.outcomes.push({ id: filter._id, lease: filter.leaseUntil, update, event, done });
       if (this.outcomes.length >= OUTCOME_BATCH || this.atRiskFull()) void this.flushOutcomes();
@@ -435,28 +562,28 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     const safeUntil = Date.now() + 5_000;
     const safe = batch.filter((o) => o.lease.getTime() > safeUntil);
     for (const o of batch.filter((x) => x.lease.getTime() <= safeUntil)) {
-      const logId = randomUUID();
-      const ok = await this.outcomeModel.collection
-        .insertOne({ _id: logId, createdAt: new Date(), ...outboxFields([o.event]) } as never)
+      const logId = o.event ? randomUUID() : undefined;
+      const ok = await (logId ? this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields([o.event!]) } as never) : Promise.resolve())
         .then(() => this.model.updateOne({ _id: o.id, leaseUntil: o.lease }, o.update))
         .then((r) => r.modifiedCount === 1)
         .catch(() => false);
       // Written or not, the event stands only if the outcome was: otherwise drop it before the relay sees it.
-      if (!ok) await this.outcomeModel.collection.deleteOne({ _id: logId } as never).catch(() => undefined);
-      else this.relay.published(this.outcomeModel, logId);
+      if (logId && !ok) await this.outcomeModel.collection.deleteOne({ _id: logId } as never).catch(() => undefined);
+      else if (logId) this.relay.published(this.outcomeModel, logId);
       o.done(ok);
     }
     if (safe.length === 0) return;
-    const logId = randomUUID();
+    const events = safe.map((o) => o.event).filter((e): e is EventEnvelope => e !== null);
+    const logId = events.length ? randomUUID() : undefined;
     try {
-      await this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields(safe.map((o) => o.event)) } as never);
+      if (logId) await this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields(events) } as never);
       await this.model.collection.bulkWrite(safe.map((o) => ({ updateOne: { filter: { _id: o.id, leaseUntil: o.lease }, update: o.update } })) as never[], { ordered: false });
     } catch (e) {
       this.logger.warn(`recording ${safe.length} outcomes failed: ${(e as Error).message}; those deliveries are retried after their lease`);
       for (const o of safe) o.done(false);
       return;
     } finally {
-      this.relay.published(this.outcomeModel, logId);
+      if (logId) this.relay.published(this.outcomeModel, logId);
     }
     for (const o of safe) o.done(true);
   }
@@ -509,6 +636,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       if (this.stopped) return;
       if (entry.id.startsWith(RETRY_ENTRY)) await this.recoverOne(entry, now);
       else if (entry.id.startsWith(BATCH_ENTRY)) await this.recoverBatch(entry, now);
+      else if (entry.id.startsWith(PACK_ENTRY)) await this.recoverPack(entry, now);
       else await this.indexOf(entry).done(entry);
     }
   }
@@ -570,8 +698,11 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Graceful stop: releases the leases of what was queued but not sent, and makes its batches due now. */
   private async handOver(jobs: Job[]): Promise<void> {
+    // Packs hand themselves over when their round is recorded (packDone).
     if (jobs.length === 0) return;
     const now = new Date();
+    jobs = jobs.filter((j) => !j.pack);
+    if (jobs.length === 0) return;
     await forEachLimit(jobs, 16, async (job) => {
       await this.model.updateOne({ _id: job.doc._id, leaseUntil: job.lease }, { $set: { leaseUntil: now } });
     });
@@ -588,6 +719,341 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
 
   private indexOf(entry: DueEntry): DueIndex {
     return entry.bucket.startsWith(`${this.laterName}|`) ? this.later : this.due;
+  }
+
+  // ---- packs -------------------------------------------------------------------------------
+
+  /**
+   * `enqueue` with `packed`: the due entry first (it brings the pack to any instance once the lease
+   * ends), then the pack — one insert for all its messages, a repeated call finds it and sends
+   * nothing — then its lease (round 0, this process). A crash before the lease leaves a pack the
+   * entry's recovery takes over.
+   */
+  private async enqueuePack(req: EnqueueRequest, now: Date): Promise<{ ids: string[]; created: number }> {
+    const items = new Map<string, PackItem>();
+    for (const m of req.messages) {
+      const id = m.id ?? deliveryId(req.noticeId, m.channel, m.to);
+      if (items.has(id)) continue;
+      items.set(id, {
+        id,
+        channel: m.channel,
+        to: m.to,
+        ...(m.toName ? { toName: m.toName } : {}),
+        ...(m.from ? { from: m.from } : {}),
+        ...(m.messageId ? { messageId: m.messageId } : {}),
+        subject: m.subject,
+        text: m.text,
+        ...(m.html ? { html: m.html } : {}),
+        ...(m.headers ? { headers: m.headers } : {}),
+        ...(m.accountId ? { accountId: m.accountId } : {}),
+        ...(m.refs ? { refs: m.refs } : {}),
+      });
+    }
+    const ids = [...items.keys()];
+    if (ids.length === 0) return { ids, created: 0 };
+    const pid = packId(req.batchKey);
+    const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
+    const dueAt = new Date(lease.getTime() + 1000);
+    await this.due.schedule(PACK_ENTRY + pid, dueAt, now);
+    const pack: DeliveryPack = { _id: pid, noticeId: req.noticeId, source: this.runtime.service, topic: req.topic, items: [...items.values()], createdAt: now };
+    try {
+      await this.packModel.collection.insertOne(pack as never);
+    } catch (e) {
+      if ((e as { code?: number })?.code === 11000) return { ids, created: 0 };
+      throw e;
+    }
+    try {
+      await this.leaseModel.collection.insertOne({ _id: pid, noticeId: req.noticeId, round: 0, leaseUntil: lease, leaseOwner: this.runtime.instanceId } as never);
+    } catch (e) {
+      this.logger.warn(`pack ${pid}: its lease was not written (${(e as Error).message}); it is sent when its due entry is recovered`);
+      return { ids, created: ids.length };
+    }
+    this.startPack(pack, 0, lease, dueAt, pack.items.map((_x, n) => n));
+    return { ids, created: ids.length };
+  }
+
+  private startPack(pack: DeliveryPack, round: number, lease: Date, dueAt: Date, ns: number[]): void {
+    const run: PackRun = {
+      id: pack._id,
+      round,
+      lease,
+      dueAt,
+      items: pack.items,
+      size: ns.length,
+      outstanding: ns.length,
+      results: [],
+      events: [],
+      spills: [],
+      waiters: [],
+      part: 0,
+      writing: Promise.resolve(),
+      recorded: 0,
+      lost: false,
+    };
+    this.packs.set(run.id, run);
+    for (const n of ns) this.queue.push({ doc: this.docOf(pack, n, lease), lease, pack: run, n });
+    this.pump();
+  }
+
+  /** A pack's message as the delivery it is (what transports, hooks and events see). */
+  private docOf(pack: DeliveryPack, n: number, lease: Date): Delivery {
+    const { id, erased: _erased, ...item } = pack.items[n];
+    return {
+      _id: id,
+      noticeId: pack.noticeId,
+      source: pack.source,
+      topic: pack.topic,
+      ...item,
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: pack.createdAt,
+      leaseUntil: lease,
+      leaseOwner: this.runtime.instanceId,
+      createdAt: pack.createdAt,
+    };
+  }
+
+  /** One attempt of a pack's message; its outcome is recorded with the round's (packDone). */
+  private async attemptPacked(job: Job, run: PackRun, n: number): Promise<{ recorded?: Promise<boolean>; settled?: SettledOutcome }> {
+    const d = job.doc;
+    if (run.lost || !(await this.keepPack(run))) return { recorded: this.packDone(run, undefined) };
+    const stillWanted = this.hooks.get(d.topic)?.stillWanted;
+    if (run.items[n].erased) return { recorded: this.packDone(run, { n, s: 'cancelled', a: 0, at: new Date(), e: 'the recipient was erased' }) };
+    if (stillWanted && !(await stillWanted(d))) return { recorded: this.packDone(run, { n, s: 'cancelled', a: 0, at: new Date() }) };
+    try {
+      await this.transportOf(d.channel).send(d);
+    } catch (e) {
+      const error = ((e as Error)?.message ?? String(e)).slice(0, 500);
+      const final = e instanceof PermanentDeliveryError || this.config.SLADESK_OUTBOUND_MAX_ATTEMPTS <= 1;
+      const at = new Date();
+      const event = this.eventOf('failed', d, { ...this.outcome(d, 1, at), error, final }, at);
+      if (final) {
+        this.logger.error(`${d.channel} delivery ${d._id} failed for good after 1 attempt: ${error}`);
+        return { recorded: this.packDone(run, { n, s: 'failed', a: 1, at, e: error }, event), settled: { delivered: false, at, attempts: 1, error } };
+      }
+      // Retried on its own: a delivery document (written before the round's record names it) with its retry entry.
+      const retryAt = new Date(at.getTime() + Math.min(this.config.SLADESK_OUTBOUND_RETRY_MS, MAX_RETRY_MS));
+      this.logger.warn(`${d.channel} delivery ${d._id} attempt 1 failed (${error}); retry at ${retryAt.toISOString()}`);
+      await this.scheduleRetry(d._id, retryAt, at);
+      const { leaseOwner: _owner, ...rest } = d;
+      const spill: Delivery = { ...rest, attempts: 1, lastError: error, lastAttemptAt: at, nextAttemptAt: retryAt, leaseUntil: new Date(0), pack: run.id };
+      return { recorded: this.packDone(run, { n, s: 'retry', a: 1, at, e: error }, event, spill) };
+    }
+    const at = new Date();
+    return { recorded: this.packDone(run, { n, s: 'sent', a: 1, at }, this.eventOf('sent', d, this.outcome(d, 1, at), at)), settled: { delivered: true, at, attempts: 1 } };
+  }
+
+  /** Renews the pack's lease when a third of it is left; false when another process has taken the pack over. */
+  private keepPack(run: PackRun): Promise<boolean> {
+    if (run.lease.getTime() - Date.now() >= this.config.SLADESK_OUTBOUND_LEASE_MS / 3) return Promise.resolve(true);
+    run.renewing ??= (async () => {
+      const lease = new Date(Date.now() + this.config.SLADESK_OUTBOUND_LEASE_MS);
+      const r = await this.leaseModel.updateOne({ _id: run.id, round: run.round, leaseUntil: run.lease }, { $set: { leaseUntil: lease } });
+      if (r.modifiedCount !== 1) {
+        run.lost = true;
+        this.logger.warn(`pack ${run.id}: taken over by another process; its remaining messages are theirs`);
+        return false;
+      }
+      const before = run.dueAt;
+      run.lease = lease;
+      run.dueAt = new Date(lease.getTime() + 1000);
+      await this.due.schedule(PACK_ENTRY + run.id, run.dueAt);
+      await this.due.cancel(PACK_ENTRY + run.id, before);
+      return true;
+    })().finally(() => (run.renewing = undefined));
+    return run.renewing;
+  }
+
+  /**
+   * A message of the round is done (or was not attempted: no result). Outcomes are recorded in parts
+   * of at most OUTCOME_BATCH, after OUTCOME_LINGER_MS at the latest for a slow round, and when the
+   * round ends: what a crash leaves sent but unrecorded stays as bounded as it is for delivery
+   * documents (SLADESK_OUTBOUND_CONCURRENCY + OUTCOME_BATCH).
+   */
+  private packDone(run: PackRun, result: PackItemOutcome | undefined, event?: EventEnvelope | null, spill?: Delivery): Promise<boolean> {
+    return new Promise((done) => {
+      if (result) run.results.push(result);
+      if (event) run.events.push(event);
+      if (spill) run.spills.push(spill);
+      run.waiters.push(done);
+      run.outstanding -= 1;
+      if (run.outstanding === 0) this.flushPart(run, true);
+      else if (run.results.length >= OUTCOME_BATCH) this.flushPart(run, false);
+      else if (!run.timer) run.timer = setTimeout(() => this.flushPart(run, false), PACK_LINGER_MS).unref();
+    });
+  }
+
+  /** Writes what the round has done since its last part, after that part (parts are contiguous: readers stop at the first missing one). */
+  private flushPart(run: PackRun, last: boolean): void {
+    if (run.timer) clearTimeout(run.timer);
+    run.timer = undefined;
+    const part = { n: run.part++, results: run.results.splice(0), events: run.events.splice(0), spills: run.spills.splice(0), waiters: run.waiters.splice(0) };
+    this.background += 1;
+    run.writing = run.writing
+      .then(() => this.recordPart(run, part))
+      .then(() => (last ? this.finishPack(run) : undefined))
+      .catch((e) => this.logger.warn(`pack ${run.id} bookkeeping: ${(e as Error).message}`))
+      .finally(() => {
+        this.background -= 1;
+        this.pump();
+      });
+  }
+
+  /**
+   * Records a part of a round once: the retried messages' documents, then the part's outcomes in one
+   * document marked `eventsPending`, then its events — published from memory and derived from that
+   * record alone (`packEvents`), so the record is its own outbox: nothing else goes through the
+   * database for them — then the mark is cleared. The pack's due entry stays until every part is
+   * published: after a crash its recovery publishes the events of every part still marked (same event
+   * ids: JetStream drops a repeat) before it sends what no part recorded. A crash before a part's
+   * outcomes leaves them unrecorded: the next round sends those messages again (at least once, at most
+   * once more per crash), except those that already have a document of their own.
+   */
+  private async recordPart(run: PackRun, part: { n: number; results: PackItemOutcome[]; events: EventEnvelope[]; spills: Delivery[]; waiters: ((ok: boolean) => void)[] }): Promise<void> {
+    let recorded = false;
+    try {
+      if (run.failed) throw new Error('an earlier part of the round was not recorded');
+      if (!run.lost) await this.keepPack(run);
+      if (part.spills.length) await this.insertNew(part.spills);
+      if (part.results.length) {
+        const oid = packOutcomeId(run.id, run.round, part.n);
+        const pending = part.results.some((o) => o.s !== 'cancelled');
+        await this.packOutcomeModel.collection.insertOne({ _id: oid, items: part.results, at: new Date(), ...(pending ? { eventsPending: true } : {}) } as never);
+        recorded = true;
+        run.recorded += part.results.length;
+        if (pending) await this.publishRound(oid, part.events);
+      } else recorded = true;
+    } catch (e) {
+      if (recorded) run.unpublished = true;
+      else run.failed = true;
+      this.logger.warn(
+        recorded
+          ? `the events of round ${run.round} of pack ${run.id} are not all published (${(e as Error).message}); its recovery publishes them`
+          : `recording round ${run.round} of pack ${run.id} failed: ${(e as Error).message}; its messages are sent again after the lease`,
+      );
+    }
+    for (const done of part.waiters) done(recorded);
+  }
+
+  /** The round is over: its due entry goes if every message is recorded and announced; when stopping, the pack is handed on at once. */
+  private async finishPack(run: PackRun): Promise<void> {
+    this.packs.delete(run.id);
+    if (!run.failed && !run.unpublished && !run.lost && run.recorded === run.size) return this.due.cancel(PACK_ENTRY + run.id, run.dueAt);
+    if (this.stopped && !run.lost) {
+      // Stopping with messages not attempted (or events not published): the next process takes the pack at once.
+      const now = new Date();
+      await this.leaseModel.updateOne({ _id: run.id, round: run.round, leaseUntil: run.lease }, { $set: { leaseUntil: now } });
+      await this.due.schedule(PACK_ENTRY + run.id, now, now);
+    }
+  }
+
+  /** Publishes a part's events (several at a time; each keeps its id, so a repeat is dropped), then clears its mark. */
+  private async publishRound(outcomeId: string, events: EventEnvelope[]): Promise<void> {
+    for (let i = 0; i < events.length; i += PUBLISH_AT_ONCE) await Promise.all(events.slice(i, i + PUBLISH_AT_ONCE).map((e) => this.bus.publishEnvelope(e)));
+    await this.packOutcomeModel.collection.updateOne({ _id: outcomeId } as never, { $unset: { eventsPending: '' } });
+  }
+
+  /** The events a part's record stands for: the same ids, payloads and instants as those published when it was written. */
+  private packEvents(pack: DeliveryPack, outcomes: PackItemOutcome[]): EventEnvelope[] {
+    const events: EventEnvelope[] = [];
+    for (const o of outcomes) {
+      if (o.s === 'cancelled') continue;
+      const d = this.docOf(pack, o.n, new Date(0));
+      const at = new Date(o.at);
+      const event =
+        o.s === 'sent'
+          ? this.eventOf('sent', d, this.outcome(d, o.a, at), at)
+          : this.eventOf('failed', d, { ...this.outcome(d, o.a, at), error: o.e ?? '', final: o.s === 'failed' }, at);
+      if (event) events.push(event);
+    }
+    return events;
+  }
+
+  /** A pack whose lease ended (its writer may have died): the next round sends what no earlier round recorded. */
+  private async recoverPack(entry: DueEntry, at: Date): Promise<void> {
+    const pid = entry.id.slice(PACK_ENTRY.length);
+    if (this.packs.has(pid)) {
+      await this.due.schedule(entry.id, new Date(Date.now() + this.config.SLADESK_OUTBOUND_LEASE_MS));
+      return this.due.done(entry);
+    }
+    const pack = await this.packModel.findById(pid).lean<DeliveryPack>();
+    // Not written yet (the entry goes first): its writer may still be at it, unless the entry is old.
+    if (!pack) return DueIndex.settled(entry, at) ? this.due.done(entry) : undefined;
+    const now = new Date(Math.max(Date.now(), at.getTime()));
+    const lease = await this.leaseModel.findById(pid).lean<PackLease>();
+    if (lease && lease.leaseUntil.getTime() > now.getTime()) {
+      await this.due.schedule(entry.id, new Date(lease.leaseUntil.getTime() + 1000));
+      return this.due.done(entry);
+    }
+    const round = lease ? lease.round + 1 : 0;
+    const until = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
+    const claimed = lease
+      ? (await this.leaseModel.updateOne({ _id: pid, round: lease.round, leaseUntil: lease.leaseUntil }, { $set: { round, leaseUntil: until, leaseOwner: this.runtime.instanceId } })).modifiedCount === 1
+      : await this.leaseModel.collection
+          .insertOne({ _id: pid, noticeId: pack.noticeId, round: 0, leaseUntil: until, leaseOwner: this.runtime.instanceId } as never)
+          .then(() => true, (e) => (isDuplicate(e) ? false : Promise.reject(e)));
+    if (!claimed) return; // lost a race; the entry stays and is looked at again
+    const states = await this.packStates(pid, round, async (o) => {
+      if (o.eventsPending) await this.publishRound(o._id, this.packEvents(pack, o.items));
+    });
+    const todo: number[] = [];
+    for (let n = 0; n < pack.items.length; n++) {
+      if (states.has(n)) continue;
+      // It moved to a document of its own before a crash kept its round from being recorded: retried there.
+      if (round > 0 && (await this.model.exists({ _id: pack.items[n].id }))) continue;
+      todo.push(n);
+    }
+    if (todo.length === 0) return this.due.done(entry);
+    const dueAt = new Date(until.getTime() + 1000);
+    await this.due.schedule(entry.id, dueAt);
+    await this.due.done(entry);
+    this.logger.log(`taking over ${todo.length} deliveries of pack ${pid} (round ${round})`);
+    this.startPack(pack, round, until, dueAt, todo);
+  }
+
+  /** What the rounds before `round` recorded, per message (each round's parts up to its first missing one): the first record of a message wins. */
+  private async packStates(pid: string, round: number, each?: (o: PackOutcome) => Promise<void>): Promise<Map<number, PackItemOutcome>> {
+    const states = new Map<number, PackItemOutcome>();
+    const partsOf = async (r: number) => {
+      const parts: PackOutcome[] = [];
+      for (let k = 0; ; k++) {
+        const part = await this.packOutcomeModel.findById(packOutcomeId(pid, r, k)).lean<PackOutcome>();
+        if (!part) return parts;
+        parts.push(part);
+      }
+    };
+    const rounds = await Promise.all(Array.from({ length: round }, (_x, r) => partsOf(r)));
+    for (const part of rounds.flat()) {
+      if (each) await each(part);
+      for (const o of part.items) if (!states.has(o.n)) states.set(o.n, o);
+    }
+    return states;
+  }
+
+  /** A pack's message as the notices log shows it. */
+  private async viewOf(pack: DeliveryPack, n: number, o: PackItemOutcome | undefined): Promise<Delivery> {
+    const item = pack.items[n];
+    if (o?.s === 'retry') {
+      const own = await this.model.findById(item.id, LIST_PROJECTION).lean<Delivery>();
+      if (own) return own;
+    }
+    const { id, erased: _erased, text: _text, html: _html, headers: _headers, ...rest } = item;
+    return {
+      _id: id,
+      noticeId: pack.noticeId,
+      source: pack.source,
+      topic: pack.topic,
+      ...rest,
+      text: '',
+      state: !o || o.s === 'retry' ? 'pending' : o.s,
+      attempts: o?.a ?? 0,
+      nextAttemptAt: pack.createdAt,
+      leaseUntil: new Date(0),
+      ...(o?.s === 'sent' ? { sentAt: o.at } : {}),
+      ...(o ? { lastAttemptAt: o.at } : {}),
+      ...(o?.e ? { lastError: o.e } : {}),
+      createdAt: pack.createdAt,
+    };
   }
 
   /** Inserts what is not there yet; returns the documents this call inserted. */
@@ -608,6 +1074,8 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 }
+
+const isDuplicate = (e: unknown): boolean => (e as { code?: number })?.code === 11000;
 
 function ignoreDuplicate(e: unknown): void {
   if ((e as { code?: number })?.code !== 11000) throw e;

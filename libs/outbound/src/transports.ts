@@ -10,7 +10,10 @@ export interface Transport {
   send(d: Delivery): Promise<void>;
 }
 
-/** Mail through SLADESK_SMTP_URL (pooled). The Message-ID is derived from the delivery id: a resend after a crash carries the same one. */
+/**
+ * Mail through SLADESK_SMTP_URL (pooled). The Message-ID is the caller's (`messageId`) or derived from the
+ * delivery id; either way it is stored with the delivery, so a resend after a crash carries the same one.
+ */
 @Injectable()
 export class EmailTransport implements Transport, OnModuleDestroy {
   private readonly transport: Transporter;
@@ -31,12 +34,12 @@ export class EmailTransport implements Transport, OnModuleDestroy {
   async send(d: Delivery): Promise<void> {
     try {
       await this.transport.sendMail({
-        from: this.config.SLADESK_MAIL_FROM,
+        from: d.from ?? this.config.SLADESK_MAIL_FROM,
         to: d.toName ? { name: d.toName, address: d.to } : d.to,
         subject: d.subject,
         text: d.text,
         ...(d.html ? { html: d.html } : {}),
-        messageId: `<${d._id}@${this.domain}>`,
+        messageId: d.messageId ?? `<${d._id}@${this.domain}>`,
         headers: { ...(d.headers ?? {}), 'X-Sladesk-Delivery-Id': d._id, 'X-Sladesk-Notice-Id': d.noticeId },
       });
     } catch (e) {
@@ -57,29 +60,54 @@ export class IntercomTransport implements Transport {
   constructor(private readonly config: OutboundEnv) {}
 
   async send(d: Delivery): Promise<void> {
-    const token = this.config.SLADESK_INTERCOM_TOKEN;
-    if (!token) throw new PermanentDeliveryError('SLADESK_INTERCOM_TOKEN is not set');
-    if (!this.config.SLADESK_INTERCOM_ADMIN_ID) throw new PermanentDeliveryError('SLADESK_INTERCOM_ADMIN_ID is not set');
-    const res = await fetch(`${this.config.SLADESK_INTERCOM_API_URL.replace(/\/+$/, '')}/messages`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
-        'intercom-version': '2.11',
-      },
-      body: JSON.stringify({
-        message_type: 'inapp',
-        body: d.html ?? d.text,
-        from: { type: 'admin', id: this.config.SLADESK_INTERCOM_ADMIN_ID },
-        to: { type: 'user', id: d.to },
-      }),
-      signal: AbortSignal.timeout(10_000),
+    const admin = d.from ?? this.config.SLADESK_INTERCOM_ADMIN_ID;
+    if (!admin) throw new PermanentDeliveryError('SLADESK_INTERCOM_ADMIN_ID is not set');
+    await postToIntercom(this.config, '/messages', {
+      message_type: 'inapp',
+      body: d.html ?? d.text,
+      from: { type: 'admin', id: admin },
+      to: { type: 'user', id: d.to },
     });
-    if (res.ok) return;
-    const detail = `Intercom answered ${res.status}: ${(await res.text().catch(() => '')).slice(0, 300)}`;
-    // 4xx (but 408/429) will not get better by retrying.
-    if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentDeliveryError(detail);
-    throw new Error(detail);
   }
+}
+
+/**
+ * Replies in an Intercom conversation (`POST /conversations/{to}/reply`, a comment from the admin the
+ * delivery names in `from`, else SLADESK_INTERCOM_ADMIN_ID): the channel `intercom-reply`.
+ */
+@Injectable()
+export class IntercomReplyTransport implements Transport {
+  constructor(private readonly config: OutboundEnv) {}
+
+  async send(d: Delivery): Promise<void> {
+    const admin = d.from ?? this.config.SLADESK_INTERCOM_ADMIN_ID;
+    if (!admin) throw new PermanentDeliveryError('no Intercom admin for the reply (the message names none and SLADESK_INTERCOM_ADMIN_ID is not set)');
+    await postToIntercom(this.config, `/conversations/${encodeURIComponent(d.to)}/reply`, {
+      message_type: 'comment',
+      type: 'admin',
+      admin_id: admin,
+      body: d.html ?? d.text,
+    });
+  }
+}
+
+async function postToIntercom(config: OutboundEnv, path: string, body: unknown): Promise<void> {
+  const token = config.SLADESK_INTERCOM_TOKEN;
+  if (!token) throw new PermanentDeliveryError('SLADESK_INTERCOM_TOKEN is not set');
+  const res = await fetch(`${config.SLADESK_INTERCOM_API_URL.replace(/\/+$/, '')}${path}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'intercom-version': '2.11',
+    },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (res.ok) return;
+  const detail = `Intercom answered ${res.status}: ${(await res.text().catch(() => '')).slice(0, 300)}`;
+  // 4xx (but 408/429) will not get better by retrying.
+  if (res.status >= 400 && res.status < 500 && res.status !== 408 && res.status !== 429) throw new PermanentDeliveryError(detail);
+  throw new Error(detail);
 }

@@ -43,6 +43,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
         .catch((e) => callback(e as Error));
     },
   });
+  // A sender killed mid-session resets its connection: a real server shrugs that off, and so does this one.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {

@@ -187,7 +187,6 @@ export async function startServices({
     HOST: '127.0.0.1',
     SLADESK_SMTP_PORT: String(await freePort()),
     SLADESK_SMTP_URL: mailUrl,
-    SLADESK_SMTP_RELAY_URL: mailUrl,
   };
   const procs = SERVICES.map((s) =>
     node(s, join(out, 'apps', s, 'src', 'main.js'), env, { logFile: logDir && join(logDir, `${s}.log`) }),

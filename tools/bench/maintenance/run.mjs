@@ -2,8 +2,8 @@
 // Benchmark (on demand, never in npm test): one maintenance window's notice fanned out to N subscribed
 // accounts through the product —
 //   POST /v1/maintenance-windows → gateway → NATS → maintenance (window + outbox) → maintenance.scheduled
-//   on JetStream → notice → fan-out over the accounts → @sladesk/outbound (one delivery document each,
-//   leases, outcome events through the outbox) → SMTP
+//   on JetStream → notice → fan-out over the accounts → @sladesk/outbound (one pack document per page of
+//   250 accounts, its lease, one outcome record per round, outcome events through the outbox) → SMTP
 // into a local SMTP sink, against nodemailer sending the same messages straight to the same sink in the
 // same run (same pool size). Reports both rates, their ratio, and how many messages were lost or
 // duplicated (distinct X-Sladesk-Delivery-Id headers against the accounts told).
@@ -17,12 +17,13 @@
 //   BENCH_CONCURRENCY [32]        the product's deliveries in flight (SLADESK_OUTBOUND_CONCURRENCY)
 //   BENCH_TIMEOUT_SECONDS [600]   give up waiting for the product's messages after this long
 //   BENCH_PROFILE                 a folder: the maintenance process writes a CPU profile there
+//   BENCH_LOG_DIR                 a folder: every service's output goes to <name>.log there
 //   MONGO_URL                     measure this server (a fresh database on it, dropped afterwards)
 // Seeding writes the accounts straight into maintenance's projection (`maintenance_accounts`, the shape
 // intake's account events give it): how accounts arrive is not what is measured.
 // Results: markdown on stdout, progress on stderr, JSON in tools/bench/maintenance/results/<timestamp>.json.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,8 +98,10 @@ function service(name, env, ready) {
   const profile = process.env.BENCH_PROFILE && name === 'maintenance' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   const child = spawn(process.execPath, [...profile, join(out, 'apps', name, 'src', 'main.js')], { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
+  const logFile = process.env.BENCH_LOG_DIR ? join(process.env.BENCH_LOG_DIR, `${name}.log`) : undefined;
   const ok = new Promise((resolve, reject) => {
     const onData = (b) => {
+      if (logFile) appendFileSync(logFile, b);
       tail = (tail + b.toString()).slice(-4000);
       if (tail.includes(ready)) resolve();
     };
@@ -195,7 +198,7 @@ async function main() {
       'maintenance ready',
     );
     stops.unshift(() => maintenance.stop());
-    const gateway = service('gateway', { ...env, PORT: String(port), SLADESK_ADMIN_API_KEY: KEY }, 'gateway ready');
+    const gateway = service('gateway', { ...env, PORT: String(port), SLADESK_ADMIN_API_KEY: KEY, SLADESK_RATE_LIMIT_PER_KEY: '0', SLADESK_RATE_LIMIT_PER_IP: '0' }, 'gateway ready');
     stops.unshift(() => gateway.stop());
     await Promise.all([maintenance.ready, gateway.ready]);
 
@@ -232,13 +235,31 @@ async function main() {
     }
     const seconds = (performance.now() - t0) / 1000;
     if (sink.of(noticeId).ids.size < CFG.accounts) log(`timed out; maintenance said:\n${maintenance.tail()}`);
-    // Settle: every delivery has its outcome, then a little longer for anything sent twice to show up.
-    const col = db.collection('outbound_deliveries');
-    while ((await col.countDocuments({ noticeId, state: 'pending' })) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    // Settle: every delivery has its outcome (read through the notices log, which derives the states of
+    // packed deliveries), then a little longer for anything sent twice to show up.
+    const tally = async () => {
+      const t = { recorded: 0, sent: 0, pending: 0 };
+      for (let cursor; ; ) {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/notices/${encodeURIComponent(noticeId)}/deliveries?limit=200${cursor ? `&cursor=${cursor}` : ''}`, { headers: { authorization: `Bearer ${KEY}` } });
+        const page = await res.json();
+        if (res.status !== 200) throw new Error(`the notices log answered ${res.status}: ${JSON.stringify(page)}`);
+        for (const d of page.items) {
+          t.recorded += 1;
+          if (d.state === 'sent') t.sent += 1;
+          if (d.state === 'pending') t.pending += 1;
+        }
+        if (!page.nextCursor) return t;
+        cursor = encodeURIComponent(page.nextCursor);
+      }
+    };
+    let counts = await tally();
+    while ((counts.pending > 0 || counts.recorded < CFG.accounts) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      counts = await tally();
+    }
     await new Promise((r) => setTimeout(r, 2000));
     const got = sink.of(noticeId);
-    const recorded = await col.countDocuments({ noticeId });
-    const sentRecorded = await col.countDocuments({ noticeId, state: 'sent' });
+    const { recorded, sent: sentRecorded } = await tally();
     const notice = await db.collection('maintenance_notices').findOne({ _id: noticeId });
     const outcomes = await fetch(`http://127.0.0.1:${port}/v1/notices/${encodeURIComponent(noticeId)}`, { headers: { authorization: `Bearer ${KEY}` } }).then((r) => r.json());
     const fanoutSeconds = notice?.completedAt ? (notice.completedAt - notice.createdAt) / 1000 : null;

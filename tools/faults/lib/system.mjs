@@ -315,7 +315,6 @@ export async function startSystem({
     HOST: '127.0.0.1',
     SLADESK_ADMIN_API_KEY: ADMIN_KEY,
     SLADESK_SMTP_URL: system.mail.url,
-    SLADESK_SMTP_RELAY_URL: system.mail.url,
     SLADESK_STREAM_REPLICAS: cluster ? '3' : '1',
     ...env,
   };

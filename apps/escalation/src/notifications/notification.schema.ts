@@ -73,7 +73,8 @@ export const notificationOf = (d: Delivery): Notification => {
     ...(r.repeat !== undefined ? { repeat: Number(r.repeat) } : {}),
     ...(r.incidentId ? { incidentId: r.incidentId } : {}),
     recipient: { ...(r.staffId ? { staffId: r.staffId } : {}), name: d.toName ?? d.to, email: d.to },
-    channels: [d.channel],
+    // Staff notifications are mail (outbound's other channels are for customers).
+    channels: [d.channel as Notification['channels'][number]],
     subject: d.subject,
     text: d.text,
     critical: r.critical === 'true',

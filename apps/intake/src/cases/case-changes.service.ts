@@ -4,7 +4,7 @@ import { CROSS_ACCOUNT, Scope } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { requestHash } from '../common/request-hash';
 import { IntakeEnv } from '../config';
-import { DeliveryRelay } from '../channels/delivery/delivery-relay';
+import { DeliveryHandOff } from '../channels/delivery/delivery-hand-off';
 import { Delivery } from '../channels/delivery/delivery.schema';
 import { CaseRepository, notFound, THREAD_IDS_KEPT } from './case.repository';
 import { Case, TimelineEntry, toCaseView, toEntryView } from './case.schema';
@@ -52,7 +52,7 @@ export class CaseChanges {
   constructor(
     private readonly cases: CaseRepository,
     private readonly relay: OutboxRelay,
-    private readonly deliveryRelay: DeliveryRelay,
+    private readonly deliveries: DeliveryHandOff,
     private readonly timeline: TimelineStore,
     private readonly config: IntakeEnv,
   ) {}
@@ -124,7 +124,7 @@ export class CaseChanges {
       });
       if (updated) {
         this.relay.published(this.cases.caseModel, caseId);
-        if (deliveries.length) this.deliveryRelay.kick(caseId);
+        if (deliveries.length) this.deliveries.kick(caseId);
         return { case: updated, entry: entries[0], applied: true };
       }
     }

@@ -1,5 +1,6 @@
 import { AppError, EraseContactCommand, ErasureReason, ErasureView, Events, RetentionSweepCommand, RetentionSweepResult } from '@sladesk/contracts';
 import { outboxEvent, OutboxRelay } from '@sladesk/messaging';
+import { Delivery as OutboundDelivery, Outbound } from '@sladesk/outbound';
 import { CROSS_ACCOUNT, Scope } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
@@ -11,6 +12,8 @@ import { CaseRepository } from '../cases/case.repository';
 import { TimelineEntry } from '../cases/case.schema';
 import { erasedEntry, holdsPersonalData } from '../cases/timeline/timeline';
 import { TimelineStore } from '../cases/timeline/timeline.store';
+import { REPLY_TOPIC } from '../channels/delivery/delivery-hand-off';
+import { DeliveryLogEntry } from '../channels/delivery/delivery.schema';
 import { ReviewItem } from '../channels/review-queue/review-item.schema';
 import { Keys } from '../common/keys';
 import { Erasure, toErasureView } from './erasure.schema';
@@ -47,6 +50,8 @@ export class EraseContactService {
     @InjectModel(Erasure.name) private readonly erasures: Model<Erasure>,
     @InjectModel(ReviewItem.name) private readonly reviewItems: Model<ReviewItem>,
     @InjectModel(Account.name) private readonly accountModel: Model<Account>,
+    @InjectModel(DeliveryLogEntry.name) private readonly deliveryLog: Model<DeliveryLogEntry>,
+    private readonly outbound: Outbound,
   ) {}
 
   async erase(cmd: EraseContactCommand, now = new Date()): Promise<ErasureView> {
@@ -122,10 +127,35 @@ export class EraseContactService {
         ...(c.resolution ? { 'resolution.summary': '' } : {}),
       };
       const updated = await this.cases.caseModel.updateOne({ _id: caseId, seq: c.seq }, { $set: set });
-      if (updated.matchedCount === 1) return { erased, retained: [...retained].sort((a, b) => a - b) };
+      if (updated.matchedCount === 1) {
+        await this.eraseMessages(caseId, (c.deliveries ?? []).map((d) => d.id), pseudonym);
+        return { erased, retained: [...retained].sort((a, b) => a - b) };
+      }
       retained.clear();
     }
     throw new AppError('RESOURCE.CONCURRENT_UPDATE', `Case ${caseId} changed concurrently too many times; erase again`);
+  }
+
+  /**
+   * The messages sent (or still to send) to the contact about the case, kept by outbound: recipient
+   * and texts pseudonymized, as the record that they were sent. Found by `_id`: the queue the case had
+   * (emptied by the caller first, so outbound's `stillWanted` no longer sends its head) and
+   * `case_deliveries` (every message that left the queue; by `caseId`, indexed on MongoDB, a scan on
+   * FerretDB — erasure is rare).
+   */
+  private async eraseMessages(caseId: string, queued: string[], pseudonym: string): Promise<void> {
+    const logged = await this.deliveryLog.find({ caseId }, { _id: 1 }).lean<Pick<DeliveryLogEntry, '_id'>[]>();
+    for (const id of new Set([...queued, ...logged.map((l) => l._id)])) {
+      const d = await this.outbound.model.findById(id, { channel: 1, topic: 1 }).lean<OutboundDelivery>();
+      if (!d || d.topic !== REPLY_TOPIC) continue;
+      await this.outbound.model.updateOne(
+        { _id: id },
+        {
+          $set: { ...(d.channel === 'email' ? { to: `${pseudonym}@erased.invalid` } : {}), subject: '[erased]', text: '[erased]' },
+          $unset: { toName: '', html: '', headers: '' },
+        },
+      );
+    }
   }
 
   /** The review queue's messages from the address, the account's contact entry and its address key. */

@@ -32,9 +32,17 @@ export class AccountRepository {
   }
 
   /**
-   * Every account in id order after `after`, `limit` at a time: the background fan-out of a notice
-   * reads the collection page by page (no cursor held open while it writes; documented in the README).
+   * Every account in id order after `after`, read through one cursor (`batch` at a time): one scan of
+   * the collection on FerretDB, where a query per page would scan it once per page. The fan-out holds
+   * it while it writes each page (seconds between batches, far from the server's idle-cursor timeout);
+   * after a crash it resumes from its saved position with a new cursor.
    */
+  from(after: string | undefined, batch: number): AsyncIterable<MaintenanceAccount> {
+    const filter = after ? { _id: mongoose.trusted({ $gt: after }) } : {};
+    return this.model.find(filter).sort({ _id: 1 }).batchSize(batch).lean<MaintenanceAccount[]>().cursor() as AsyncIterable<MaintenanceAccount>;
+  }
+
+  /** Every account in id order after `after`, `limit` at a time (erasure across every account). */
   page(after: string | undefined, limit: number): Promise<MaintenanceAccount[]> {
     const filter = after ? { _id: mongoose.trusted({ $gt: after }) } : {};
     return this.model.find(filter).sort({ _id: 1 }).limit(limit).lean<MaintenanceAccount[]>();

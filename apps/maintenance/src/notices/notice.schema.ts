@@ -21,6 +21,12 @@ export class Notice {
   @Prop({ type: MongooseSchema.Types.Mixed, required: true }) data!: Record<string, unknown>;
   @Prop({ type: String, required: true }) state!: 'pending' | 'fanning_out' | 'done';
   @Prop() cursor?: string;
+  /**
+   * The page being handed to outbound (its pack's batch key and last account), written before the
+   * pack: a fan-out resumed after a crash skips that page if its pack was written (a pack knows its
+   * batch key, not its recipients), and otherwise reads it again.
+   */
+  @Prop({ type: MongooseSchema.Types.Mixed }) inflight?: { batchKey: string; last: string };
   @Prop({ default: 0 }) accounts!: number;
   @Prop({ default: 0 }) deliveries!: number;
   @Prop({ required: true }) dueAt!: Date;

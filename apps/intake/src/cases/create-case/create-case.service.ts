@@ -13,7 +13,7 @@ import { CROSS_ACCOUNT } from '@sladesk/persistence';
 import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { AccountRepository } from '../../accounts/account.repository';
-import { DeliveryRelay } from '../../channels/delivery/delivery-relay';
+import { DeliveryHandOff } from '../../channels/delivery/delivery-hand-off';
 import { Outgoing } from '../../channels/delivery/outgoing';
 import { Keys } from '../../common/keys';
 import { IntakeEnv } from '../../config';
@@ -60,7 +60,7 @@ export class CreateCaseService {
     private readonly classifier: Classifier,
     private readonly outgoing: Outgoing,
     private readonly relay: OutboxRelay,
-    private readonly deliveries: DeliveryRelay,
+    private readonly deliveries: DeliveryHandOff,
     private readonly keys: Keys,
     private readonly config: IntakeEnv,
   ) {}

@@ -5,13 +5,13 @@ import { IntakeEnv } from '../../config';
 import { Delivery } from './delivery.schema';
 
 export type NewDelivery = Omit<Delivery, 'entrySeq'>;
-export interface Outbound {
+export interface OutgoingMessages {
   deliveries: NewDelivery[];
   /** Our Message-IDs, added to the case's thread so that replies to them find the case. */
   emailMessageIds: string[];
 }
 
-const NONE: Outbound = { deliveries: [], emailMessageIds: [] };
+const NONE: OutgoingMessages = { deliveries: [], emailMessageIds: [] };
 /** Intercom bodies are HTML. */
 const toHtml = (text: string) =>
   text
@@ -36,7 +36,7 @@ export class Outgoing {
   }
 
   /** The automatic receipt of a case opened by mail; it tells the number to quote. */
-  acknowledgement(c: Pick<Case, 'number' | 'subject' | 'contact' | 'emailMessageIds'>, now: Date): Outbound {
+  acknowledgement(c: Pick<Case, 'number' | 'subject' | 'contact' | 'emailMessageIds'>, now: Date): OutgoingMessages {
     const text = [
       `Hello ${c.contact.name},`,
       '',
@@ -47,7 +47,7 @@ export class Outgoing {
   }
 
   /** A staff response, sent by mail or posted to the Intercom conversation; other channels get nothing. */
-  response(c: Case, text: string, now: Date, intercomAdminId?: string): Outbound {
+  response(c: Case, text: string, now: Date, intercomAdminId?: string): OutgoingMessages {
     if (c.channel === 'email') return this.email(c, `Re: ${caseTag(c.number)} ${c.subject}`, text, now);
     if (c.channel === 'intercom' && c.intercomConversationId) {
       const adminId = intercomAdminId ?? this.config.SLADESK_INTERCOM_ADMIN_ID;
@@ -76,7 +76,7 @@ export class Outgoing {
     subject: string,
     text: string,
     now: Date,
-  ): Outbound {
+  ): OutgoingMessages {
     const messageId = `<${uuidv7()}@${this.domain}>`;
     const thread = c.emailMessageIds ?? [];
     const inReplyTo = thread[thread.length - 1];

@@ -1,5 +1,5 @@
 import { ContactErasedPayload, EventEnvelope } from '@sladesk/contracts';
-import { Delivery } from '@sladesk/outbound';
+import { Delivery, DeliveryPack } from '@sladesk/outbound';
 import { applyOnce } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
@@ -25,6 +25,8 @@ const PAGE = 500;
  *   deliveries** (of the account, when the event names it: still a scan on FerretDB 1.24, which
  *   pushes down only `{_id}`), since a delivery's id is derived from the address we no longer have.
  *   Intercom deliveries of the same notice and account to the same name go with the mail ones.
+ *   The same in `outbound_packs` (a fan-out's deliveries, one document per page): those messages are
+ *   pseudonymized in place and marked `erased`, so one not sent yet never is.
  *
  * Idempotent: a redelivery finds nothing left that hashes to the address; `maintenance_erasures`
  * records the erasure once complete.
@@ -44,7 +46,7 @@ export class EraseContactService {
     const done = await this.records.findById(p.erasureId, { appliedEventIds: 1 }).lean<MaintenanceErasure>();
     if (done?.appliedEventIds?.includes(e.eventId)) return;
     const accounts = await this.eraseFromAccounts(p);
-    const deliveries = await this.eraseDeliveries(p);
+    const deliveries = (await this.eraseDeliveries(p)) + (await this.erasePacked(p));
     await applyOnce(this.records, p.erasureId, e.eventId, { $set: { at: new Date(), accounts, deliveries } });
     this.logger.log(`erasure ${p.erasureId}: ${accounts} accounts, ${deliveries} deliveries`);
   }
@@ -70,6 +72,30 @@ export class EraseContactService {
     if (!Object.keys(set).length) return false;
     await this.accounts.model.updateOne({ _id: a._id }, { $set: set });
     return true;
+  }
+
+  private async erasePacked(p: ContactErasedPayload): Promise<number> {
+    const col = this.connection.collection<DeliveryPack>('outbound_packs');
+    let n = 0;
+    for await (const pack of col.find(p.accountId ? { 'items.accountId': p.accountId } : {})) {
+      const items = pack.items;
+      const named = new Set(items.filter((i) => i.channel === 'email' && sha256(i.to) === p.emailSha256 && i.toName).map((i) => `${i.accountId}|${i.toName}`));
+      const set: Record<string, unknown> = {};
+      const unset: Record<string, ''> = {};
+      items.forEach((i, k) => {
+        const hit = i.channel === 'email' ? sha256(i.to) === p.emailSha256 : i.channel === 'intercom' && named.has(`${i.accountId}|${i.toName}`);
+        if (!hit || i.erased) return;
+        set[`items.${k}.to`] = i.channel === 'email' ? `${p.pseudonym}@erased.invalid` : p.pseudonym;
+        set[`items.${k}.toName`] = p.pseudonym;
+        set[`items.${k}.text`] = '[erased]';
+        set[`items.${k}.erased`] = true;
+        unset[`items.${k}.html`] = '';
+        unset[`items.${k}.headers`] = '';
+        n++;
+      });
+      if (Object.keys(set).length) await col.updateOne({ _id: pack._id }, { $set: set, $unset: unset });
+    }
+    return n;
   }
 
   private async eraseDeliveries(p: ContactErasedPayload): Promise<number> {

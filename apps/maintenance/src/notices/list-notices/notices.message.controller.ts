@@ -11,7 +11,8 @@ const toDeliveryView = (d: Delivery): NoticeDeliveryView => ({
   id: d._id,
   noticeId: d.noticeId,
   ...(d.accountId ? { accountId: d.accountId } : {}),
-  channel: d.channel,
+  // Notices are mail or Intercom messages, never replies in a conversation (intake's channel).
+  channel: d.channel as NoticeDeliveryView['channel'],
   to: d.to,
   subject: d.subject,
   // Maintenance registers no `stillWanted` hook, so none of its deliveries ends `cancelled`.
