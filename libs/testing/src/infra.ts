@@ -367,17 +367,31 @@ async function startServer(
 }
 
 export interface FerretdbStartOptions extends StartOptions {
-  /** SQLite's `synchronous` pragma; default: not set (FerretDB's default, SQLite's FULL). */
+  /**
+   * SQLite's `synchronous` pragma; default `SLADESK_SQLITE_SYNCHRONOUS`, else `normal`: in WAL mode (which
+   * FerretDB uses) a commit survives a killed process, and only an OS crash or power loss can drop the
+   * last ones since a checkpoint, as MongoDB's default journal interval can. `full` fsyncs every commit.
+   */
   sqliteSynchronous?: 'full' | 'normal';
   /** false: no _id expression index (tools/ferretdb/idindex.go), only to reproduce FerretDB's own plans. */
   idIndex?: boolean;
+}
+
+/** The `synchronous` pragma a FerretDB started here uses (see FerretdbStartOptions). */
+export function sqliteSynchronousOf(chosen?: 'full' | 'normal'): 'full' | 'normal' {
+  if (chosen) return chosen;
+  const env = process.env.SLADESK_SQLITE_SYNCHRONOUS?.trim().toLowerCase();
+  if (!env) return 'normal';
+  if (env === 'full' || env === 'normal') return env;
+  throw new Error(`SLADESK_SQLITE_SYNCHRONOUS must be full or normal, got ${process.env.SLADESK_SQLITE_SYNCHRONOUS}`);
 }
 
 /** Starts FerretDB on the SQLite backend with its data in `dataDir`. */
 export async function startFerretdb(opts: FerretdbStartOptions): Promise<ManagedProcess> {
   const bin = await ensureFerretdbBinary(opts.log);
   const extra = [
-    ...(opts.sqliteSynchronous ? ['-sqlite-synchronous', opts.sqliteSynchronous] : []),
+    '-sqlite-synchronous',
+    sqliteSynchronousOf(opts.sqliteSynchronous),
     ...(opts.idIndex === false ? ['-sqlite-id-index=false'] : []),
   ];
   return startServer(
