@@ -173,6 +173,8 @@ const laterIndexOf = (service: string) => (service === 'maintenance' ? LATER_IND
 const LATER_MS = 5 * 60_000;
 /** Outcomes written and published together (see `record`). */
 const OUTCOME_BATCH = 100;
+/** Statements per bulk write (see flushOutcomes). */
+const BULK_PART = 50;
 const OUTCOME_LINGER_MS = 10;
 /** A pack part's events published at once (JetStream acks awaited together). */
 const PUBLISH_AT_ONCE = 64;
@@ -577,7 +579,11 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     const logId = events.length ? randomUUID() : undefined;
     try {
       if (logId) await this.outcomeModel.collection.insertOne({ _id: logId, createdAt: new Date(), ...outboxFields(events) } as never);
-      await this.model.collection.bulkWrite(safe.map((o) => ({ updateOne: { filter: { _id: o.id, leaseUntil: o.lease }, update: o.update } })) as never[], { ordered: false });
+      // In parts: FerretDB 1.24 never answers an `update` command of 100 statements or more (99 pass).
+      for (let i = 0; i < safe.length; i += BULK_PART) {
+        const part = safe.slice(i, i + BULK_PART);
+        await this.model.collection.bulkWrite(part.map((o) => ({ updateOne: { filter: { _id: o.id, leaseUntil: o.lease }, update: o.update } })) as never[], { ordered: false });
+      }
     } catch (e) {
       this.logger.warn(`recording ${safe.length} outcomes failed: ${(e as Error).message}; those deliveries are retried after their lease`);
       for (const o of safe) o.done(false);
