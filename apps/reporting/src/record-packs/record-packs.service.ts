@@ -23,6 +23,11 @@ export interface Placement {
 }
 
 type Assign = (month: string, accountId: string, bytes: number) => Promise<string>;
+/** What `target` hands to `follow`: the rendered row, and whether the case had a loose key before. */
+interface Prepared {
+  row: string;
+  wasLoose: boolean;
+}
 
 /**
  * Keeps the support record's export read model, following each case's state (a Follower of the case
@@ -70,8 +75,10 @@ export class RecordPacks implements Follower<CaseState> {
       return;
     }
     if (!p.pack) return;
-    await this.writer.put(p.pack, id, typeof work === 'string' ? work : await this.render(id, doc));
-    await this.loose.collection.deleteOne({ _id: id as never });
+    const prepared = work as Prepared | undefined;
+    await this.writer.put(p.pack, id, prepared?.row ?? (await this.render(id, doc)));
+    // Only when it was loose (or unknown: a redelivery): a resolved case's later changes write its pack alone.
+    if (!prepared || prepared.wasLoose) await this.loose.collection.deleteOne({ _id: id as never });
   }
 
   /** A slot in the account's current pack of the month; a full pack closes and the next one opens. */
@@ -107,7 +114,7 @@ async function placementOf(
   recorded: Placement | undefined,
   render: (id: string, s: CaseState) => Promise<string>,
   assign: Assign,
-): Promise<{ record: Placement | undefined; work?: string }> {
+): Promise<{ record: Placement | undefined; work?: Prepared }> {
   if (!s.month || !s.accountId || !s.receivedAt) return { record: recorded };
   // A pack of another month or account (facts that disagreed) is left: the reader skips rows outside their pack's month and account.
   const pack = recorded?.pack?.startsWith(`${headId(s.month, s.accountId)}:`) ? recorded.pack : undefined;
@@ -115,7 +122,8 @@ async function placementOf(
   if (!isResolved(s)) return { record: superseded(!!s.erased) };
   const row = await render(id, s);
   if (Buffer.byteLength(row) > PACKED_ROW_MAX_BYTES || id.includes('\n')) return { record: superseded(!!s.erased) };
-  return { record: { pack: pack ?? (await assign(s.month, s.accountId, Buffer.byteLength(row))), hash: rowHash(row) }, work: row };
+  const record = { pack: pack ?? (await assign(s.month, s.accountId, Buffer.byteLength(row))), hash: rowHash(row) };
+  return { record, work: { row, wasLoose: !recorded || !!recorded.loose } };
 }
 
 /**
