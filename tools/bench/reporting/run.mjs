@@ -55,6 +55,8 @@ const XLSX_ROWS = Number(arg('xlsx-rows', process.env.BENCH_XLSX_ROWS ?? String(
 const LEGACY_ROWS = Math.min(ROWS, Number(arg('legacy-rows', '20000')));
 const OPEN_EVERY = Number(arg('open-every', '100'));
 const REUSE = process.argv.includes('--reuse');
+// FerretDB's data in this folder (kept), so that --reuse finds the seeded cases after a failed run.
+const DATA_DIR = arg('data-dir', undefined);
 const log = (m) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`);
 
 const MONTH = '2026-03';
@@ -166,7 +168,7 @@ async function main() {
   let url = process.env.MONGO_URL;
   if (!url) {
     const infra = dist('libs/testing/src/infra.js');
-    ferret = await infra.startFerretdb({ dataDir: mkdtempSync(join(tmpdir(), 'sladesk-bench-reporting-')), log });
+    ferret = await infra.startFerretdb({ dataDir: DATA_DIR ?? mkdtempSync(join(tmpdir(), 'sladesk-bench-reporting-')), log });
     url = ferret.url;
   }
   const server = process.env.MONGO_URL ? 'MongoDB at MONGO_URL' : 'FerretDB 1.24 (SQLite), project launcher';
@@ -182,7 +184,7 @@ async function main() {
   try {
     const have = await cases.collection.estimatedDocumentCount();
     if (have !== ROWS || (await packs.collection.estimatedDocumentCount()) === 0) {
-      for (const name of ['rm_cases', 'rm_report_index', ...RECORD_PACK_COLLECTIONS]) await conn.db.collection(name).deleteMany({});
+      for (const name of ['rm_cases', 'rm_report_index', 'bench_meta', ...RECORD_PACK_COLLECTIONS]) await conn.db.collection(name).deleteMany({});
       log(`seeding ${ROWS} cases into ${server}, placed by the projection's RecordPacks builder`);
       const t0 = Date.now();
       const builder = placer.builder();
@@ -199,18 +201,19 @@ async function main() {
       await builder.finish();
       // What the counters' hand-over keeps: the accounts with cases in the month (the export reads their packs).
       await index.collection.insertOne({ _id: MONTH, accounts: ACCOUNTS });
-      seeding = { seconds: Math.round((Date.now() - t0) / 1000), packs: builder.packsWritten, loose: builder.looseWritten };
+      seeding = {
+        seconds: Math.round((Date.now() - t0) / 1000),
+        packs: builder.packsWritten,
+        loose: builder.looseWritten,
+        rowBytes: builder.rowBytes,
+        deflatedBytes: builder.deflatedBytes,
+        deflated: +(builder.rowBytes / Math.max(1, builder.deflatedBytes)).toFixed(1),
+      };
       log(`seeded in ${seeding.seconds} s: ${builder.packsWritten} packs, ${builder.looseWritten} loose cases`);
     } else log(`reusing ${have} seeded cases`);
-    // Compressed size of the packs: what the database converts when the export reads them.
-    let packedBytes = 0;
-    let rowBytes = 0;
-    for await (const p of packs.collection.find({}, { projection: { data: 1, bytes: 1 } })) {
-      packedBytes += (p.data.buffer ?? p.data).length;
-      rowBytes += p.bytes;
-    }
-    seeding = { ...seeding, rowBytes, packedBytes, deflated: +(rowBytes / Math.max(1, packedBytes)).toFixed(1) };
-    log(`packs: ${(rowBytes / 2 ** 20).toFixed(0)} MB of rows in ${(packedBytes / 2 ** 20).toFixed(0)} MB deflated (${seeding.deflated}×)`);
+    if (!seeding.reused) await conn.db.collection('bench_meta').replaceOne({ _id: 'seeding' }, seeding, { upsert: true });
+    else seeding = { reused: true, ...((await conn.db.collection('bench_meta').findOne({ _id: 'seeding' })) ?? {}) };
+    log(`packs: ${((seeding.rowBytes ?? 0) / 2 ** 20).toFixed(0)} MB of rows in ${((seeding.deflatedBytes ?? 0) / 2 ** 20).toFixed(0)} MB deflated (${seeding.deflated}×)`);
 
     const table = (rows) => ({ name: 'cases', title: 'Cases', columns: SUPPORT_RECORD_COLUMNS, rows });
     const fromMemory = (n) =>

@@ -211,6 +211,9 @@ export class PackBuilder {
   private loose: RmRecordLoose[] = [];
   packsWritten = 0;
   looseWritten = 0;
+  /** Bytes of the packed rows, and of their deflated blobs. */
+  rowBytes = 0;
+  deflatedBytes = 0;
 
   constructor(
     private readonly packs: RecordPacks,
@@ -251,8 +254,11 @@ export class PackBuilder {
     this.open.delete(pack);
     if (!rows?.size) return;
     const [month, accountId, n] = splitPackId(pack);
-    await this.packCol.insertOne(await encodePack({ month, accountId, n }, rows, 1));
+    const doc = await encodePack({ month, accountId, n }, rows, 1);
+    await this.packCol.insertOne(doc);
     this.packsWritten++;
+    this.rowBytes += doc.bytes;
+    this.deflatedBytes += (doc.data as Buffer).length;
   }
 
   private async flushLoose(): Promise<void> {

@@ -40,7 +40,8 @@ export class RecordReader {
       if (a && !names.has(a)) for (const [k, v] of await this.reader.accountNames([a])) names.set(k, v);
     };
 
-    const keys = await this.loose.collection.find({ month: { $in: months }, ...(accountId ? { accountId } : {}) }).toArray();
+    // Batches stay small: FerretDB 1.24 may answer a getMore with everything left, and the launcher's proxy refuses a message over 48 MB.
+    const keys = await this.loose.collection.find({ month: { $in: months }, ...(accountId ? { accountId } : {}) }, { batchSize: 1000 }).toArray();
     const loose = new Set(keys.map((k) => String(k._id)));
     const wanted = keys.filter((k) => inPeriod(k.receivedAt)).map((k) => String(k._id));
     for (let i = 0; i < wanted.length; i += 64) {
