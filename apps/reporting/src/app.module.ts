@@ -27,10 +27,13 @@ import { NoticesReport } from './reports/notices.report';
 import { ReportsService } from './reports/reports.service';
 import { SlaComplianceReport } from './reports/sla-compliance.report';
 import { SupportRecordReport } from './reports/support-record.report';
+import { SupportRecordRows } from './reports/support-record-rows';
+import { RecordPacks } from './record-packs/record-packs.service';
+import { RecordReader } from './record-packs/record-reader';
 
 /** The read models (kept from events) and what reads them: the reports, without the service around them (the rebuild uses this). */
-export const READ_MODEL_PROVIDERS = [BucketStore, ContactErasure, Projector, CaseCountsService];
-export const REPORT_PROVIDERS = [BucketReader, SlaComplianceReport, SupportRecordReport, EscalationsReport, NoticesReport, AvailabilityReport, ExecutiveDigestReport, ReportsService];
+export const READ_MODEL_PROVIDERS = [BucketStore, SupportRecordRows, RecordPacks, ContactErasure, Projector, CaseCountsService];
+export const REPORT_PROVIDERS = [BucketReader, RecordReader, SlaComplianceReport, SupportRecordReport, EscalationsReport, NoticesReport, AvailabilityReport, ExecutiveDigestReport, ReportsService];
 
 export const modelsModule = () =>
   MongooseModule.forFeature([

@@ -4,12 +4,15 @@ import { loadConfig, mongoModule, NatsBus } from '@sladesk/messaging';
 import { DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { getConnectionToken } from '@nestjs/mongoose';
-import { Connection } from 'mongoose';
+import { Connection, mongo } from 'mongoose';
 import { modelsModule, READ_MODEL_PROVIDERS } from './app.module';
 import { CaseCountsService } from './case-counts/case-counts.service';
 import { ReportingEnv } from './config';
 import { Projector } from './read-models/projector.service';
 import { READ_MODEL_COLLECTIONS } from './read-models/read-model.schemas';
+import { RECORD_PACK_COLLECTIONS } from './record-packs/record-packs.schema';
+import { RecordPacks } from './record-packs/record-packs.service';
+import { CaseDoc } from './reports/support-record-rows';
 
 // Rebuilds every read model of the reports from the event stream:
 //   node dist/apps/reporting/src/rebuild.js        (NATS_URL and MONGO_URL as for the service)
@@ -17,6 +20,11 @@ import { READ_MODEL_COLLECTIONS } from './read-models/read-model.schemas';
 // 30 days by default) is replayed through the projector the live service uses, events of one case in
 // order and different cases in parallel. The service may keep running: what it applies meanwhile is
 // applied again idempotently. Reports are incomplete until the rebuild ends.
+//
+//   node dist/apps/reporting/src/rebuild.js --packs
+// Only the support record's packs and loose keys (src/record-packs), from the case documents in
+// rm_cases, with the projection's own placement: after an upgrade from a version without packs, or a
+// change of PACK_FORMAT. A scan of rm_cases; stop the reporting service meanwhile.
 
 @Module({})
 class RebuildModule {
@@ -57,10 +65,44 @@ const laneOf = (e: EventEnvelope): string => {
   return e.eventId;
 };
 
+/** Packs and loose keys again from rm_cases; each case document records its placement (guarded by `rev`). */
+async function rebuildPacks(app: Awaited<ReturnType<typeof NestFactory.createApplicationContext>>, started: number): Promise<void> {
+  const conn = app.get<Connection>(getConnectionToken());
+  for (const name of RECORD_PACK_COLLECTIONS) await conn.db!.collection(name).deleteMany({});
+  const builder = app.get(RecordPacks).builder();
+  const cases = conn.db!.collection('rm_cases');
+  let ops: mongo.AnyBulkWriteOperation[] = [];
+  let n = 0;
+  let changed = 0;
+  const flush = async () => {
+    if (ops.length) changed += (await cases.bulkWrite(ops, { ordered: false })).matchedCount;
+    ops = [];
+  };
+  for await (const doc of cases.find({}, { projection: { applied: 0, pending: 0 } })) {
+    const placement = await builder.add(doc as unknown as CaseDoc);
+    const filter = { _id: doc._id, rev: doc.rev };
+    ops.push({ updateOne: { filter, update: placement ? { $set: { derived: placement }, $inc: { rev: 1 } } : { $unset: { derived: '' }, $inc: { rev: 1 } } } });
+    // At most 50 statements per update command: FerretDB 1.24 never answers one of 100 or more (measured: 99 answer).
+    if (ops.length >= 50) await flush();
+    if (++n % 10_000 === 0) console.log(`placed ${n} cases`);
+  }
+  await flush();
+  await builder.finish();
+  if (changed !== n) console.warn(`${n - changed} case documents changed meanwhile: run again with the reporting service stopped`);
+  console.log(`rebuilt record packs from ${n} cases: ${builder.packsWritten} packs, ${builder.looseWritten} loose in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
 async function main(): Promise<void> {
   const config = loadConfig(ReportingEnv);
   const started = Date.now();
   const app = await NestFactory.createApplicationContext(RebuildModule.forRoot(config), { logger: ['error', 'warn'] });
+  if (process.argv.includes('--packs')) {
+    try {
+      return await rebuildPacks(app, started);
+    } finally {
+      await app.close();
+    }
+  }
   const bus = await NatsBus.connect(config.NATS_URL, 'sladesk-reporting-rebuild');
   try {
     const conn = app.get<Connection>(getConnectionToken());

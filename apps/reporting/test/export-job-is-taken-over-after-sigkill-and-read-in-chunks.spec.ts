@@ -1,14 +1,21 @@
 import { EventEnvelope, Events, ExportJobView, RenderedReport, Rpc, Streams } from '@sladesk/contracts';
 import { NatsBus } from '@sladesk/messaging';
-import { ServiceChild, spawnService, startTestNats, testMongoUrl, waitFor } from '@sladesk/testing';
+import { ServiceChild, spawnService, startTestNats, testMongoUrl, waitFor, workspaceRoot } from '@sladesk/testing';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import mongoose from 'mongoose';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 const CASES = 6000;
 
-/** Case documents as the projection writes them (seeded directly: this test is about exports, not events). */
+/**
+ * Case documents as the projection writes them (seeded directly: this test is about exports, not
+ * events), a third of them resolved; their record packs and loose keys are then derived by
+ * `rebuild.js --packs`, with the projection's own placement.
+ */
 function caseDocs(from: number, n: number) {
   return Array.from({ length: n }, (_, k) => {
     const i = from + k;
@@ -30,6 +37,7 @@ function caseDocs(from: number, n: number) {
       subject: `Question ${i}`,
       description: `Description of case ${i}. `.repeat(3),
       reopenCount: 0,
+      ...(i % 3 === 0 ? { resolved: { at: receivedAt, by: 'Carla', id: `r${i}` } } : {}),
       seqs: [1, 2],
       steps: { '1': { kind: 'opened', at: receivedAt, actor: `Contact ${i}`, text: 'd' }, '2': { kind: 'response', at: receivedAt, actor: 'Carla', text: `Answer ${i}` } },
       clocks: {},
@@ -75,9 +83,14 @@ describe('an export job writes any size in chunks, survives the death of its ins
       { _id: '2026-03:globex', period: '2026-03', accountId: 'globex', appliedEventIds: [], cases: CASES / 2, s: { normal: { cases: CASES / 2 } } },
     ] as never[]);
     await db.collection('rm_report_index').insertOne({ _id: '2026-03', accounts: ['acme', 'globex'] } as never);
+    const { stdout } = await promisify(execFile)(process.execPath, [join(workspaceRoot(), 'dist/apps/reporting/src/rebuild.js'), '--packs'], {
+      env: { ...process.env, ...env(), NODE_ENV: 'test' },
+    });
+    expect(stdout).toMatch(`rebuilt record packs from ${CASES} cases`);
+    expect(await db.collection('rm_record_loose').countDocuments()).toBe(CASES - CASES / 3);
     first = spawnService('reporting', env());
     await first.ready;
-  });
+  }, 180_000); // rebuild.js --packs records each of the 6,000 placements in its case document (~20 s here)
 
   afterAll(async () => {
     if (process.env.DEBUG_REPORTING) console.log(first?.output().split('\n').filter((l) => l.includes('export')).join('\n'), second?.output().split('\n').filter((l) => l.includes('export')).join('\n'));

@@ -9,6 +9,7 @@ import { caseReducer, CaseState } from '../read-models/case-state';
 import { EntityProjection } from '../read-models/entity-projection';
 import { RmCase, RmCaseEntry, RmEscalation, RmNotice } from '../read-models/read-model.schemas';
 import { ReportExport, ReportExportChunk } from '../exports/export.schema';
+import { RecordPacks } from '../record-packs/record-packs.service';
 import { RmErasure } from './erasure.schema';
 
 const sha256 = (s: string): string => createHash('sha256').update(s.trim().toLowerCase()).digest('hex');
@@ -55,8 +56,9 @@ export class ContactErasure {
     @InjectModel(ReportExportChunk.name) private readonly chunks: Model<ReportExportChunk>,
     @InjectModel(RmErasure.name) private readonly records: Model<RmErasure>,
     buckets: BucketStore,
+    packs: RecordPacks,
   ) {
-    this.cases = new EntityProjection(caseModel.collection, buckets, caseReducer);
+    this.cases = new EntityProjection(caseModel.collection, buckets, caseReducer, packs);
   }
 
   async apply(e: EventEnvelope<ContactErasedPayload>): Promise<void> {
@@ -76,7 +78,10 @@ export class ContactErasure {
       const after = await this.cases.get(caseId);
       if (after?.day) days.add(after.day);
       if (after?.accountId) accounts.add(after.accountId);
-      entries += await this.eraseEntries(caseId, after?.seqs ?? [], p.pseudonym);
+      const erasedEntries = await this.eraseEntries(caseId, after?.seqs ?? [], p.pseudonym);
+      // A row rendered from entry documents (long timelines) is rendered again without the person.
+      if (erasedEntries) await this.cases.refollow(caseId);
+      entries += erasedEntries;
     }
     const noticeDays = new Set<string>();
     const notices = await this.eraseNotices(p, addresses, noticeDays);
@@ -94,7 +99,7 @@ export class ContactErasure {
    */
   async afterTimeline(p: CaseTimelineAppendedPayload): Promise<void> {
     const c = await this.cases.get(p.caseId);
-    if (c?.erased) await this.eraseEntries(p.caseId, p.entries.map((x) => x.seq), c.erased.pseudonym);
+    if (c?.erased && (await this.eraseEntries(p.caseId, p.entries.map((x) => x.seq), c.erased.pseudonym))) await this.cases.refollow(p.caseId);
   }
 
   private async eraseEntries(caseId: string, seqs: number[], pseudonym: string): Promise<number> {

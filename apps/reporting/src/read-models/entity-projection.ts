@@ -1,6 +1,7 @@
 import { AppError, EventEnvelope } from '@sladesk/contracts';
 import { isDuplicateKey } from '@sladesk/persistence';
 import { mongo } from 'mongoose';
+import { isDeepStrictEqual } from 'node:util';
 import { BucketDelta, bucketDeltas, BucketStore, Contribution } from './buckets';
 
 /** How one kind of entity (a case, an escalation, a notice) is read from its events. */
@@ -14,6 +15,19 @@ export interface Reducer<S extends object> {
   contributions(state: S): Contribution[];
 }
 
+/**
+ * A store derived from the entity's state outside its document (the support record's packs). What it
+ * should hold is decided with the state and recorded in the document's `derived` in the same write;
+ * then `follow` makes the store match. A crash in between is finished by the redelivered event, which
+ * finds itself applied and follows again, so `follow` must be idempotent.
+ */
+export interface Follower<S> {
+  /** What the entity document records for this state (`recorded`: what it recorded before). May read, must not change what readers see. */
+  target(id: string, state: S, recorded: unknown): Promise<{ record: unknown; work?: unknown }>;
+  /** Brings the derived store in line with `doc.derived`; `work` is what `target` prepared, when at hand. */
+  follow(id: string, doc: EntityDoc<S>, work?: unknown): Promise<void>;
+}
+
 interface Bookkeeping {
   _id: string;
   /** Optimistic concurrency: a write replaces the document only if nobody else wrote it since it was read. */
@@ -22,10 +36,12 @@ interface Bookkeeping {
   applied: string[];
   /** Counter deltas of the last write(s), not yet handed to the buckets (a crash in between). */
   pending: Record<string, BucketDelta>;
+  /** What the follower's store holds of this entity (see Follower). */
+  derived?: unknown;
 }
 export type EntityDoc<S> = S & Bookkeeping;
 
-const BOOKKEEPING = new Set(['_id', 'rev', 'applied', 'pending']);
+const BOOKKEEPING = new Set(['_id', 'rev', 'applied', 'pending', 'derived']);
 const ATTEMPTS = 20;
 
 /**
@@ -40,6 +56,7 @@ export class EntityProjection<S extends object> {
     private readonly collection: mongo.Collection,
     private readonly buckets: BucketStore,
     private readonly reducer: Reducer<S>,
+    private readonly follower?: Follower<S>,
   ) {}
 
   async get(id: string): Promise<EntityDoc<S> | null> {
@@ -52,6 +69,7 @@ export class EntityProjection<S extends object> {
       const doc = await this.get(id);
       if (doc?.applied.includes(event.eventId)) {
         await this.handOver(id, doc.pending);
+        await this.follower?.follow(id, doc);
         return false;
       }
       const before = doc ? stateOf<S>(doc) : this.reducer.empty(id);
@@ -60,7 +78,15 @@ export class EntityProjection<S extends object> {
       const deltas = bucketDeltas(doc ? this.reducer.contributions(before) : [], this.reducer.contributions(after));
       const pending = { ...(doc?.pending ?? {}) };
       deltas.forEach((d, i) => (pending[`${rev}_${i}`] = { ...d, id: `${this.reducer.kind}:${id}#${rev}_${i}@${now}` }));
-      const next = { ...after, _id: id, rev, applied: [...(doc?.applied ?? []), event.eventId], pending } as EntityDoc<S>;
+      const { record: derived, work } = this.follower ? await this.follower.target(id, after, doc?.derived) : { record: doc?.derived, work: undefined };
+      const next = {
+        ...after,
+        _id: id,
+        rev,
+        applied: [...(doc?.applied ?? []), event.eventId],
+        pending,
+        ...(derived !== undefined ? { derived } : {}),
+      } as EntityDoc<S>;
       if (doc) {
         const res = await this.collection.replaceOne({ _id: id as never, rev: doc.rev }, next);
         if (res.matchedCount === 0) continue;
@@ -73,7 +99,27 @@ export class EntityProjection<S extends object> {
         }
       }
       await this.handOver(id, pending);
+      if (this.follower && !isDeepStrictEqual(derived, doc?.derived)) await this.follower.follow(id, next, work);
       return true;
+    }
+    throw new AppError('RESOURCE.CONCURRENT_UPDATE', `${this.reducer.kind} ${id} changed concurrently too often`);
+  }
+
+  /**
+   * Asks the follower again without an event (something its store derives from changed beside the
+   * state: an erased entry document); records and follows a changed target.
+   */
+  async refollow(id: string): Promise<void> {
+    if (!this.follower) return;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const doc = await this.get(id);
+      if (!doc) return;
+      const { record: derived, work } = await this.follower.target(id, stateOf<S>(doc), doc.derived);
+      if (isDeepStrictEqual(derived, doc.derived)) return;
+      const res = await this.collection.updateOne({ _id: id as never, rev: doc.rev }, { $set: { derived }, $inc: { rev: 1 } });
+      if (res.matchedCount === 0) continue;
+      await this.follower.follow(id, { ...doc, rev: doc.rev + 1, derived }, work);
+      return;
     }
     throw new AppError('RESOURCE.CONCURRENT_UPDATE', `${this.reducer.kind} ${id} changed concurrently too often`);
   }

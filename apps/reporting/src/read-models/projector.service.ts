@@ -12,6 +12,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, mongo } from 'mongoose';
 import { ContactErasure } from '../erasure/contact-erasure.service';
+import { RecordPacks } from '../record-packs/record-packs.service';
 import { BucketStore } from './buckets';
 import { CASE_SUBJECTS, caseReducer, CaseState, clauseKey } from './case-state';
 import { EntityProjection } from './entity-projection';
@@ -40,8 +41,9 @@ export class Projector {
     @InjectModel(RmStaff.name) private readonly staffModel: Model<RmStaff>,
     private readonly buckets: BucketStore,
     private readonly erasure: ContactErasure,
+    packs: RecordPacks,
   ) {
-    this.cases = new EntityProjection(caseModel.collection, buckets, caseReducer);
+    this.cases = new EntityProjection(caseModel.collection, buckets, caseReducer, packs);
     this.escalations = new EntityProjection(escalationModel.collection, buckets, escalationReducer);
     this.notices = new EntityProjection(noticeModel.collection, buckets, noticeReducer);
   }

@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { RECORD_PACK_COLLECTIONS, RECORD_PACK_MODELS } from '../record-packs/record-packs.schema';
 
 // The read models of the reports. Everything here is derived from events and can be dropped and
 // rebuilt by replaying the stream (src/rebuild.ts). Every write and every per-event read is by `_id`;
@@ -108,6 +109,7 @@ export const READ_MODELS = [
   { name: RmClause.name, schema: RmClauseSchema },
   { name: RmAccount.name, schema: RmAccountSchema },
   { name: RmStaff.name, schema: RmStaffSchema },
+  ...RECORD_PACK_MODELS,
 ];
 
 /** Collections a rebuild empties (the case counts of case-counts/ included). */
@@ -123,4 +125,5 @@ export const READ_MODEL_COLLECTIONS = [
   'rm_staff',
   'rm_case_counts_daily',
   'rm_erasures',
+  ...RECORD_PACK_COLLECTIONS,
 ];

@@ -2,68 +2,36 @@ import { ReportPeriod, TimelineEntryPayload } from '@sladesk/contracts';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { CaseState, INLINE_STEPS, INLINE_TEXT, isResolved, outcomeOf, StepSummary } from '../read-models/case-state';
-import { EntityDoc } from '../read-models/entity-projection';
-import { RmCase, RmCaseEntry } from '../read-models/read-model.schemas';
-import { BucketReader, pool } from './bucket-reader';
+import { RmCase } from '../read-models/read-model.schemas';
+import { RecordReader } from '../record-packs/record-reader';
+import { BucketReader } from './bucket-reader';
 import { periodInstants, periodLabel } from './period';
-import { Column, ReportDoc, Row } from './report-doc';
+import { ReportDoc, Row } from './report-doc';
 import { complianceCharts, complianceFigures, SlaComplianceReport } from './sla-compliance.report';
+import { CaseDoc, SUPPORT_RECORD_COLUMNS, SupportRecordRows } from './support-record-rows';
 
-export type CaseDoc = EntityDoc<CaseState>;
-
-/** The contract's record: (1) contact and when, (2) response, (3) description and analysis, (4) every step, (5) resolution. */
-export const SUPPORT_RECORD_COLUMNS: Column[] = [
-  { key: 'case_number', header: 'case_number', kind: 'int', width: 5 },
-  { key: 'case_id', header: 'case_id', width: 12 },
-  { key: 'account_id', header: 'account_id', width: 9 },
-  { key: 'account_name', header: 'account_name', width: 12 },
-  { key: 'received_at', header: 'received_at', kind: 'datetime', width: 12 },
-  { key: 'contact_name', header: 'contact_name', width: 12 },
-  { key: 'contact_email', header: 'contact_email', width: 16 },
-  { key: 'channel', header: 'channel', width: 7 },
-  { key: 'severity', header: 'severity', width: 7 },
-  { key: 'category', header: 'category', width: 8 },
-  { key: 'subject', header: 'subject', width: 20 },
-  { key: 'first_response_at', header: 'first_response_at', kind: 'datetime', width: 12 },
-  { key: 'first_response_by', header: 'first_response_by', width: 10 },
-  { key: 'description', header: 'description', kind: 'long', width: 30 },
-  { key: 'analysis', header: 'analysis', kind: 'long', width: 30 },
-  { key: 'steps', header: 'steps', kind: 'long', width: 50 },
-  { key: 'resolved_at', header: 'resolved_at', kind: 'datetime', width: 12 },
-  { key: 'resolved_by', header: 'resolved_by', width: 10 },
-  { key: 'resolution_summary', header: 'resolution_summary', kind: 'long', width: 30 },
-  { key: 'status', header: 'status', width: 8 },
-  { key: 'reopen_count', header: 'reopen_count', kind: 'int', width: 4 },
-  { key: 'first_response_goal', header: 'first_response_goal', width: 7 },
-  { key: 'resolution_goal', header: 'resolution_goal', width: 7 },
-  { key: 'sla_breaches', header: 'sla_breaches', kind: 'long', width: 30 },
-  { key: 'timeline_entries', header: 'timeline_entries', kind: 'int', width: 4 },
-];
-
-/** The columns of the support record table in the PDF (the steps follow each row). */
-export const SUPPORT_RECORD_PDF_KEYS = ['case_number', 'account_name', 'received_at', 'contact_name', 'subject', 'first_response_at', 'resolved_at', 'status'];
-
-export const stepLine = (s: StepSummary): string => `${s.at} ${s.kind.replace(/_/g, ' ')} (${s.actor}): ${s.text}`;
+export type { CaseDoc } from './support-record-rows';
+export { stepLine, SUPPORT_RECORD_COLUMNS, SUPPORT_RECORD_PDF_KEYS } from './support-record-rows';
 
 @Injectable()
 export class SupportRecordReport {
   constructor(
     @InjectModel(RmCase.name) private readonly caseModel: Model<RmCase>,
-    @InjectModel(RmCaseEntry.name) private readonly entries: Model<RmCaseEntry>,
+    private readonly caseRows: SupportRecordRows,
+    private readonly records: RecordReader,
     private readonly reader: BucketReader,
     private readonly compliance: SlaComplianceReport,
   ) {}
 
   /**
-   * The cases received in the period, from a cursor. `sorted` orders them by receipt in memory (small
-   * reports only): neither FerretDB nor an unindexed MongoDB sort streams, so big exports come in storage order.
+   * The cases received in the period, whole, from a cursor over rm_cases (the evidence pack's
+   * timelines; a scan on FerretDB). `sorted` orders them by receipt in memory (small reports only).
    */
   async *cases(period: ReportPeriod, accountId: string | undefined, sorted: boolean): AsyncIterable<CaseDoc> {
     const { gte, lt } = periodInstants(period);
     const filter = { receivedAt: { $gte: gte, $lt: lt }, ...(accountId ? { accountId } : {}) };
     // The bookkeeping of the projection (applied event ids, pending deltas) is not part of the record.
-    const cursor = this.caseModel.collection.find(filter, { batchSize: 1000, projection: { applied: 0, pending: 0 } });
+    const cursor = this.caseModel.collection.find(filter, { batchSize: 1000, projection: { applied: 0, pending: 0, derived: 0 } });
     if (!sorted) {
       for await (const doc of cursor) yield doc as unknown as CaseDoc;
       return;
@@ -73,67 +41,29 @@ export class SupportRecordReport {
     yield* all;
   }
 
-  /** Every entry of a case's timeline that arrived, in order, from its entry documents. */
-  async timeline(c: CaseDoc): Promise<TimelineEntryPayload[]> {
-    const found = await pool(c.seqs ?? [], 8, (seq) => this.entries.collection.findOne({ _id: `${c._id}:${seq}` as never }));
-    return found
-      .filter((e): e is NonNullable<typeof e> => !!e)
-      .map(({ _id: _key, caseId: _case, ...e }) => e as unknown as TimelineEntryPayload)
-      .sort((a, b) => a.seq - b.seq);
+  /** Every entry of a case's timeline that arrived, in order (the evidence pack). */
+  timeline(c: CaseDoc): Promise<TimelineEntryPayload[]> {
+    return this.caseRows.timeline(c);
   }
 
-  /** The case's steps: from the case document, completed from the entry documents when it holds only part of them. */
-  async steps(c: CaseDoc): Promise<StepSummary[]> {
-    const inline = c.steps ?? {};
-    const partial = (c.seqs ?? []).some((s) => s > INLINE_STEPS || (inline[String(s)]?.text.length ?? 0) >= INLINE_TEXT);
-    const all: (StepSummary & { seq: number })[] = partial
-      ? (await this.timeline(c)).map((e) => ({ seq: e.seq, kind: e.kind, at: new Date(e.at).toISOString(), actor: e.actor.name, text: e.text }))
-      : Object.entries(inline).map(([seq, s]) => ({ ...s, seq: Number(seq) }));
-    return all.filter((s) => s.kind !== 'opened').sort((a, b) => a.seq - b.seq);
+  row(c: CaseDoc, names: Map<string, string>): Promise<Row> {
+    return this.caseRows.row(c, names);
   }
 
-  async row(c: CaseDoc, names: Map<string, string>): Promise<Row> {
-    const steps = await this.steps(c);
-    const resolved = isResolved(c);
-    const breaches = Object.values(c.clocks ?? {})
-      .filter((k) => k.breach)
-      .map((k) => `${k.clock.replace(/_/g, ' ')}${k.cycle > 1 ? ` #${k.cycle}` : ''} due ${k.breach!.dueAt ?? k.breach!.at}: ${k.breach!.clause}`);
-    return {
-      case_number: c.number ?? null,
-      case_id: c._id,
-      account_id: c.accountId ?? null,
-      account_name: c.accountId ? (names.get(c.accountId) ?? c.accountId) : null,
-      received_at: c.receivedAt ?? null,
-      contact_name: c.contact?.name ?? null,
-      contact_email: c.contact?.email ?? null,
-      channel: c.channel ?? null,
-      severity: c.severity?.v ?? null,
-      category: c.category?.v ?? null,
-      subject: c.subject ?? null,
-      first_response_at: c.firstResponse?.at ?? null,
-      first_response_by: c.firstResponse?.by ?? null,
-      description: c.description ?? null,
-      analysis: c.analysis?.text ?? null,
-      steps: steps.map(stepLine).join('\n'),
-      resolved_at: resolved ? c.resolved!.at : null,
-      resolved_by: resolved ? c.resolved!.by : null,
-      resolution_summary: resolved ? (c.resolutionSummary?.text ?? null) : null,
-      status: c.status?.v ?? (resolved ? 'resolved' : 'new'),
-      reopen_count: c.reopenCount ?? 0,
-      first_response_goal: outcomeOf(c.clocks?.['first_response:1']),
-      resolution_goal: outcomeOf(c.clocks?.['resolution:1']),
-      sla_breaches: breaches.join('\n'),
-      timeline_entries: (c.seqs ?? []).length,
-    };
-  }
-
+  /**
+   * The record's rows, from the packs and the loose cases (src/record-packs). `sorted` orders them by
+   * receipt in memory (small reports only); big exports stream in storage order.
+   */
   private async *rows(period: ReportPeriod, accountId: string | undefined, sorted: boolean, names: Map<string, string>): AsyncIterable<Row> {
-    for await (const c of this.cases(period, accountId, sorted)) {
-      if (c.accountId && !names.has(c.accountId)) {
-        for (const [k, v] of await this.reader.accountNames([c.accountId])) names.set(k, v);
-      }
-      yield await this.row(c, names);
+    if (!sorted) {
+      yield* this.records.rows(period, accountId, names);
+      return;
     }
+    const all: Row[] = [];
+    for await (const row of this.records.rows(period, accountId, names)) all.push(row);
+    const at = (r: Row) => String(r.received_at ?? '');
+    all.sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : Number(a.case_number ?? 0) - Number(b.case_number ?? 0)));
+    yield* all;
   }
 
   async build(period: ReportPeriod, accountId: string | undefined, sorted: boolean, generatedAt = new Date()): Promise<ReportDoc> {
