@@ -139,9 +139,15 @@ async function scenario(ctx, name, { size = BURST, faults, extraBursts = [] }) {
     ...(extra ?? {}),
   };
   const health = await everyInstanceHealthy(ctx);
+  const kills = injected.filter((f) => /SIGKILL/.test(f.what ?? '')).length;
   result.checks = [
     refusalCheck(burst),
     ...(result.checks ?? []),
+    {
+      // Each SIGKILL of a sending instance may resend the one message it had handed over unrecorded.
+      check: `mails resent under their own Message-ID at most once per SIGKILL (${counts.mailsResent ?? 0} for ${kills})`,
+      passed: (counts.mailsResent ?? 0) <= kills,
+    },
     {
       check: 'every instance healthy afterwards',
       passed: health.every((h) => h.passed),

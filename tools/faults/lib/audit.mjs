@@ -186,6 +186,7 @@ export async function audit({ nats, mongoUrl, mail, gateway, bursts, settled = t
   const examples = { lost: [], duplicated: [], unknown: [], refused: [] };
   let brokenChains = 0;
   let notSettled = 0;
+  let mailsResent = 0;
   const lostDetail = new Map();
 
   const timelines = new Map();
@@ -265,7 +266,11 @@ export async function audit({ nats, mongoUrl, mail, gateway, bursts, settled = t
     for (const n of ns) {
       const mails = mail.byNotification.get(n._id) ?? 0;
       if (n.state === 'sent' && mails === 0) lost.add('mails');
-      if (mails > 1) dup.add('mails');
+      // More than one copy: under one Message-ID it is the same message handed to SMTP again (outbound is
+      // at least once: a sender killed after the server accepted it and before the outcome was recorded
+      // sends it again, and mail clients show it once); under several it is a second mail.
+      if (mails > 1 && mail.messageIds?.get(n._id)?.size === 1) mailsResent += mails - 1;
+      else if (mails > 1) dup.add('mails');
     }
 
     // timeline: one `opened`; one `escalation` entry per escalated event; one delivered `notification` per sent one
@@ -335,6 +340,7 @@ export async function audit({ nats, mongoUrl, mail, gateway, bursts, settled = t
     reportingMatches: reported === cases.length,
     distinctCases,
     mailsReceived: mail.received,
+    mailsResent,
     streamMessages: messages.length,
     examples: Object.fromEntries(Object.entries(examples).filter(([, v]) => v.length)),
   };

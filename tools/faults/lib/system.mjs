@@ -65,10 +65,12 @@ function guard(pid) {
   g.unref();
 }
 
-/** A mail relay that accepts everything and counts messages per X-Sladesk-Notification-Id. */
+/** A mail relay that accepts everything and counts messages (and their Message-IDs) per X-Sladesk-Notification-Id. */
 export async function startMailSink() {
   const { SMTPServer } = require('smtp-server');
   const byNotification = new Map();
+  /** Message-IDs seen per notification: a copy under the same Message-ID is a resend, not a second mail. */
+  const messageIds = new Map();
   let received = 0;
   const server = new SMTPServer({
     authOptional: true,
@@ -84,6 +86,8 @@ export async function startMailSink() {
         const headers = head.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
         const id = /^x-sladesk-notification-id:\s*(\S+)/im.exec(headers)?.[1];
         if (id) byNotification.set(id, (byNotification.get(id) ?? 0) + 1);
+        const messageId = /^message-id:\s*(\S+)/im.exec(headers)?.[1];
+        if (id && messageId) messageIds.set(id, (messageIds.get(id) ?? new Set()).add(messageId));
         callback();
       });
     },
@@ -92,6 +96,7 @@ export async function startMailSink() {
   return {
     url: `smtp://127.0.0.1:${server.server.address().port}`,
     byNotification,
+    messageIds,
     get received() {
       return received;
     },

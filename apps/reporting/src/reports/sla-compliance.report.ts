@@ -5,6 +5,9 @@ import { BucketReader, Counters, MonthCounters, sumCounters, under } from './buc
 import { monthEnd, monthsOf, monthStart, periodLabel, previousMonth } from './period';
 import { Chart, Column, fmtPct, pct, ReportDoc, Row } from './report-doc';
 
+/** First response before resolution, then any other clock. */
+const clockRank = (clock: string): number => (clock === 'first_response' ? 0 : clock === 'resolution' ? 1 : 2);
+
 export interface GoalFigures {
   met: number;
   missed: number;
@@ -140,7 +143,8 @@ export class SlaComplianceReport {
         byMonth,
         byAccount,
         breachesByClause,
-        breachesByClock: Object.fromEntries(Object.entries(under(all, 'bk')).filter(([, n]) => n > 0)),
+        // In a fixed order: the stored counters' field order is the order events happened to arrive in.
+        breachesByClock: Object.fromEntries(Object.entries(under(all, 'bk')).filter(([, n]) => n > 0).sort(([a], [b]) => clockRank(a) - clockRank(b) || (a < b ? -1 : a > b ? 1 : 0))),
         trend,
       },
       months,
