@@ -47,8 +47,8 @@ export class ReportingEnv extends OutboundEnv {
   override SLADESK_MAIL_FROM: string = 'sla-desk@localhost.localdomain';
 
   /**
-   * A digest mail is retried for about a day before it is recorded as failed: 30 s doubling to the
-   * hour's cap, 24 attempts (≈ 17 h). A monthly mail to a few executives can wait out a relay outage.
+   * A refused digest mail is retried for about 17 hours before it is recorded as failed (30 s doubling
+   * to outbound's one-hour cap, 24 attempts): a monthly mail to a few executives can wait out a relay outage.
    */
   override SLADESK_OUTBOUND_MAX_ATTEMPTS: number = 24;
   override SLADESK_OUTBOUND_RETRY_MS: number = 30_000;
