@@ -55,4 +55,7 @@ export class ReportingEnv extends OutboundEnv {
 
   /** One digest mail at a time between the relay's accept and its record: a SIGKILL mails at most one executive twice. */
   override SLADESK_OUTBOUND_MAX_UNRECORDED: number = 1;
+
+  /** Outbound's due index is read every 5 s, not every second: a digest mail is sent at once, its retries wait 30 s and more. */
+  override SLADESK_OUTBOUND_TICK_MS: number = 5_000;
 }
