@@ -1,4 +1,5 @@
 import { healthController, loggerModule, MessagingModule, mongoHealthCheck, mongoModule, ServiceRuntime } from '@sladesk/messaging';
+import { OutboundModule } from '@sladesk/outbound';
 import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ScheduleModule } from '@nestjs/schedule';
@@ -9,6 +10,7 @@ import { ReportingEnv } from './config';
 import { ReportDigest, ReportDigestSchema } from './digest/digest.schema';
 import { ContactErasure } from './erasure/contact-erasure.service';
 import { RmErasure, RmErasureSchema } from './erasure/erasure.schema';
+import { DigestMail } from './digest/digest-mail';
 import { DigestService } from './digest/digest.service';
 import { ExportJobs } from './exports/export-jobs.service';
 import { ReportExport, ReportExportChunk, ReportExportChunkSchema, ReportExportSchema } from './exports/export.schema';
@@ -50,7 +52,15 @@ export class ReportingModule {
   static forRoot(runtime: ServiceRuntime, config: ReportingEnv): DynamicModule {
     return {
       module: ReportingModule,
-      imports: [MessagingModule.forRuntime(runtime), loggerModule('reporting', config.LOG_LEVEL), mongoModule(config), modelsModule(), ScheduleModule.forRoot()],
+      imports: [
+        MessagingModule.forRuntime(runtime),
+        loggerModule('reporting', config.LOG_LEVEL),
+        mongoModule(config),
+        modelsModule(),
+        ScheduleModule.forRoot(),
+        // The digest's mail (its settings are OutboundEnv's, which ReportingEnv extends).
+        OutboundModule.forRoot(config),
+      ],
       controllers: [healthController('reporting'), CaseCountsMessageController, ProjectionMessageController, ReportsMessageController],
       providers: [
         { provide: ReportingEnv, useValue: config },
@@ -60,6 +70,7 @@ export class ReportingModule {
         BucketPruner,
         ExportJobs,
         RenderReportService,
+        DigestMail,
         DigestService,
       ],
     };

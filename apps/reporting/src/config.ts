@@ -1,8 +1,13 @@
-import { EnvBoolean, ServiceEnv } from '@sladesk/messaging';
+import { EnvBoolean } from '@sladesk/messaging';
+import { OutboundEnv } from '@sladesk/outbound';
 import { Type } from 'class-transformer';
-import { IsInt, IsString, IsTimeZone, Matches, Min } from 'class-validator';
+import { IsEmail, IsInt, IsTimeZone, Matches, Min } from 'class-validator';
 
-export class ReportingEnv extends ServiceEnv {
+/**
+ * Reporting's settings. The digest's mail (SLADESK_SMTP_URL, SLADESK_MAIL_FROM, SLADESK_OUTBOUND_*)
+ * comes with OutboundEnv: the digest is mailed by `@sladesk/outbound`, as escalation's notifications are.
+ */
+export class ReportingEnv extends OutboundEnv {
   /** A report expected to have more rows than this is written as an export job instead of one reply. */
   @Type(() => Number) @IsInt() @Min(1)
   SLADESK_REPORT_INLINE_MAX_ROWS: number = 2000;
@@ -37,10 +42,20 @@ export class ReportingEnv extends ServiceEnv {
   @EnvBoolean()
   SLADESK_DIGEST_ENABLED: boolean = true;
 
-  /** Mail relay for the digest (the same variable as escalation's). */
-  @Matches(/^smtps?:\/\/\S+$/, { message: 'SLADESK_SMTP_URL must look like smtp://host:port' })
-  SLADESK_SMTP_URL: string = 'smtp://127.0.0.1:1025';
+  /** The From of the digest mail (escalation's default: both mail staff). */
+  @IsEmail()
+  override SLADESK_MAIL_FROM: string = 'sla-desk@localhost.localdomain';
 
-  @IsString()
-  SLADESK_MAIL_FROM: string = 'sla-desk@localhost.localdomain';
+  /**
+   * A refused digest mail is retried for about 17 hours before it is recorded as failed (30 s doubling
+   * to outbound's one-hour cap, 24 attempts): a monthly mail to a few executives can wait out a relay outage.
+   */
+  override SLADESK_OUTBOUND_MAX_ATTEMPTS: number = 24;
+  override SLADESK_OUTBOUND_RETRY_MS: number = 30_000;
+
+  /** One digest mail at a time between the relay's accept and its record: a SIGKILL mails at most one executive twice. */
+  override SLADESK_OUTBOUND_MAX_UNRECORDED: number = 1;
+
+  /** Outbound's due index is read every 5 s, not every second: a digest mail is sent at once, its retries wait 30 s and more. */
+  override SLADESK_OUTBOUND_TICK_MS: number = 5_000;
 }

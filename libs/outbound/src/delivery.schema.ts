@@ -4,6 +4,19 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
 import { Schema as MongooseSchema } from 'mongoose';
 
+/**
+ * A file a mail carries, stored by reference: the delivery keeps its name, type and the owner's `ref`
+ * (e.g. `export:<id>`), and the topic's `TopicHooks.attachment` reads the bytes at each attempt. So a
+ * file mailed to many recipients is stored once, by its owner, and no delivery or pack document grows
+ * with it (MongoDB's limit is 16 MB per document).
+ */
+export interface OutboundAttachment {
+  filename: string;
+  contentType: string;
+  /** The owner's name for the bytes, handed to its `attachment` hook. */
+  ref: string;
+}
+
 /** `cancelled`: its owner no longer wanted it when it was due (TopicHooks.stillWanted). */
 export type DeliveryState = 'pending' | 'sent' | 'failed' | 'cancelled';
 
@@ -37,6 +50,8 @@ export class Delivery {
   @Prop() html?: string;
   /** Extra mail headers, e.g. List-Unsubscribe. */
   @Prop({ type: MongooseSchema.Types.Mixed }) headers?: Record<string, string>;
+  /** Files the mail carries (email only), by reference: see OutboundAttachment. */
+  @Prop({ type: [MongooseSchema.Types.Mixed], default: undefined }) attachments?: OutboundAttachment[];
   @Prop({ type: MongooseSchema.Types.Mixed }) refs?: Record<string, string>;
   @Prop({ type: String, required: true }) state!: DeliveryState;
   @Prop({ default: 0 }) attempts!: number;
@@ -108,6 +123,7 @@ export interface PackItem {
   text: string;
   html?: string;
   headers?: Record<string, string>;
+  attachments?: OutboundAttachment[];
   accountId?: string;
   refs?: Record<string, string>;
   erased?: boolean;

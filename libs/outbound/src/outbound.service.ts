@@ -12,6 +12,7 @@ import {
   DeliveryBatch,
   deliveryId,
   DeliveryPack,
+  OutboundAttachment,
   OutcomeLog,
   PackItem,
   PackItemOutcome,
@@ -20,7 +21,7 @@ import {
   PackOutcome,
   packOutcomeId,
 } from './delivery.schema';
-import { EmailTransport, IntercomReplyTransport, IntercomTransport, PermanentDeliveryError, Transport } from './transports';
+import { AttachmentFile, EmailTransport, IntercomReplyTransport, IntercomTransport, PermanentDeliveryError, Transport } from './transports';
 
 /** One message for one recipient on one channel. */
 export interface OutboundMessage {
@@ -41,6 +42,11 @@ export interface OutboundMessage {
   text: string;
   html?: string;
   headers?: Record<string, string>;
+  /**
+   * Files the mail carries (`email` only), stored by reference: the topic's `attachment` hook reads
+   * each one's bytes at every attempt (see OutboundAttachment).
+   */
+  attachments?: OutboundAttachment[];
   accountId?: string;
   refs?: Record<string, string>;
   /** Not sent before this instant (e.g. the recipient's working hours); default at once. */
@@ -76,6 +82,12 @@ export interface TopicHooks {
    * `<deliveryId>.<attempt>`, so a repeated record is deduplicated.
    */
   event?(outcome: 'sent' | 'failed', d: Delivery, payload: DeliveryOutcomePayload): EventEnvelope | null;
+  /**
+   * The bytes of an attachment the topic's messages carry (`OutboundAttachment.ref`), read before each
+   * attempt. A `PermanentDeliveryError` (the file is gone) fails the delivery for good; any other
+   * error is a failed attempt, retried with backoff. Required by a topic whose messages have attachments.
+   */
+  attachment?(ref: string, d: Delivery): Promise<Buffer>;
 }
 
 export interface EnqueueRequest {
@@ -194,6 +206,8 @@ const PACK_LINGER_MS = 1_000;
  * lease, a due entry at that time. Every outcome — sent, failed and retried, failed for good — is
  * recorded with its event (`outbound.*`, or the topic owner's own: `handle`) and published by the relay.
  * The owner of a topic may also veto an attempt (`stillWanted`) and hear of the last word (`settled`).
+ * Mail may carry attachments by reference (`OutboundAttachment`): the owner stores each file once and
+ * its `attachment` hook reads the bytes at every attempt, so no delivery document holds a file.
  *
  * A fan-out passes `packed`: the messages of one call are one pack document instead (its lease and
  * its outcome records beside it, states derived on read, events derived from the records; see
@@ -279,6 +293,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
    * how many were new. A message already recorded (by this or an earlier call) is not sent again.
    */
   async enqueue(req: EnqueueRequest, now = new Date()): Promise<{ ids: string[]; created: number }> {
+    this.checkAttachments(req);
     const held = req.messages.some((m) => m.notBefore && m.notBefore.getTime() > now.getTime());
     if (req.packed && !held && req.messages.length <= PACK_MAX && this.config.SLADESK_OUTBOUND_MAX_UNRECORDED === 0) return this.enqueuePack(req, now);
     const lease = new Date(now.getTime() + this.config.SLADESK_OUTBOUND_LEASE_MS);
@@ -302,6 +317,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         text: m.text,
         ...(m.html ? { html: m.html } : {}),
         ...(m.headers ? { headers: m.headers } : {}),
+        ...(m.attachments?.length ? { attachments: m.attachments } : {}),
         ...(m.refs ? { refs: m.refs } : {}),
         state: 'pending',
         attempts: 0,
@@ -486,6 +502,22 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.active === 0 && this.queue.length === 0 && this.background === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
+  /** A request whose messages carry attachments must be mail, of a topic that can read them. */
+  private checkAttachments(req: EnqueueRequest): void {
+    const withFiles = req.messages.filter((m) => m.attachments?.length);
+    if (withFiles.length === 0) return;
+    if (withFiles.some((m) => m.channel !== 'email')) throw new Error(`${req.topic}: only email messages carry attachments`);
+    if (!this.hooks.get(req.topic)?.attachment) throw new Error(`${req.topic}: messages with attachments need the topic's attachment hook (Outbound.handle)`);
+  }
+
+  /** The bytes of the delivery's attachments, read through its topic's hook for this attempt. */
+  private async filesOf(d: Delivery): Promise<AttachmentFile[] | undefined> {
+    if (!d.attachments?.length) return undefined;
+    const read = this.hooks.get(d.topic)?.attachment;
+    if (!read) throw new PermanentDeliveryError(`no attachment hook for topic ${d.topic}`);
+    return Promise.all(d.attachments.map(async (a) => ({ filename: a.filename, contentType: a.contentType, content: await read(a.ref, d) })));
+  }
+
   private transportOf(channel: OutboundChannel): Transport {
     return channel === 'intercom' ? this.intercom : channel === 'intercom-reply' ? this.intercomReply : this.email;
   }
@@ -508,7 +540,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       return { recorded: cancelled };
     }
     try {
-      await this.transportOf(d.channel).send(d);
+      await this.transportOf(d.channel).send(d, await this.filesOf(d));
     } catch (e) {
       const error = ((e as Error)?.message ?? String(e)).slice(0, 500);
       const final = e instanceof PermanentDeliveryError || attempts >= this.config.SLADESK_OUTBOUND_MAX_ATTEMPTS;
@@ -751,6 +783,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         text: m.text,
         ...(m.html ? { html: m.html } : {}),
         ...(m.headers ? { headers: m.headers } : {}),
+        ...(m.attachments?.length ? { attachments: m.attachments } : {}),
         ...(m.accountId ? { accountId: m.accountId } : {}),
         ...(m.refs ? { refs: m.refs } : {}),
       });
@@ -827,7 +860,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     if (run.items[n].erased) return { recorded: this.packDone(run, { n, s: 'cancelled', a: 0, at: new Date(), e: 'the recipient was erased' }) };
     if (stillWanted && !(await stillWanted(d))) return { recorded: this.packDone(run, { n, s: 'cancelled', a: 0, at: new Date() }) };
     try {
-      await this.transportOf(d.channel).send(d);
+      await this.transportOf(d.channel).send(d, await this.filesOf(d));
     } catch (e) {
       const error = ((e as Error)?.message ?? String(e)).slice(0, 500);
       const final = e instanceof PermanentDeliveryError || this.config.SLADESK_OUTBOUND_MAX_ATTEMPTS <= 1;

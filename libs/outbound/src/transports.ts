@@ -6,8 +6,15 @@ import { Delivery } from './delivery.schema';
 /** A failure that retrying cannot fix (a 5xx from the mail server, a 4xx from Intercom, a missing token). */
 export class PermanentDeliveryError extends Error {}
 
+/** An attachment's bytes, read for one attempt (see OutboundAttachment). */
+export interface AttachmentFile {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+}
+
 export interface Transport {
-  send(d: Delivery): Promise<void>;
+  send(d: Delivery, files?: AttachmentFile[]): Promise<void>;
 }
 
 /**
@@ -31,7 +38,7 @@ export class EmailTransport implements Transport, OnModuleDestroy {
     this.domain = config.SLADESK_MAIL_FROM.slice(config.SLADESK_MAIL_FROM.indexOf('@') + 1);
   }
 
-  async send(d: Delivery): Promise<void> {
+  async send(d: Delivery, files: AttachmentFile[] = []): Promise<void> {
     try {
       await this.transport.sendMail({
         from: d.from ?? this.config.SLADESK_MAIL_FROM,
@@ -41,6 +48,7 @@ export class EmailTransport implements Transport, OnModuleDestroy {
         ...(d.html ? { html: d.html } : {}),
         messageId: d.messageId ?? `<${d._id}@${this.domain}>`,
         headers: { ...(d.headers ?? {}), 'X-Sladesk-Delivery-Id': d._id, 'X-Sladesk-Notice-Id': d.noticeId },
+        ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.content })) } : {}),
       });
     } catch (e) {
       const code = (e as { responseCode?: number }).responseCode;

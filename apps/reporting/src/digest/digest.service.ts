@@ -1,16 +1,16 @@
 import { DigestView } from '@sladesk/contracts';
 import { SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
-import { CROSS_ACCOUNT, isDuplicateKey } from '@sladesk/persistence';
+import { isDuplicateKey } from '@sladesk/persistence';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { Model, mongo } from 'mongoose';
-import { createTransport, Transporter } from 'nodemailer';
 import { ReportingEnv } from '../config';
 import { ExportJobs } from '../exports/export-jobs.service';
 import { RmStaff } from '../read-models/read-model.schemas';
 import { monthEnd, monthStart, previousMonth } from '../reports/period';
+import { DigestMail, Executive } from './digest-mail';
 import { ReportDigest } from './digest.schema';
 
 /** The calendar month `now` falls in, in a time zone. */
@@ -23,7 +23,7 @@ const toView = (d: ReportDigest): DigestView => ({
   month: d._id,
   state: d.state,
   ...(d.exportId ? { exportId: d.exportId } : {}),
-  recipients: d.mailed ?? [],
+  recipients: [...(d.mailed ?? [])].sort(),
   ...(d.generatedAt ? { generatedAt: new Date(d.generatedAt).toISOString() } : {}),
   ...(d.mailedAt ? { mailedAt: new Date(d.mailedAt).toISOString() } : {}),
   instance: d.instance,
@@ -34,13 +34,13 @@ const toView = (d: ReportDigest): DigestView => ({
  * previous month's digest is made once, however many instances run: the first to insert the claim
  * document keyed by the month makes it; the others see the claim and stop. The PDF is stored as an
  * export (published with `report.ready`) and mailed, as an attachment, to every active staff member with
- * the `executive` role. A claim whose instance died (its lease ran out) is finished by another one,
- * which mails only the executives not mailed yet.
+ * the `executive` role, by `@sladesk/outbound` (`DigestMail`: one delivery per executive and month,
+ * retried with backoff). A claim whose instance died (its lease ran out) before its mail was handed
+ * over is finished by another one; the deliveries' ids keep any executive from being mailed twice.
  */
 @Injectable()
 export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DigestService.name);
-  private readonly mailer: Transporter;
   private readonly retry: SingleFlight;
   private readonly leaseMs: number;
 
@@ -48,13 +48,13 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectModel(ReportDigest.name) private readonly digests: Model<ReportDigest>,
     @InjectModel(RmStaff.name) private readonly staff: Model<RmStaff>,
     private readonly exports: ExportJobs,
+    private readonly mail: DigestMail,
     private readonly config: ReportingEnv,
     private readonly scheduler: SchedulerRegistry,
     @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
   ) {
-    this.mailer = createTransport(config.SLADESK_SMTP_URL);
     this.leaseMs = Math.max(60_000, config.SLADESK_EXPORT_LEASE_MS * 2);
-    // Finishes a digest left half-made (mail refused, instance died): a read by `_id`, once a minute.
+    // Finishes a digest left half-made (instance died; an outcome not recorded in the digest): a read by `_id`, once a minute.
     this.retry = new SingleFlight(() => this.resume(), { name: 'digest retry', intervalMs: 60_000, logger: this.logger });
   }
 
@@ -74,7 +74,6 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
     if (this.scheduler.doesExist('cron', 'executive-digest')) this.scheduler.deleteCronJob('executive-digest');
     await this.retry.stop();
     await this.running;
-    this.mailer.close();
   }
 
   /** The month a digest made now covers: the one before the current month in the digest's time zone. */
@@ -99,7 +98,7 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
   private async resume(): Promise<void> {
     const month = this.digestMonth();
     const d = await this.col.findOne({ _id: month });
-    if (d && d.state !== 'mailed') await this.once(() => this.produce(month));
+    if (d && d.state !== 'mailed' && d.state !== 'failed') await this.once(() => this.produce(month));
   }
 
   async list(month?: string): Promise<DigestView[]> {
@@ -110,7 +109,7 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
     return (await this.col.find({}).toArray()).map(toView).sort((a, b) => (a.month < b.month ? 1 : -1));
   }
 
-  /** Makes, stores, publishes and mails the digest of `month`, unless another instance has it. */
+  /** Makes, stores and publishes the digest of `month` and hands its mail to outbound, unless another instance has it. */
   async produce(month: string, now = new Date()): Promise<void> {
     const me = this.runtime.instanceId;
     let digest = await this.claim(month, me, now);
@@ -122,22 +121,10 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
       digest = (await this.col.findOne({ _id: month }))!;
       this.logger.log(`digest ${month}: PDF stored as export ${job._id} (${job.bytes} bytes), report.ready published`);
     }
-    const pdf = await this.file(digest.exportId!);
-    const executives = (await this.staff.collection.find({ roles: 'executive', active: true }).toArray()) as unknown as { _id: string; name: string; email: string }[];
-    for (const e of executives.sort((a, b) => (a._id < b._id ? -1 : 1))) {
-      if ((digest.mailed ?? []).includes(e._id)) continue;
-      await this.mailer.sendMail({
-        from: this.config.SLADESK_MAIL_FROM,
-        to: `${e.name} <${e.email}>`,
-        subject: `SLA Desk executive digest ${month}`,
-        text: `Hello ${e.name},\n\nattached is the SLA Desk executive digest for ${month}: SLA compliance, breaches by clause, escalations, notices and availability.\n\nSLA Desk`,
-        attachments: [{ filename: `sladesk-executive-digest-${month}.pdf`, content: pdf, contentType: 'application/pdf' }],
-      });
-      await this.col.updateOne({ _id: month }, { $addToSet: { mailed: e._id }, $set: { leaseUntil: new Date(Date.now() + this.leaseMs) } });
-      this.logger.log(`digest ${month}: mailed to ${e._id}`);
-    }
-    await this.col.updateOne({ _id: month, instance: me }, { $set: { state: 'mailed', mailedAt: new Date() } });
-    this.logger.log(`digest ${month}: done, mailed to ${executives.length} executive(s)`);
+    const executives = (await this.staff.collection.find({ roles: 'executive', active: true }).toArray()) as unknown as Executive[];
+    await this.mail.handOver(digest, executives.sort((a, b) => (a._id < b._id ? -1 : 1)));
+    this.logger.log(`digest ${month}: mail to ${executives.length} executive(s) handed to outbound`);
+    await this.mail.reconcile(month);
   }
 
   /** The claim of `month` for this instance, or null (with the reason logged) when another has it or it is done. */
@@ -153,8 +140,13 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const d = await this.col.findOne({ _id: month });
     if (!d) return null;
-    if (d.state === 'mailed') {
+    if (d.state === 'mailed' || d.state === 'failed') {
       this.logger.log(`digest ${month}: already made by ${d.instance}, nothing to do`);
+      return null;
+    }
+    if (d.handedOver) {
+      // Made; its mail is outbound's (which any instance takes over): only the record may lag behind.
+      await this.mail.reconcile(month);
       return null;
     }
     if (d.instance !== me && d.leaseUntil > now) {
@@ -165,12 +157,5 @@ export class DigestService implements OnApplicationBootstrap, OnModuleDestroy {
     if (!res.modifiedCount) return null;
     if (d.instance !== me) this.logger.warn(`digest ${month}: taken over from ${d.instance}`);
     return { ...d, instance: me, leaseUntil: lease };
-  }
-
-  private async file(exportId: string): Promise<Buffer> {
-    const job = await this.exports.get(CROSS_ACCOUNT, exportId);
-    const parts: Buffer[] = [];
-    for (let n = 0; n < (job.chunks ?? 0); n++) parts.push(Buffer.from((await this.exports.chunk(CROSS_ACCOUNT, exportId, n)).data, 'base64'));
-    return Buffer.concat(parts);
   }
 }
