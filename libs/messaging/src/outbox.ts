@@ -288,7 +288,12 @@ export class OutboxRelay {
     const docs = (await relays.find({}).toArray()) as unknown as (RelayDoc | { _id: string; beat?: undefined })[];
     const swept = new Set(docs.filter((d) => d._id.startsWith('swept:')).map((d) => d._id.slice('swept:'.length)));
     const toSweep = new Set(mine.filter((c) => !swept.has(c)));
-    const dead = docs.filter((d): d is RelayDoc => d.beat !== undefined && d._id !== this.instanceId && d.beat.getTime() < deadBefore);
+    // Only the dead relays with a collection this relay writes too: the others are left to a relay of
+    // their own service (the services share this collection of heartbeats, and sla cannot sweep `cases`).
+    const dead = docs.filter(
+      (d): d is RelayDoc =>
+        d.beat !== undefined && d._id !== this.instanceId && d.beat.getTime() < deadBefore && (d.collections ?? []).some((c) => this.sources.has(c)),
+    );
     for (const d of dead) for (const c of d.collections ?? []) if (this.sources.has(c)) toSweep.add(c);
     if (toSweep.size === 0) return;
     // After a dead relay, no grace: what it wrote just before dying is younger than the grace when it is
@@ -297,7 +302,12 @@ export class OutboxRelay {
     const n = await this.sweep(dead.length ? 0 : (this.options.graceMs ?? 5000), [...toSweep]);
     if (dead.length) this.logger.log(`outbox: ${dead.length} relay(s) stopped beating (${dead.map((d) => d._id).join(', ')}); ${n} pending document(s) found`);
     for (const c of toSweep) if (!swept.has(c)) await relays.updateOne({ _id: sweptOnce(c) }, { $set: { at: now } } as object, { upsert: true }).catch(() => undefined);
-    for (const d of dead) await relays.deleteOne({ _id: d._id, beat: d.beat });
+    // A dead relay's document goes once every collection it wrote was swept; until then it keeps the rest.
+    for (const d of dead) {
+      const rest = (d.collections ?? []).filter((c) => !this.sources.has(c));
+      if (rest.length === 0) await relays.deleteOne({ _id: d._id, beat: d.beat });
+      else await relays.updateOne({ _id: d._id, beat: d.beat }, { $set: { collections: rest } });
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

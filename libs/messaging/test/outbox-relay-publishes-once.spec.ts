@@ -159,6 +159,48 @@ describe(OutboxRelay.name, () => {
     await conn.close();
   });
 
+  it("leaves a dead relay's collections that it does not write to a relay that does (services share the heartbeats)", async () => {
+    const conn = await mongoose.createConnection(testMongoUrl('outbox_beats_shared')).asPromise();
+    const schemaOf = () => {
+      const schema = new Schema<Doc>({ _id: String, n: Number, outbox: [OutboxEntrySchema] });
+      schema.plugin(outboxPlugin);
+      return schema;
+    };
+    const cases = conn.model<Doc>('Case', schemaOf(), 'cases');
+    const clocks = conn.model<Doc>('Clock', schemaOf(), 'clocks');
+    // Written by both services (as every user of @sladesk/outbound writes `outbound_outcomes`).
+    const shared = conn.model<Doc>('Shared', schemaOf(), 'shared');
+    await cases.createCollection();
+    await clocks.createCollection();
+    await shared.createCollection();
+    // Another service's relay, beating often and quick to call a silent relay dead: it can sweep the
+    // shared collection, not `cases`.
+    const other = new OutboxRelay(bus, new Metrics('test'), { retryMs: 50, sweepIntervalMs: 300 });
+    other.register(clocks);
+    other.register(shared);
+    other.start();
+    const owner = new OutboxRelay(bus, new Metrics('test'), { retryMs: 50, sweepIntervalMs: 1500 });
+    owner.register(cases);
+    owner.start();
+    const dying = new OutboxRelay(bus, new Metrics('test'), { retryMs: 50, sweepIntervalMs: 1500 });
+    dying.register(cases);
+    dying.register(shared);
+    dying.start();
+    await waitFor(async () => (await conn.collection('outbox_relays').countDocuments({ beat: { $exists: true } })) === 3, 'three relays beating');
+    const lost = caseOpened({ caseId: 'left-behind-shared' });
+    await cases.create({ _id: 'orphan-shared', n: 1, outbox: [lost] });
+    await (dying as unknown as { watch: { stop(): Promise<void> } }).watch.stop(); // SIGKILL: beats stop, nothing flushed
+
+    await waitFor(async () => (await cases.findById('orphan-shared').lean())!.outbox.length === 0, "the orphan published by its own service's relay", 15_000);
+    const sub = await bus.jsm.streams.getMessage(Streams.Events.name, { last_by_subj: lost.type });
+    expect(sub!.json<EventEnvelope>().eventId).toBe(lost.eventId);
+    await waitFor(async () => (await conn.collection('outbox_relays').countDocuments({ beat: { $exists: true } })) === 2, "the dead relay's heartbeat removed once swept");
+    await other.stop();
+    await owner.stop();
+    await conn.dropDatabase();
+    await conn.close();
+  });
+
   it('deletes event documents once published, keeping the ones marked as a record', async () => {
     const events = db.collection('events_only') as unknown as mongoose.mongo.Collection<Doc>;
     const relay = new OutboxRelay(bus, new Metrics('test'));
