@@ -184,6 +184,24 @@ const laterIndexOf = (service: string) => (service === 'maintenance' ? LATER_IND
 /** Entries due further ahead than this go into the index of minutes. */
 const LATER_MS = 5 * 60_000;
 /** Outcomes written and published together (see `record`). */
+/** What a message says and to whom, as stored (a delivery document or a pack's item): unset options left out. */
+function contentOf(m: OutboundMessage) {
+  return {
+    ...(m.accountId ? { accountId: m.accountId } : {}),
+    channel: m.channel,
+    to: m.to,
+    ...(m.toName ? { toName: m.toName } : {}),
+    ...(m.from ? { from: m.from } : {}),
+    ...(m.messageId ? { messageId: m.messageId } : {}),
+    subject: m.subject,
+    text: m.text,
+    ...(m.html ? { html: m.html } : {}),
+    ...(m.headers ? { headers: m.headers } : {}),
+    ...(m.attachments?.length ? { attachments: m.attachments } : {}),
+    ...(m.refs ? { refs: m.refs } : {}),
+  };
+}
+
 const OUTCOME_BATCH = 100;
 /** Statements per bulk write (see flushOutcomes). */
 const BULK_PART = 50;
@@ -307,18 +325,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         noticeId: req.noticeId,
         source: this.runtime.service,
         topic: req.topic,
-        ...(m.accountId ? { accountId: m.accountId } : {}),
-        channel: m.channel,
-        to: m.to,
-        ...(m.toName ? { toName: m.toName } : {}),
-        ...(m.from ? { from: m.from } : {}),
-        ...(m.messageId ? { messageId: m.messageId } : {}),
-        subject: m.subject,
-        text: m.text,
-        ...(m.html ? { html: m.html } : {}),
-        ...(m.headers ? { headers: m.headers } : {}),
-        ...(m.attachments?.length ? { attachments: m.attachments } : {}),
-        ...(m.refs ? { refs: m.refs } : {}),
+        ...contentOf(m),
         state: 'pending',
         attempts: 0,
         // A held message is nobody's until it is due: its own entry (below) brings it to the sender then.
@@ -774,18 +781,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       if (items.has(id)) continue;
       items.set(id, {
         id,
-        channel: m.channel,
-        to: m.to,
-        ...(m.toName ? { toName: m.toName } : {}),
-        ...(m.from ? { from: m.from } : {}),
-        ...(m.messageId ? { messageId: m.messageId } : {}),
-        subject: m.subject,
-        text: m.text,
-        ...(m.html ? { html: m.html } : {}),
-        ...(m.headers ? { headers: m.headers } : {}),
-        ...(m.attachments?.length ? { attachments: m.attachments } : {}),
-        ...(m.accountId ? { accountId: m.accountId } : {}),
-        ...(m.refs ? { refs: m.refs } : {}),
+        ...contentOf(m),
       });
     }
     const ids = [...items.keys()];
