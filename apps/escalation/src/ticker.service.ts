@@ -4,6 +4,7 @@ import { EscalationRulesService } from './cases/escalation-rules.service';
 import { EscalationEnv } from './config';
 import { EscalationService } from './escalations/escalation.service';
 import { IncidentService } from './incidents/incident.service';
+import { IdSets } from './keyed/id-sets';
 import { RepairService } from './keyed/repair.service';
 import { NotificationService } from './notifications/notification.service';
 
@@ -27,11 +28,17 @@ export class TickerService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly rules: EscalationRulesService,
     private readonly incidents: IncidentService,
     private readonly repair: RepairService,
+    private readonly sets: IdSets,
   ) {
     this.ticks = new SingleFlight(() => this.tick(), { name: 'escalation tick', intervalMs: config.SLADESK_ESCALATION_TICK_MS, logger: this.logger });
     // Not at start (SingleFlight's first pass): a service that restarts often must not scan each time.
+    // The first pass only folds day sets of the old layout into month documents (once per database).
     let started = false;
-    const repairPass = () => (started ? this.repair.run() : Promise.resolve((started = true)));
+    const repairPass = async () => {
+      if (started) return this.repair.run();
+      await this.sets.foldLegacyDaySets();
+      started = true;
+    };
     this.repairs = new SingleFlight(repairPass, { name: 'escalation repair', intervalMs: config.SLADESK_ESCALATION_REPAIR_MS, logger: this.logger });
   }
 

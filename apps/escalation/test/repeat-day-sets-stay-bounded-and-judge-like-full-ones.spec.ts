@@ -90,8 +90,39 @@ describe('repeated-category day sets: bounded, and the rule judges as with every
     );
     expect(expected.length).toBeGreaterThan(threshold); // the fixture does exercise the rule
     expect(bounded).toEqual(expected);
-    const stored = (await model.collection.find({ _id: { $regex: `^${prefix}:` } } as object).toArray()) as unknown as { m: object }[];
-    expect(Math.max(...stored.map((d) => Object.keys(d.m).length))).toBeLessThanOrEqual(2 * threshold);
+    const stored = (await model.collection.find({ _id: { $regex: `^${prefix}:` } } as object).toArray()) as unknown as { _id: string; d: Record<string, object> }[];
+    // One document per month (the fixture spans March 2026 only), each day's members bounded.
+    expect(stored.map((d) => d._id)).toEqual([`${prefix}:repeat:acme:billing:2026-03`]);
+    expect(Math.max(...stored.flatMap((d) => Object.values(d.d).map((day) => Object.keys(day).length)))).toBeLessThanOrEqual(2 * threshold);
+  });
+
+  it('cases of one day added concurrently: the next add trims the day to exactly its earliest and latest', async () => {
+    const threshold = 3;
+    const day = cases.filter((c) => c.id.startsWith('busy-'));
+    const set = (at: number) => `conc:${repeatSet('acme', 'billing', at)}`;
+    await Promise.all(day.map((c) => sets.addBounded(set(c.at), c.id, c.at, threshold)));
+    const late = { id: 'busy-late', at: day[0]!.at + 1 };
+    await sets.addBounded(set(late.at), late.id, late.at, threshold);
+    const kept = [...(await sets.read(set(late.at))).members.keys()].sort();
+    const sorted = [...day, late].sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : 1));
+    expect(kept).toEqual([...sorted.slice(0, threshold), ...sorted.slice(-threshold)].map((c) => c.id).sort());
+  });
+
+  it('day sets stored as documents of their own (the old layout) are folded into month documents once', async () => {
+    await model.collection.insertMany([
+      { _id: 'old:repeat:acme:billing:2026-02-27', m: { a: T0 - 3 * DAY }, rev: 4 },
+      { _id: 'old:repeat:acme:billing:2026-03-01', m: { b: T0 - DAY, c: T0 - DAY + 5 }, rev: 1 },
+    ] as never);
+    expect(await sets.foldLegacyDaySets()).toBe(2);
+    expect([...(await sets.read('old:repeat:acme:billing:2026-03-01')).members]).toEqual([
+      ['b', T0 - DAY],
+      ['c', T0 - DAY + 5],
+    ]);
+    expect([...(await sets.read('old:repeat:acme:billing:2026-02-27')).members]).toEqual([['a', T0 - 3 * DAY]]);
+    expect(await model.collection.countDocuments({ _id: { $regex: '^old:.*-[0-9]{2}-[0-9]{2}$' } } as object)).toBe(0);
+    // Marked done: a later day-named document (none is written any more) is left alone.
+    await model.collection.insertOne({ _id: 'old:repeat:acme:billing:2026-03-09', m: { d: T0 + 7 * DAY } } as never);
+    expect(await sets.foldLegacyDaySets()).toBe(0);
   });
 
   it('adding a member again changes nothing; a removed one is gone and moves the revision on', async () => {

@@ -22,7 +22,8 @@ export const loadSet = (staffId: string) => `load:${staffId}`;
 /**
  * The cases of one account and category received on one UTC day (value: when received), bounded: only
  * the policy's threshold of earliest and of latest ones are kept (`IdSets.addBounded`), which is all the
- * repeated-category rule can need, so a busy day's document stays small.
+ * repeated-category rule can need, so a busy day stays small. A day set is a field of its month's
+ * document (`IdSets` day sets): the rule reads a 30-day window in two or three reads.
  */
 export const repeatSet = (accountId: string, category: string, dayMs: number) =>
   `repeat:${accountId}:${category}:${new Date(Math.floor(dayMs / DAY_MS) * DAY_MS).toISOString().slice(0, 10)}`;

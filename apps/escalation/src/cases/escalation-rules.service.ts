@@ -1,5 +1,5 @@
 import { EventEnvelope, SlaBreachedPayload, SlaClockEventPayload, SlaClockStartedPayload, SlaWarningPayload } from '@sladesk/contracts';
-import { DueIndex } from '@sladesk/persistence';
+import { DueEntry, DueIndex } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { DirectoryService } from '../directory/directory.service';
 import { EscalationService } from '../escalations/escalation.service';
@@ -101,7 +101,8 @@ export class EscalationRulesService {
 
   /**
    * Persistent: the Nth case of one account and category within the window engages executives. The
-   * cases are read from one set per day (≤ 31 reads by `_id` for a new case); see `repeatedCases`.
+   * cases are read from one set per day; the day sets of a month share a document (two or three reads by
+   * `_id` for a 30-day window); see `repeatedCases`.
    */
   private async repeatedCategory(caseId: string, s: CaseFacts): Promise<void> {
     if (!s.accountId || !s.category || !s.opened) return;
@@ -183,6 +184,17 @@ export class EscalationRulesService {
   /** Persistent: cases unresolved past the policy's business duration, found by due time (by `_id`). */
   async handleUnresolved(now = new Date(), limit = 100): Promise<number> {
     const entries = await this.due.unresolved.due(now, limit);
+    // Removed together at the end (one write per bucket): a crash before that only hands them out again.
+    const handled: DueEntry[] = [];
+    try {
+      await this.unresolvedEntries(entries, now, handled);
+    } finally {
+      await this.due.unresolved.doneMany(handled);
+    }
+    return entries.length;
+  }
+
+  private async unresolvedEntries(entries: DueEntry[], now: Date, handled: DueEntry[]): Promise<void> {
     for (const entry of entries) {
       try {
         const c = await this.cases.get(entry.id);
@@ -204,9 +216,8 @@ export class EscalationRulesService {
         this.logger.warn(`unresolved rule for case ${entry.id} failed, will retry: ${(e as Error).message}`);
         await this.due.unresolved.schedule(entry.id, new Date(now.getTime() + 5_000), now);
       }
-      await this.due.unresolved.done(entry);
+      handled.push(entry);
     }
-    return entries.length;
   }
 }
 

@@ -1,16 +1,24 @@
 import { decodeFieldKey, encodeFieldKey, isDuplicateKey } from '@sladesk/persistence';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Schema } from 'mongoose';
 
-/** A named set of ids with a number each, one document: `{ _id: <set>, m: { <id>: n }, rev }`. */
-export const IdSetSchema = new Schema({ _id: String, m: Schema.Types.Mixed, rev: Number }, { collection: 'esc_sets', versionKey: false, strict: false });
+/**
+ * A named set of ids with a number each. A set has its own document, `{ _id: <set>, m: { <id>: n }, rev }`,
+ * except a day set (a name ending in `:YYYY-MM-DD`), which is one field of its month's document:
+ * `{ _id: <set without -DD>, d: { <DD>: { <id>: n } }, rev }`. A rule that reads a month of day sets
+ * then reads two or three documents, not 31.
+ */
+export const IdSetSchema = new Schema({ _id: String, m: Schema.Types.Mixed, d: Schema.Types.Mixed, rev: Number }, { collection: 'esc_sets', versionKey: false, strict: false });
 export const ID_SETS = 'EscIdSet';
 const BOUNDED_ATTEMPTS = 20;
+/** Marks that day sets of their own documents (the layout before month documents) were folded in. */
+const LAYOUT_MARK = '~layout:day-sets-in-months';
 
 interface SetDoc {
   _id: string;
   m?: Record<string, number>;
+  d?: Record<string, Record<string, number>>;
   rev?: number;
 }
 
@@ -19,6 +27,26 @@ export interface IdSet {
   rev: number;
 }
 
+/** Where a set is stored: its document and the field holding its members. */
+export interface SetPlace {
+  doc: string;
+  path: string;
+}
+
+const DAY_SET = /^(.*:\d{4}-\d{2})-(\d{2})$/;
+
+export function placeOf(set: string): SetPlace {
+  const day = DAY_SET.exec(set);
+  return day ? { doc: day[1]!, path: `d.${day[2]}` } : { doc: set, path: 'm' };
+}
+
+function membersAt(doc: SetDoc | null, path: string): Record<string, number> {
+  if (!doc) return {};
+  return (path === 'm' ? doc.m : doc.d?.[path.slice(2)]) ?? {};
+}
+
+const byTimeThenId = ([ka, a]: [string, number], [kb, b]: [string, number]) => a - b || (ka < kb ? -1 : ka > kb ? 1 : 0);
+
 /**
  * Sets kept by `_id` in place of queries that would read a whole collection on FerretDB: the open cases
  * of each Tier 2 member, the cases of one account and category per day, the staff of each role.
@@ -26,41 +54,56 @@ export interface IdSet {
  */
 @Injectable()
 export class IdSets {
+  private readonly logger = new Logger(IdSets.name);
+
   constructor(@InjectModel(ID_SETS) private readonly model: Model<SetDoc>) {}
 
   async add(set: string, id: string, value = 1): Promise<void> {
-    await this.model.collection.updateOne({ _id: set } as object, { $set: { [`m.${encodeFieldKey(id)}`]: value } }, { upsert: true });
+    const { doc, path } = placeOf(set);
+    await this.model.collection.updateOne({ _id: doc } as object, { $set: { [`${path}.${encodeFieldKey(id)}`]: value } }, { upsert: true });
   }
 
   /** Takes `id` out (and moves `rev` on, so that a compare-and-set writer that read it in starts over). */
   async remove(set: string, id: string): Promise<void> {
-    await this.model.collection.updateOne({ _id: set, [`m.${encodeFieldKey(id)}`]: { $exists: true } } as object, {
-      $unset: { [`m.${encodeFieldKey(id)}`]: '' },
-      $inc: { rev: 1 },
-    });
+    const { doc, path } = placeOf(set);
+    const field = `${path}.${encodeFieldKey(id)}`;
+    await this.model.collection.updateOne({ _id: doc, [field]: { $exists: true } } as object, { $unset: { [field]: '' }, $inc: { rev: 1 } });
   }
 
   /**
    * Adds `id` with its time `at` to a set that keeps only its `keep` earliest and `keep` latest members
    * (by time, then id): the document stays bounded however many members it is given. Enough for
    * "are there `keep` members between two times", exactly, when the times fall in this set's span or
-   * at its ends (see repeat-category.ts). A compare-and-set on `rev`; an unchanged set is not written.
+   * at its ends (see repeat-category.ts).
+   *
+   * While there is room, a member is added by a plain `$set`: adding commutes, so concurrent writers
+   * need no compare-and-set. A member in the middle of what a writer read stays in the middle of any
+   * set with more members, so dropping the middle is safe on a stale read too, unless a member was
+   * removed meanwhile: the write that drops members is a compare-and-set on `rev`, which `remove` moves
+   * on. Concurrent writers can leave a set briefly above 2 × `keep`; the next full write trims it.
    */
   async addBounded(set: string, id: string, at: number, keep: number): Promise<void> {
+    const { doc: docId, path } = placeOf(set);
     const key = encodeFieldKey(id);
+    const field = `${path}.${key}`;
     for (let attempt = 0; attempt < BOUNDED_ATTEMPTS; attempt++) {
-      const doc = (await this.model.collection.findOne({ _id: set } as object)) as SetDoc | null;
-      const m = doc?.m ?? {};
+      const doc = (await this.model.collection.findOne({ _id: docId } as object)) as SetDoc | null;
+      const m = membersAt(doc, path);
       if (m[key] === at) return;
-      const members = Object.entries({ ...m, [key]: at }).sort(([ka, a], [kb, b]) => a - b || (ka < kb ? -1 : ka > kb ? 1 : 0));
-      const kept = members.length > 2 * keep ? [...members.slice(0, keep), ...members.slice(-keep)] : members;
-      const next = Object.fromEntries(kept);
-      if (!(key in next) && Object.keys(m).length === kept.length && kept.every(([k]) => k in m)) return; // it falls in the middle: nothing changes
+      const members = Object.entries({ ...m, [key]: at }).sort(byTimeThenId);
       try {
+        if (members.length <= 2 * keep) {
+          await this.model.collection.updateOne({ _id: docId } as object, { $set: { [field]: at } }, { upsert: true });
+          return;
+        }
+        const kept = new Set([...members.slice(0, keep), ...members.slice(-keep)].map(([k]) => k));
+        if (!kept.has(key) && !(key in m) && Object.keys(m).every((k) => kept.has(k))) return; // it falls in the middle: nothing changes
+        const $unset = Object.fromEntries(members.filter(([k]) => !kept.has(k)).map(([k]) => [`${path}.${k}`, '']));
+        const update = { ...(kept.has(key) ? { $set: { [field]: at } } : {}), ...(Object.keys($unset).length ? { $unset } : {}), $inc: { rev: 1 } };
         const res = doc
-          ? await this.model.collection.updateOne({ _id: set, rev: doc.rev ?? { $in: [0, null] } } as object, { $set: { m: next }, $inc: { rev: 1 } })
-          : await this.model.collection.insertOne({ _id: set, m: next, rev: 1 } as never);
-        if (('modifiedCount' in res && res.modifiedCount > 0) || ('insertedId' in res && res.insertedId)) return;
+          ? await this.model.collection.updateOne({ _id: docId, rev: doc.rev ?? { $in: [0, null] } } as object, update)
+          : await this.model.collection.updateOne({ _id: docId } as object, update, { upsert: true });
+        if (res.modifiedCount + res.upsertedCount > 0) return;
       } catch (e) {
         if (!isDuplicateKey(e)) throw e; // created meanwhile: read again
       }
@@ -69,23 +112,32 @@ export class IdSets {
   }
 
   async read(set: string): Promise<IdSet> {
-    const doc = (await this.model.collection.findOne({ _id: set } as object)) as SetDoc | null;
-    return {
-      members: new Map(Object.entries(doc?.m ?? {}).map(([k, v]) => [decodeFieldKey(k), v])),
-      rev: doc?.rev ?? 0,
-    };
+    return (await this.readMany([set]))[0]!;
   }
 
-  readMany(sets: string[]): Promise<IdSet[]> {
-    return Promise.all(sets.map((s) => this.read(s)));
+  /** Each set once; sets sharing a document (day sets of one month) cost one read together. */
+  async readMany(sets: string[]): Promise<IdSet[]> {
+    const places = sets.map(placeOf);
+    const docs = new Map<string, Promise<SetDoc | null>>();
+    for (const { doc } of places) if (!docs.has(doc)) docs.set(doc, this.model.collection.findOne({ _id: doc } as object) as Promise<SetDoc | null>);
+    return Promise.all(
+      places.map(async ({ doc, path }) => {
+        const found = await docs.get(doc)!;
+        return {
+          members: new Map(Object.entries(membersAt(found, path)).map(([k, v]) => [decodeFieldKey(k), v])),
+          rev: found?.rev ?? 0,
+        };
+      }),
+    );
   }
 
   /** Adds `id` only if the set is still at `rev` (as read): false when another writer came first. */
   async reserve(set: string, rev: number, id: string, value = 1): Promise<boolean> {
-    const update = { $set: { [`m.${encodeFieldKey(id)}`]: value }, $inc: { rev: 1 } };
+    const { doc, path } = placeOf(set);
+    const update = { $set: { [`${path}.${encodeFieldKey(id)}`]: value }, $inc: { rev: 1 } };
     try {
       const res = await this.model.collection.updateOne(
-        rev === 0 ? ({ _id: set, rev: { $in: [0, null] } } as object) : ({ _id: set, rev } as object),
+        rev === 0 ? ({ _id: doc, rev: { $in: [0, null] } } as object) : ({ _id: doc, rev } as object),
         update,
         { upsert: true },
       );
@@ -94,5 +146,27 @@ export class IdSets {
       if (isDuplicateKey(e)) return false; // it exists at another rev
       throw e;
     }
+  }
+
+  /**
+   * Once per database: day sets stored as documents of their own (before month documents) are folded
+   * into their month's document and deleted. A scan of this collection for those names, run at start
+   * until it is marked done; safe to run twice at once (the fold sets the same values, deletes are idempotent).
+   */
+  async foldLegacyDaySets(): Promise<number> {
+    if (await this.model.collection.findOne({ _id: LAYOUT_MARK } as object)) return 0;
+    let n = 0;
+    const legacy = this.model.collection.find({ _id: { $regex: '^.*:[0-9]{4}-[0-9]{2}-[0-9]{2}$' } } as object, { batchSize: 200 });
+    for await (const raw of legacy) {
+      const old = raw as unknown as SetDoc;
+      const { doc, path } = placeOf(old._id);
+      const $set = Object.fromEntries(Object.entries(old.m ?? {}).map(([k, v]) => [`${path}.${k}`, v]));
+      if (Object.keys($set).length) await this.model.collection.updateOne({ _id: doc } as object, { $set, $inc: { rev: 1 } }, { upsert: true });
+      await this.model.collection.deleteOne({ _id: old._id } as object);
+      n += 1;
+    }
+    await this.model.collection.updateOne({ _id: LAYOUT_MARK } as object, { $set: { at: new Date() } }, { upsert: true });
+    if (n) this.logger.log(`folded ${n} day set(s) into their month documents`);
+    return n;
   }
 }
