@@ -97,6 +97,25 @@ describe(DueIndex.name, () => {
     expect(await index.due(at('2026-03-02T11:00:06Z'))).toEqual([expect.objectContaining({ id: 'n', dueAt: at('2026-03-02T11:00:05Z') })]);
   });
 
+  it('removes many handled entries with one write per bucket, and keeps one re-scheduled meanwhile', async () => {
+    const index = fresh({ bucketMs: 10_000 });
+    const now = at('2026-03-02T12:00:00Z');
+    const ids = Array.from({ length: 250 }, (_, i) => `e${i}`);
+    for (const id of ids) await index.schedule(id, at('2026-03-02T12:00:01Z'), now);
+    await index.schedule('other-bucket', at('2026-03-02T12:00:31Z'), now);
+    const entries = await index.due(at('2026-03-02T12:01:00Z'), 1000);
+    expect(entries).toHaveLength(251);
+    await index.schedule('e7', at('2026-03-02T12:00:05Z'), now); // re-scheduled into the same bucket while handled
+    const updates: unknown[] = [];
+    const counting = new Proxy(collection, {
+      get: (target, prop) => (prop === 'updateOne' ? (...args: unknown[]) => (updates.push(args[0]), (target.updateOne as (...a: unknown[]) => unknown)(...args)) : Reflect.get(target, prop)),
+    });
+    await new DueIndex(counting as Collection, { name: `t${n}`, bucketMs: 10_000 }).doneMany(entries);
+    // 250 entries in one bucket: three writes of up to 100, one of them falls back to 100 single ones (e7); the other bucket's one.
+    expect(updates.length).toBe(3 + 100 + 1);
+    expect(await index.due(at('2026-03-02T12:01:00Z'), 1000)).toEqual([expect.objectContaining({ id: 'e7', dueAt: at('2026-03-02T12:00:05Z') })]);
+  });
+
   it('says when an entry is settled: old enough that its writer has written what it points at', async () => {
     const index = fresh();
     const scheduled = at('2026-03-02T11:30:00Z');

@@ -291,14 +291,20 @@ export class EscalationService implements DeliveryObserver {
    */
   async handleAckTimeouts(now = new Date(), limit = 100): Promise<number> {
     const entries = await this.due.acks.due(now, limit);
-    for (const entry of entries) {
-      try {
-        if (!(await this.onAckDue(entry, now))) continue; // not written yet: look again next pass
-      } catch (e) {
-        this.logger.warn(`acknowledgement timeout of ${entry.id} failed, will retry: ${(e as Error).message}`);
-        await this.due.acks.schedule(entry.id, new Date(now.getTime() + RETRY_MS), now);
+    // Removed together at the end (one write per bucket): a crash before that only hands them out again.
+    const handled: DueEntry[] = [];
+    try {
+      for (const entry of entries) {
+        try {
+          if (!(await this.onAckDue(entry, now))) continue; // not written yet: look again next pass
+        } catch (e) {
+          this.logger.warn(`acknowledgement timeout of ${entry.id} failed, will retry: ${(e as Error).message}`);
+          await this.due.acks.schedule(entry.id, new Date(now.getTime() + RETRY_MS), now);
+        }
+        handled.push(entry);
       }
-      await this.due.acks.done(entry);
+    } finally {
+      await this.due.acks.doneMany(handled);
     }
     return entries.length;
   }
