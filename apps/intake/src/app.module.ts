@@ -54,7 +54,7 @@ import { ResolveCaseMessageController } from './cases/resolve-case/resolve-case.
 import { ResolveCaseService } from './cases/resolve-case/resolve-case.service';
 import { RespondToCaseMessageController } from './cases/respond-to-case/respond-to-case.message.controller';
 import { RespondToCaseService } from './cases/respond-to-case/respond-to-case.service';
-import { DeliveryHandOff } from './channels/delivery/delivery-hand-off';
+import { DeliveryHandOff, INTAKE_DUE, IntakeDueBucketSchema } from './channels/delivery/delivery-hand-off';
 import { Outgoing } from './channels/delivery/outgoing';
 import { InboundEmailService } from './channels/email/inbound-email.service';
 import { SmtpListener } from './channels/email/smtp-listener';
@@ -106,6 +106,7 @@ export class IntakeModule implements OnModuleInit {
           { name: TimelineBucket.name, schema: TimelineBucketSchema },
           { name: Key.name, schema: KeySchema },
           { name: DeliveryLogEntry.name, schema: DeliveryLogEntrySchema },
+          { name: INTAKE_DUE, schema: IntakeDueBucketSchema },
           { name: Erasure.name, schema: ErasureSchema },
         ]),
       ],

@@ -104,6 +104,8 @@ export class CaseChanges {
       const deliveries = (decision.deliveries ?? []).map((d) => ({ ...d, entrySeq: entries[0].seq }));
       // Before the change that names them, so that a reply to a mail it sends always finds the case.
       if (decision.emailMessageIds?.length) await this.cases.indexThread(caseId, decision.emailMessageIds);
+      // Before the change that queues them, so that a crash right after it still gets them handed over.
+      if (deliveries.length) await this.deliveries.expect(caseId, now);
       const overflow = this.timeline.overflow(current.timeline, entries);
       const archived = overflow
         ? {

@@ -196,6 +196,7 @@ export class CreateCaseService {
     // Secondary keys first: a key may point at a case that a crash kept from being written, never the reverse.
     await Promise.all([
       this.keys.put('number', String(number), { caseId: id }),
+      ack ? this.deliveries.expect(id, now) : undefined,
       inquiry.intercomConversationId ? this.keys.addCase('intercom', inquiry.intercomConversationId, id) : undefined,
       doc.emailMessageIds.length ? this.cases.indexThread(id, doc.emailMessageIds) : undefined,
     ]);

@@ -1,6 +1,6 @@
 import { SingleFlight } from '@sladesk/messaging';
 import { Delivery as OutboundDelivery, Outbound, OutboundMessage, SettledOutcome } from '@sladesk/outbound';
-import { isDuplicateKey } from '@sladesk/persistence';
+import { DueBucketSchema, DueEntry, DueIndex, isDuplicateKey } from '@sladesk/persistence';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
@@ -10,10 +10,21 @@ import { Delivery, DeliveryLogEntry, OutgoingEmail, OutgoingIntercomReply } from
 
 /** The outbound topic of every message intake sends to a customer. */
 export const REPLY_TOPIC = 'intake.reply';
-/** The sweep for cases whose head a crash left unhanded or unsettled (changes and outcomes hand over their case at once). */
-const SWEEP_MS = 60_000;
+/**
+ * How soon a case whose head a crash left unhanded or unsettled is looked at again (changes and
+ * outcomes hand over their case at once): every change that queues a message first schedules its
+ * case in a due index (`intake_due`, read by `_id`), due this much later, and a case still queueing
+ * when it is due is scheduled again.
+ */
+const RECHECK_MS = 60_000;
+/** The full sweep (a scan of `cases` on FerretDB): once at start and then at this interval, for queues no due entry names (written before the index existed). */
+const FULL_SWEEP_MS = 15 * 60_000;
 /** Heads one pass may settle in one case before it leaves the rest to the next pass. */
 const HEADS_PER_PASS = 32;
+
+/** The due index of cases that queue messages (see DeliveryHandOff.expect). */
+export const INTAKE_DUE = 'IntakeDueBucket';
+export const IntakeDueBucketSchema = DueBucketSchema.clone().set('collection', 'intake_due');
 
 type CaseHeads = Pick<Case, '_id' | 'accountId' | 'number' | 'subject' | 'deliveries'>;
 
@@ -49,16 +60,26 @@ const plainText = (html: string) =>
 export class DeliveryHandOff implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DeliveryHandOff.name);
   private readonly dueCases = new Set<string>();
-  private readonly pass = new SingleFlight(() => this.drain(), { name: 'delivery hand-off', intervalMs: SWEEP_MS, logger: this.logger });
-  private sweepNext = true;
+  private readonly pass = new SingleFlight(() => this.drain(), { name: 'delivery hand-off', intervalMs: RECHECK_MS / 4, logger: this.logger });
+  private readonly heads: DueIndex;
+  private lastFullSweep = 0;
+  private lastDueRead = 0;
   private stopped = true;
 
   constructor(
     @InjectModel(Case.name) private readonly cases: Model<Case>,
     @InjectModel(DeliveryLogEntry.name) private readonly log: Model<DeliveryLogEntry>,
+    @InjectModel(INTAKE_DUE) due: Model<unknown>,
     private readonly outbound: Outbound,
     private readonly config: IntakeEnv,
-  ) {}
+  ) {
+    this.heads = new DueIndex(due.collection, { name: 'heads', bucketMs: 10_000 });
+  }
+
+  /** Before a change that queues messages in this case is written: the case is looked at again after RECHECK_MS, whatever happens to this process. */
+  async expect(caseId: string, now = new Date()): Promise<void> {
+    await this.heads.schedule(caseId, new Date(now.getTime() + RECHECK_MS), now);
+  }
 
   onModuleInit(): void {
     this.outbound.handle(REPLY_TOPIC, {
@@ -83,37 +104,60 @@ export class DeliveryHandOff implements OnModuleInit, OnApplicationBootstrap, On
     await this.pass.stop();
   }
 
-  /** A change queued messages in this case, or its head settled (without an id: look at every case). */
-  kick(caseId?: string): void {
+  /** A change queued messages in this case, or its head settled. */
+  kick(caseId: string): void {
     if (this.stopped) return;
-    if (caseId) this.dueCases.add(caseId);
-    else this.sweepNext = true;
+    this.dueCases.add(caseId);
     this.pass.kick();
   }
 
   async drain(now = new Date()): Promise<void> {
     const ids = [...this.dueCases];
     this.dueCases.clear();
-    if (this.sweepNext || ids.length === 0) {
-      this.sweepNext = false;
+    for (const id of new Set(ids)) {
+      if (this.stopped) return;
+      await this.handOver(id).catch((e) => this.logger.warn(`case ${id}: handing over its next message failed (${(e as Error).message}); it is looked at again`));
+    }
+    // Kicks come with every change; the due index is read at most every few seconds.
+    if (now.getTime() - this.lastDueRead < RECHECK_MS / 12) return;
+    this.lastDueRead = now.getTime();
+    const handled: DueEntry[] = [];
+    try {
+      for (const entry of await this.heads.due(now, 200)) {
+        if (this.stopped) return;
+        try {
+          const queued = await this.handOver(entry.id);
+          if (queued) await this.heads.schedule(entry.id, new Date(now.getTime() + RECHECK_MS), now);
+          handled.push(entry);
+        } catch (e) {
+          this.logger.warn(`case ${entry.id}: handing over its next message failed (${(e as Error).message}); it is looked at again`);
+        }
+      }
+    } finally {
+      await this.heads.doneMany(handled);
+    }
+    if (now.getTime() - this.lastFullSweep >= FULL_SWEEP_MS) {
+      this.lastFullSweep = now.getTime();
       const swept = await this.cases
         .find({ 'deliveries.nextAttemptAt': mongoose.trusted({ $lte: now }) }, { _id: 1 })
         .limit(500)
         .lean<Pick<Case, '_id'>[]>();
-      ids.push(...swept.map((d) => d._id));
-    }
-    for (const id of new Set(ids)) {
-      if (this.stopped) return;
-      await this.handOver(id).catch((e) => this.logger.warn(`case ${id}: handing over its next message failed (${(e as Error).message}); the sweep tries again`));
+      for (const { _id } of swept) {
+        if (this.stopped) return;
+        await this.handOver(_id).catch((e) => this.logger.warn(`case ${_id}: handing over its next message failed (${(e as Error).message}); it is looked at again`));
+      }
     }
   }
 
-  /** Hands the case's head to outbound, or, if outbound already settled it, records and pops it and looks at the next. */
-  private async handOver(caseId: string): Promise<void> {
+  /**
+   * Hands the case's head to outbound, or, if outbound already settled it, records and pops it and
+   * looks at the next. True while the case still queues a message.
+   */
+  private async handOver(caseId: string): Promise<boolean> {
     for (let i = 0; i < HEADS_PER_PASS; i++) {
       const c = await this.cases.findById(caseId, { accountId: 1, number: 1, subject: 1, deliveries: 1 }).lean<CaseHeads>();
       const head = c?.deliveries?.[0];
-      if (!c || !head) return;
+      if (!c || !head) return false;
       if (!head.email && !head.intercom) {
         await this.settle(caseId, head, { delivered: false, at: new Date(), attempts: 0, error: 'nothing to send' });
         continue;
@@ -121,9 +165,9 @@ export class DeliveryHandOff implements OnModuleInit, OnApplicationBootstrap, On
       const known = await this.outbound.findById(head.id);
       if (!known) {
         await this.outbound.enqueue({ noticeId: `case:${caseId}`, topic: REPLY_TOPIC, batchKey: `intake:${head.id}`, messages: [this.messageOf(c, head)] });
-        return;
+        return true;
       }
-      if (known.state === 'pending') return; // outbound is at it: its `settled` hook (or the next sweep) moves on
+      if (known.state === 'pending') return true; // outbound is at it: its `settled` hook (or the due entry) moves on
       if (known.state === 'cancelled') {
         await this.pop(caseId, head.id);
         continue;
@@ -136,6 +180,7 @@ export class DeliveryHandOff implements OnModuleInit, OnApplicationBootstrap, On
       });
     }
     this.kick(caseId);
+    return true;
   }
 
   /** The outcome first (once, keyed by the message id), then the head leaves the queue (only if it still is the head). */
