@@ -32,6 +32,15 @@ export class ReportingEnv extends OutboundEnv {
   @Type(() => Number) @IsInt() @Min(1000)
   SLADESK_REPORTING_DELTA_KEEP_MS: number = 86_400_000;
 
+  /**
+   * A delta id this process applied is taken out of its bucket by the process's next write to that
+   * bucket once it is this old (so a busy bucket holds minutes of ids, not a day's); only a handler
+   * stalled longer than this between reading an entity and applying its delta could count it twice.
+   * Ids a stopped process leaves behind are pruned after SLADESK_REPORTING_DELTA_KEEP_MS.
+   */
+  @Type(() => Number) @IsInt() @Min(1000)
+  SLADESK_REPORTING_DELTA_RELEASE_MS: number = 600_000;
+
   /** When the monthly executive digest of the previous month is made (cron with seconds optional). */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'SLADESK_DIGEST_CRON must be a cron expression such as "0 7 1 * *"' })
   SLADESK_DIGEST_CRON: string = '0 7 1 * *';

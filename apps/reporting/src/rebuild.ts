@@ -29,7 +29,7 @@ import { CaseDoc } from './reports/support-record-rows';
 @Module({})
 class RebuildModule {
   static forRoot(config: ReportingEnv): DynamicModule {
-    return { module: RebuildModule, imports: [mongoModule(config), modelsModule()], providers: [...READ_MODEL_PROVIDERS] };
+    return { module: RebuildModule, imports: [mongoModule(config), modelsModule()], providers: [...READ_MODEL_PROVIDERS, { provide: ReportingEnv, useValue: config }] };
   }
 }
 

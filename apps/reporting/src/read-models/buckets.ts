@@ -1,8 +1,16 @@
-import { applyOnce } from '@sladesk/persistence';
+import { encodeFieldKey, isDuplicateKey } from '@sladesk/persistence';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
+import { ReportingEnv } from '../config';
 import { RmBucket, RmClause, RmReportIndex } from './read-model.schemas';
+
+/** The bucket field holding the ids of the deltas applied to it: `{ <encoded id>: <epoch ms applied> }`. */
+export const APPLIED_MAP = 'appliedAt';
+/** Ids one write takes out at most (the rest go with the next writes). */
+const RELEASE_PER_WRITE = 200;
+/** Ids remembered per bucket for release at most; beyond, the pruner takes them out. */
+const REMEMBERED_PER_BUCKET = 50_000;
 
 /** What one entity adds to the counters of one account on one day: field path → amount. */
 export interface Contribution {
@@ -57,28 +65,129 @@ export function bucketDeltas(before: Contribution[], after: Contribution[]): Omi
 /** Delta ids end with `@<epoch ms>`: the pruner forgets ids old enough that nobody can retry them. */
 export const deltaIdAt = (id: string): number => Number(id.slice(id.lastIndexOf('@') + 1)) || 0;
 
+interface QueuedDelta {
+  d: BucketDelta;
+  now: number;
+  resolve: (applied: boolean) => void;
+  reject: (e: unknown) => void;
+}
+
 @Injectable()
 export class BucketStore {
   private readonly logger = new Logger(BucketStore.name);
   /** `<month>:<account>` pairs this process has put in the month index (an idempotent write, made once). */
   private readonly indexed = new Set<string>();
+  /** Per bucket, the delta ids this process applied there, oldest first (released by later writes). */
+  private readonly mine = new Map<string, { key: string; at: number }[]>();
+  private readonly releaseMs: number;
+  /** Per bucket with a write under way: the deltas waiting for the next round. */
+  private readonly queued = new Map<string, QueuedDelta[]>();
 
   constructor(
     @InjectModel(RmBucket.name) readonly buckets: Model<RmBucket>,
     @InjectModel(RmReportIndex.name) private readonly index: Model<RmReportIndex>,
     @InjectModel(RmClause.name) private readonly clauses: Model<RmClause>,
-  ) {}
+    config: ReportingEnv,
+  ) {
+    this.releaseMs = config.SLADESK_REPORTING_DELTA_RELEASE_MS;
+  }
 
-  /** Applies a delta once, however often it is handed over (a crash between handing over and forgetting it). */
-  async apply(d: BucketDelta): Promise<void> {
-    const inc = Object.fromEntries(d.inc.map(({ f, n }) => [f, n]));
-    await applyOnce(this.buckets, d.bucket, d.id, { $setOnInsert: { period: d.period, accountId: d.accountId }, $inc: inc });
-    const key = `${d.period}:${d.accountId}`;
-    if (d.period.length === 7 && !this.indexed.has(key)) {
+  /**
+   * Applies a delta once, however often it is handed over (a crash between handing over and
+   * forgetting it): the bucket records the delta's id in the same write, and a write whose id is
+   * there already changes nothing. The ids are map keys, so that the same write can take out the
+   * ids this process applied more than SLADESK_REPORTING_DELTA_RELEASE_MS ago: a bucket stays as
+   * small as its last minutes of deltas instead of growing with every delta of the day (FerretDB
+   * rewrites the whole document on every write, and every other write waits for it).
+   * Ids from before (an `appliedEventIds` list) are still recognised until the pruner drops them.
+   *
+   * Group commit: while a write to a bucket is under way, the deltas handed to it wait and then go
+   * as one write (their sums, all their ids, applied only if none of them is there yet); when that
+   * write finds one applied already, each of them is written alone. Under load a bucket every case of
+   * an account writes takes one write per round instead of one per delta; alone, a delta goes at once.
+   */
+  async apply(d: BucketDelta, now = Date.now()): Promise<boolean> {
+    const applied = await new Promise<boolean>((resolve, reject) => {
+      const queue = this.queued.get(d.bucket);
+      if (queue) queue.push({ d, now, resolve, reject });
+      else {
+        this.queued.set(d.bucket, []);
+        void this.writeRounds(d.bucket, [{ d, now, resolve, reject }]);
+      }
+    });
+    const monthKey = `${d.period}:${d.accountId}`;
+    if (d.period.length === 7 && !this.indexed.has(monthKey)) {
       await this.index.collection.updateOne({ _id: d.period as never }, { $addToSet: { accounts: d.accountId } }, { upsert: true });
       if (this.indexed.size > 100_000) this.indexed.clear();
-      this.indexed.add(key);
+      this.indexed.add(monthKey);
     }
+    return applied;
+  }
+
+  /** Writes `round`, then whatever was queued for the bucket meanwhile, until nothing is. */
+  private async writeRounds(bucket: string, round: QueuedDelta[]): Promise<void> {
+    for (let next = round; next.length; ) {
+      const byId = new Map<string, QueuedDelta[]>();
+      for (const q of next) byId.set(q.d.id, [...(byId.get(q.d.id) ?? []), q]);
+      // The same delta twice in one round (a redelivery racing its first hand-over): written once, told to both.
+      const firsts = [...byId.values()].map((qs) => qs[0]!);
+      try {
+        const results = firsts.length === 1 ? [await this.write(bucket, firsts)] : await this.writeTogether(bucket, firsts);
+        firsts.forEach((q, i) => byId.get(q.d.id)!.forEach((x, j) => x.resolve(j === 0 && results[i]!)));
+      } catch (e) {
+        for (const q of next) q.reject(e);
+      }
+      next = this.queued.get(bucket) ?? [];
+      if (next.length) this.queued.set(bucket, []);
+      else this.queued.delete(bucket);
+    }
+  }
+
+  /** All of them in one write if none is applied yet, else one by one. */
+  private async writeTogether(bucket: string, qs: QueuedDelta[]): Promise<boolean[]> {
+    if (await this.write(bucket, qs)) return qs.map(() => true);
+    const out: boolean[] = [];
+    for (const q of qs) out.push(await this.write(bucket, [q]));
+    return out;
+  }
+
+  /** One conditional write of these deltas' sums and ids (and of the ids this process can release). */
+  private async write(bucket: string, qs: QueuedDelta[]): Promise<boolean> {
+    const now = Math.max(...qs.map((q) => q.now));
+    const inc: Record<string, number> = {};
+    for (const { d } of qs) for (const { f, n } of d.inc) inc[f] = (inc[f] ?? 0) + n;
+    const keys = qs.map((q) => encodeFieldKey(q.d.id));
+    const mine = this.mine.get(bucket) ?? [];
+    let releasable = 0;
+    while (releasable < mine.length && releasable < RELEASE_PER_WRITE && mine[releasable]!.at <= now - this.releaseMs) releasable++;
+    const released = mine.slice(0, releasable);
+    const filter: Record<string, unknown> = { _id: bucket, appliedEventIds: { $nin: qs.map((q) => q.d.id) } };
+    for (const k of keys) filter[`${APPLIED_MAP}.${k}`] = { $exists: false };
+    let applied: boolean;
+    try {
+      const res = await this.buckets.collection.updateOne(
+        filter as never,
+        {
+          $setOnInsert: { period: qs[0]!.d.period, accountId: qs[0]!.d.accountId },
+          $inc: inc,
+          $set: Object.fromEntries(keys.map((k) => [`${APPLIED_MAP}.${k}`, now])),
+          ...(released.length ? { $unset: Object.fromEntries(released.map((r) => [`${APPLIED_MAP}.${r.key}`, ''])) } : {}),
+        },
+        { upsert: true },
+      );
+      applied = res.modifiedCount + res.upsertedCount > 0;
+    } catch (e) {
+      // The document exists and already holds an id, so the filter missed and the upsert collided.
+      if (!isDuplicateKey(e)) throw e;
+      applied = false;
+    }
+    if (applied) {
+      mine.splice(0, released.length);
+      for (const key of keys) mine.push({ key, at: now });
+      while (mine.length > REMEMBERED_PER_BUCKET) mine.shift();
+      this.mine.set(bucket, mine);
+    }
+    return applied;
   }
 
   async rememberClause(key: string, text: string): Promise<void> {
@@ -92,12 +201,18 @@ export class BucketStore {
    */
   async prune(keepMs: number, now = Date.now()): Promise<number> {
     let pruned = 0;
-    const cursor = this.buckets.collection.find({}, { projection: { appliedEventIds: 1 } });
+    const cursor = this.buckets.collection.find({}, { projection: { appliedEventIds: 1, [APPLIED_MAP]: 1 }, batchSize: 100 });
     for await (const doc of cursor) {
       const old = ((doc.appliedEventIds ?? []) as string[]).filter((id) => deltaIdAt(id) < now - keepMs);
-      if (!old.length) continue;
-      await this.buckets.collection.updateOne({ _id: doc._id }, { $pullAll: { appliedEventIds: old } } as never);
-      pruned += old.length;
+      const oldKeys = Object.entries((doc[APPLIED_MAP] ?? {}) as Record<string, number>)
+        .filter(([, at]) => at < now - keepMs)
+        .map(([k]) => k);
+      if (!old.length && !oldKeys.length) continue;
+      await this.buckets.collection.updateOne({ _id: doc._id }, {
+        ...(old.length ? { $pullAll: { appliedEventIds: old } } : {}),
+        ...(oldKeys.length ? { $unset: Object.fromEntries(oldKeys.map((k) => [`${APPLIED_MAP}.${k}`, ''])) } : {}),
+      } as never);
+      pruned += old.length + oldKeys.length;
     }
     if (pruned) this.logger.log(`pruned ${pruned} applied delta ids`);
     return pruned;

@@ -2,13 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { bucketId } from '../read-models/buckets';
+import { APPLIED_MAP } from '../read-models/buckets';
 import { RmAccount, RmBucket, RmClause, RmReportIndex } from '../read-models/read-model.schemas';
 import { bucketPeriods } from './period';
 
 /** Summed counters: dotted field path → number (`s.high.fr.met`, `e.tier2.technical.ackh.6` …). */
 export type Counters = Record<string, number>;
 
-const META = new Set(['_id', 'period', 'accountId', 'appliedEventIds']);
+const META = new Set(['_id', 'period', 'accountId', 'appliedEventIds', APPLIED_MAP]);
 
 function flatten(value: unknown, prefix: string, into: Counters): void {
   if (typeof value === 'number') {
