@@ -57,13 +57,20 @@ const STORE = {
   escalations: 'escalations',
   // sla (apps/sla/src/clocks/case-index.ts): append-only lists `<list>:<k>` with a hint `n:<list>` where they end
   positionHints: { sla_case_index: { id: (list) => `n:${list}`, field: 'n' } },
-  // Never cloned when seeding (README: "How the seed is made"): timer chunks and leases (the clones'
-  // timers would all fall into the templates' 10-second slots), the sla outbox (empty when settled),
+  // Never cloned when seeding (README: "How the seed is made"): timer chunks and leases, and the
+  // due-time buckets of escalation, intake, maintenance and outbound (the clones' entries would all fall
+  // into the templates' 10-second buckets, due as the run starts) and outbound's in-flight batches (each
+  // clone would join its template's list), the sla outbox (empty when settled),
   // reporting's per-day counters (shared by many cases), dead letters.
   seedSkip: [
     'sla_timer_slots',
     'sla_timer_leases',
     'sla_timer_meta',
+    'esc_due',
+    'intake_due',
+    'maintenance_due',
+    'outbound_due',
+    'outbound_batches',
     'sla_outbox',
     'rm_case_counts_daily',
     'dead_letters',
