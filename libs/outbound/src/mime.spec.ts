@@ -68,13 +68,15 @@ describe(composeTextMail.name, () => {
     expect(ours!.toString('latin1').split('\r\n').every((l) => l.length <= 998)).toBe(true);
   });
 
-  it('leaves what it does not write to nodemailer: an empty text, non-ASCII or quoted addresses, non-printable header values, a malformed Message-ID', () => {
+  it('leaves what it does not write to nodemailer: an empty text, non-ASCII or quoted addresses, structured or non-printable headers, a malformed Message-ID', () => {
     expect(composeTextMail({ ...base, to: 'jürgen@example.de' })).toBeNull();
     expect(composeTextMail({ ...base, to: 'ops@bücher.example' })).toBeNull();
     expect(composeTextMail({ ...base, to: '"a b"@example.com' })).toBeNull();
+    expect(composeTextMail({ ...base, to: 'ada@ACME.example' })).toBeNull();
     expect(composeTextMail({ ...base, headers: [['X-Note', 'Grüße']] })).toBeNull();
     expect(composeTextMail({ ...base, headers: [['X-Note', 'a\r\nBcc: x@y']] })).toBeNull();
     expect(composeTextMail({ ...base, headers: [['Subject', 'again']] })).toBeNull();
+    expect(composeTextMail({ ...base, headers: [['In-Reply-To', '<a@b>'], ['References', '<a@b>']] })).toBeNull();
     expect(composeTextMail({ ...base, messageId: 'no-brackets@x' })).toBeNull();
     expect(composeTextMail({ ...base, text: '' })).toBeNull();
   });

@@ -9,13 +9,14 @@ export interface TextMail {
   subject: string;
   text: string;
   messageId: string;
-  /** Extra headers, in order (each key a header field name, each value printable ASCII). */
+  /** Extra headers, in order: `X-…` and `List-…` fields with printable ASCII values (others: null, nodemailer composes). */
   headers: [string, string][];
   date?: Date;
 }
 
-// An address we write as it is (ASCII, no quoting, no IDN): anything else goes through nodemailer's composer.
-const PLAIN_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+// An address we write as it is (ASCII dot-atom, lower-case domain: nothing for nodemailer to quote,
+// punycode or lower-case): anything else goes through nodemailer's composer.
+const PLAIN_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
 const FIELD_NAME = /^[!-9;-~]+$/;
 const PRINTABLE = /^[\x20-\x7e]*$/;
 const MESSAGE_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]+>$/;
@@ -64,8 +65,8 @@ function rfc2822Date(d: Date): string {
 
 /**
  * The whole RFC 5322 message of a plain-text mail, or null when it needs more than this composer does
- * (an empty text, a non-ASCII or unusual address, a header value that is not printable ASCII, a
- * malformed Message-ID): then nodemailer composes it. It writes the header fields nodemailer writes
+ * (an empty text, a non-ASCII or unusual address, a header other than `X-…`/`List-…` or a value that
+ * is not printable ASCII, a malformed Message-ID): then nodemailer composes it. It writes the header fields nodemailer writes
  * (with nodemailer's own encoders: encoded words, folding at 76) and the text quoted-printable in
  * UTF-8 (nodemailer's encoder, line by line), so a reader gets the same mail (`mime.spec` parses both
  * composers' output and compares) — but what a fan-out's mails share is encoded once: the subject and
@@ -76,7 +77,8 @@ function rfc2822Date(d: Date): string {
  */
 export function composeTextMail(m: TextMail): Buffer | null {
   if (!m.text || !PLAIN_ADDRESS.test(m.from) || !PLAIN_ADDRESS.test(m.to) || !MESSAGE_ID.test(m.messageId)) return null;
-  for (const [k, v] of m.headers) if (!FIELD_NAME.test(k) || !PRINTABLE.test(v) || /^(from|to|subject|message-id|date|mime-version|content-)/i.test(k)) return null;
+  // Only unstructured extension headers (X-…, List-…): nodemailer formats the others (In-Reply-To, References…) itself.
+  for (const [k, v] of m.headers) if (!FIELD_NAME.test(k) || !/^(x|list)-/i.test(k) || !PRINTABLE.test(v)) return null;
   const head: string[] = [];
   for (const [k, v] of m.headers) head.push(foldLines(`${k}: ${v}`, 76));
   head.push(headerMemo.get(`f${m.from}`, () => `From: ${m.from}`));
