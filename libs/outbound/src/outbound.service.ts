@@ -117,6 +117,7 @@ export interface DeliveryPage {
 }
 
 interface Job {
+  /** For a pack's message: made when its attempt starts (a fan-out queues thousands; see `startPack`). */
   doc: Delivery;
   /** The instant the delivery was claimed for (a test's chosen time through `dispatchDue`). */
   now?: Date;
@@ -457,6 +458,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private pump(): void {
     while (!this.stopped && this.active < this.config.SLADESK_OUTBOUND_CONCURRENCY && this.queue.length > 0 && !this.atRiskFull()) {
       const job = this.queue.shift()!;
+      if (job.pack && !job.doc) job.doc = this.docOf(job.pack.pack, job.n!, job.lease);
       this.active += 1;
       // The slot is free once the message is handed over; recording the outcome (batched) goes on beside.
       void this.attempt(job).then(
@@ -827,7 +829,9 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       lost: false,
     };
     this.packs.set(run.id, run);
-    for (const n of ns) this.queue.push({ doc: this.docOf(pack, n, lease), lease, pack: run, n });
+    // Each message's delivery is made when its attempt starts: a fan-out queues its packs faster than
+    // they are sent, and thousands of queued copies would only be more for the garbage collector to move.
+    for (const n of ns) this.queue.push({ doc: undefined as unknown as Delivery, lease, pack: run, n });
     this.pump();
   }
 

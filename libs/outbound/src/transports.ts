@@ -47,7 +47,8 @@ export class EmailTransport implements Transport, OnModuleDestroy {
     // nodemailer's pool sends it as it is. Anything else is composed by nodemailer.
     const raw = !d.html && !files.length ? composeTextMail({ from, to: d.to, toName: d.toName, subject: d.subject, text: d.text, messageId, headers: Object.entries(headers) }) : null;
     try {
-      if (raw) await this.transport.sendMail({ envelope: { from, to: [d.to] }, raw, messageId });
+      // The Message-ID is in the raw message (given here too, nodemailer would only parse it again).
+      if (raw) await this.transport.sendMail({ envelope: { from, to: [d.to] }, raw });
       else
         await this.transport.sendMail({
           from,
