@@ -20,7 +20,11 @@ const PLAIN_ADDRESS = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9](?:[a-z0-9-]*[a
 const FIELD_NAME = /^[!-9;-~]+$/;
 const PRINTABLE = /^[\x20-\x7e]*$/;
 const MESSAGE_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]+>$/;
+// Control characters are what these two look for (a header value must not carry them).
+// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\r\n\x00-\x1f\x7f]+/g;
 
 /**
  * Small caches of what many mails of one fan-out share (their subject, their sender, the lines of
@@ -49,7 +53,7 @@ const headerText = (value: string): string => {
 };
 
 const addressName = (name: string): string => {
-  const n = name.replace(/[\r\n\x00-\x1f\x7f]+/g, ' ').trim();
+  const n = name.replace(CONTROLS, ' ').trim();
   if (/^[\w ]*$/.test(n)) return n;
   return PRINTABLE.test(n) ? quoteString(n) : encodeWord(n, 'Q', 52);
 };
