@@ -58,7 +58,7 @@ const addressName = (name: string): string => {
   return PRINTABLE.test(n) ? quoteString(n) : encodeWord(n, 'Q', 52);
 };
 
-/** A line of the body, quoted-printable and soft-wrapped at 76 (the same bytes as nodemailer's encoder gives). */
+/** A line of the body, quoted-printable and soft-wrapped at 76 (nodemailer's `qp` encoder and wrap). */
 const bodyLine = (line: string): string => qpWrap(qpEncode(line), 76);
 
 function rfc2822Date(d: Date): string {
@@ -69,11 +69,12 @@ function rfc2822Date(d: Date): string {
 
 /**
  * The whole RFC 5322 message of a plain-text mail, or null when it needs more than this composer does
- * (an empty text, a non-ASCII or unusual address, a header other than `X-…`/`List-…` or a value that
- * is not printable ASCII, a malformed Message-ID): then nodemailer composes it. It writes the header fields nodemailer writes
- * (with nodemailer's own encoders: encoded words, folding at 76) and the text quoted-printable in
- * UTF-8 (nodemailer's encoder, line by line), so a reader gets the same mail (`mime.spec` parses both
- * composers' output and compares) — but what a fan-out's mails share is encoded once: the subject and
+ * (an empty text, a non-ASCII or unusual address, a header other than `X-…`/`List-…` or a value
+ * that is not printable ASCII, a malformed Message-ID): then nodemailer composes it. It writes the
+ * header fields nodemailer writes (with nodemailer's own encoders: encoded words, folding at 76) and
+ * the text quoted-printable in UTF-8 (nodemailer's encoder, line by line; its soft breaks may fall
+ * elsewhere than those of nodemailer's streaming encoder), so a reader gets the same mail (`mime.spec`
+ * parses both composers' output and compares) — but what a fan-out's mails share is encoded once: the subject and
  * the sender per distinct value, each line of the text per distinct line (a notice's text is the same
  * in one time zone; only the footer with the opt-out link differs per recipient). nodemailer's
  * composer builds a MIME tree, its headers and an encoding stream for every message: most of the
