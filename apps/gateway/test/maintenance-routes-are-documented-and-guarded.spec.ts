@@ -39,7 +39,7 @@ describe('maintenance routes in the gateway', () => {
     expect(doc.components.schemas.CreateWindowRequest.properties).toHaveProperty('recurrence');
     const asyncapi: any = await (await fetch(`${gateway.url}/asyncapi.json`)).json();
     const addresses = Object.values(asyncapi.channels).map((c: any) => c.address);
-    for (const subject of [Events.MaintenanceScheduled, Events.MaintenanceCompleted, Events.MaintenanceReminder, Events.AdvisoryReleased, Events.DeliverySent])
+    for (const subject of [Events.MaintenanceScheduled, Events.MaintenanceCompleted, Events.MaintenanceReminder, Events.AdvisoryReleased, Events.DeliverySent, Events.DeliveryOutcomes])
       expect(addresses).toContain(subject);
   });
 

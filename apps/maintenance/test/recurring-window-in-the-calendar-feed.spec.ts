@@ -1,4 +1,4 @@
-import { DeliveryOutcomePayload, Events } from '@sladesk/contracts';
+import { DeliveryOutcomePayload, DeliveryOutcomesPayload, Events } from '@sladesk/contracts';
 import { waitFor } from '@sladesk/testing';
 import ical from 'node-ical';
 import { json, seedAccount, settledNotice, Stack, startStack } from './stack';
@@ -92,6 +92,15 @@ describe('a recurring window and the calendar feed', () => {
     const subs = [Events.DeliverySent, Events.DeliveryFailed].map((s) =>
       stack.bus.nc.subscribe(s, { callback: (_e, m) => void outcomes.push(m.json<{ payload: DeliveryOutcomePayload }>().payload) }),
     );
+    // The first attempt is a fan-out's (a pack's): announced with its part's other outcomes, in one event.
+    subs.push(
+      stack.bus.nc.subscribe(Events.DeliveryOutcomes, {
+        callback: (_e, m) => {
+          const { outcomes: items, packId: _pack, refs, ...notice } = m.json<{ payload: DeliveryOutcomesPayload }>().payload;
+          for (const { eventId: _id, outcome: _o, ...o } of items) outcomes.push({ ...notice, ...o, refs: o.refs ?? refs });
+        },
+      }),
+    );
     // Everything sent so far has its outcome, so the two refusals hit this notice's delivery.
     await waitFor(async () => (await stack.db.collection('maintenance_notices').countDocuments({ state: { $ne: 'done' } })) === 0, 'earlier notices fanned out');
     for (const n of (await json(await stack.http('/v1/notices?limit=200'))).items) await settledNotice(stack, n.id);
@@ -104,7 +113,7 @@ describe('a recurring window and the calendar feed', () => {
     const { deliveries } = await settledNotice(stack, `ntc:${w.id}:scheduled:v1`);
     expect(deliveries).toEqual([expect.objectContaining({ to: 'ada@acme.test', state: 'sent', attempts: 3 })]);
     await waitFor(() => outcomes.filter((o) => o.noticeId === `ntc:${w.id}:scheduled:v1`).length >= 3, 'three outcome events');
-    const mine = outcomes.filter((o) => o.noticeId === `ntc:${w.id}:scheduled:v1`);
+    const mine = outcomes.filter((o) => o.noticeId === `ntc:${w.id}:scheduled:v1`).sort((a, b) => a.attempts - b.attempts);
     expect(mine.map((o) => [o.attempts, o.final ?? null, o.error ? 'error' : 'ok'])).toEqual([
       [1, false, 'error'],
       [2, false, 'error'],

@@ -1,8 +1,10 @@
 // Contracts of outbound delivery (libs/outbound): every message the product sends to a customer or
 // staff member, by email, as an Intercom message or as a reply in an Intercom conversation, and what
-// became of it. Published by whichever service owns the delivery (maintenance: these subjects;
-// escalation: its own `notification.*`; intake's replies publish none); the notices log report reads them.
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Min } from 'class-validator';
+// became of it — one event per delivery, or one per recorded part of a pack (`outbound.outcomes`).
+// Published by whichever service owns the delivery (maintenance: these subjects; escalation: its own
+// `notification.*`; intake's replies publish none); the notices log report reads them.
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 
 /**
  * `intercom`: an in-app message to an Intercom user (`to` = the user id); `intercom-reply`: a reply in
@@ -35,18 +37,57 @@ export class DeliveryOutcomePayload {
   @IsISO8601() at!: string;
 }
 
+/** One delivery's outcome in a `DeliveryOutcomesPayload`: what a single `outbound.sent|failed` event would say of it. */
+export class DeliveryOutcomeItem {
+  /** The id the single event of this attempt has (`<deliveryId>.<attempt>`): a reader applies an attempt once, however it came. */
+  @IsString() eventId!: string;
+  @IsIn(['sent', 'failed']) outcome!: 'sent' | 'failed';
+  @IsString() deliveryId!: string;
+  @IsOptional() @IsString() accountId?: string;
+  @IsIn(OUTBOUND_CHANNELS) channel!: OutboundChannel;
+  @IsString() to!: string;
+  @IsString() subject!: string;
+  @IsInt() @Min(1) attempts!: number;
+  @IsOptional() @IsString() error?: string;
+  @IsOptional() @IsBoolean() final?: boolean;
+  /** Only when the deliveries listed carry different ones (otherwise the event's `refs`). */
+  @IsOptional() @IsObject() refs?: Record<string, string>;
+  @IsISO8601() at!: string;
+}
+
+/**
+ * The outcomes of up to 100 deliveries of one notice, recorded together (one part of a round of an
+ * outbound pack: a fan-out's page of deliveries): one event instead of one per delivery. Its eventId
+ * is the record's id (`<pack>:<round>:<part>`), so a republished part is dropped by JetStream.
+ */
+export class DeliveryOutcomesPayload {
+  @IsString() noticeId!: string;
+  @IsString() source!: string;
+  @IsString() topic!: string;
+  /** Ids the caller attached, the same for every delivery listed, e.g. `{ windowId }`. */
+  @IsOptional() @IsObject() refs?: Record<string, string>;
+  /** The pack the deliveries belong to. */
+  @IsString() packId!: string;
+  @IsArray() @ArrayMaxSize(1000) @ValidateNested({ each: true }) @Type(() => DeliveryOutcomeItem) outcomes!: DeliveryOutcomeItem[];
+}
+
 /** Events. DO NOT RENAME a published subject. */
 export const OutboundEvents = {
+  /** One delivery (delivery documents: retries, single sends). */
   DeliverySent: 'sladesk.evt.outbound.sent.v1',
   DeliveryFailed: 'sladesk.evt.outbound.failed.v1',
+  /** Many deliveries of one notice at once (fan-outs, `packed`): sent and failed alike. */
+  DeliveryOutcomes: 'sladesk.evt.outbound.outcomes.v1',
 } as const;
 
 export interface OutboundEventMap {
   [OutboundEvents.DeliverySent]: DeliveryOutcomePayload;
   [OutboundEvents.DeliveryFailed]: DeliveryOutcomePayload;
+  [OutboundEvents.DeliveryOutcomes]: DeliveryOutcomesPayload;
 }
 
 export const OutboundEventClasses = {
   [OutboundEvents.DeliverySent]: DeliveryOutcomePayload,
   [OutboundEvents.DeliveryFailed]: DeliveryOutcomePayload,
+  [OutboundEvents.DeliveryOutcomes]: DeliveryOutcomesPayload,
 };

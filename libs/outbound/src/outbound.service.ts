@@ -1,6 +1,7 @@
-import { DeliveryOutcomePayload, EventEnvelope, Events, OutboundChannel } from '@sladesk/contracts';
+import { DeliveryOutcomeItem, DeliveryOutcomePayload, DeliveryOutcomesPayload, EventEnvelope, Events, OutboundChannel } from '@sladesk/contracts';
 import { NatsBus, OutboxRelay, outboxEvent, outboxFields, SERVICE_RUNTIME, ServiceRuntime, SingleFlight } from '@sladesk/messaging';
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import { DueEntry, DueIndex } from '@sladesk/persistence';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
@@ -116,6 +117,7 @@ export interface DeliveryPage {
 }
 
 interface Job {
+  /** For a pack's message: made when its attempt starts (a fan-out queues thousands; see `startPack`). */
   doc: Delivery;
   /** The instant the delivery was claimed for (a test's chosen time through `dispatchDue`). */
   now?: Date;
@@ -131,6 +133,7 @@ interface Job {
 /** One round of a pack in this process: the lease it holds and what its attempts came to. */
 interface PackRun {
   id: string;
+  pack: DeliveryPack;
   round: number;
   lease: Date;
   /** When its due entry fires (lease end + 1 s). */
@@ -141,7 +144,6 @@ interface PackRun {
   outstanding: number;
   /** What the round has done since its last recorded part. */
   results: PackItemOutcome[];
-  events: EventEnvelope[];
   /** Messages whose attempt failed and will be retried on their own, as delivery documents. */
   spills: Delivery[];
   waiters: ((ok: boolean) => void)[];
@@ -456,6 +458,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private pump(): void {
     while (!this.stopped && this.active < this.config.SLADESK_OUTBOUND_CONCURRENCY && this.queue.length > 0 && !this.atRiskFull()) {
       const job = this.queue.shift()!;
+      if (job.pack && !job.doc) job.doc = this.docOf(job.pack.pack, job.n!, job.lease);
       this.active += 1;
       // The slot is free once the message is handed over; recording the outcome (batched) goes on beside.
       void this.attempt(job).then(
@@ -810,6 +813,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private startPack(pack: DeliveryPack, round: number, lease: Date, dueAt: Date, ns: number[]): void {
     const run: PackRun = {
       id: pack._id,
+      pack,
       round,
       lease,
       dueAt,
@@ -817,7 +821,6 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       size: ns.length,
       outstanding: ns.length,
       results: [],
-      events: [],
       spills: [],
       waiters: [],
       part: 0,
@@ -826,7 +829,9 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       lost: false,
     };
     this.packs.set(run.id, run);
-    for (const n of ns) this.queue.push({ doc: this.docOf(pack, n, lease), lease, pack: run, n });
+    // Each message's delivery is made when its attempt starts: a fan-out queues its packs faster than
+    // they are sent, and thousands of queued copies would only be more for the garbage collector to move.
+    for (const n of ns) this.queue.push({ doc: undefined as unknown as Delivery, lease, pack: run, n });
     this.pump();
   }
 
@@ -861,10 +866,9 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       const error = ((e as Error)?.message ?? String(e)).slice(0, 500);
       const final = e instanceof PermanentDeliveryError || this.config.SLADESK_OUTBOUND_MAX_ATTEMPTS <= 1;
       const at = new Date();
-      const event = this.eventOf('failed', d, { ...this.outcome(d, 1, at), error, final }, at);
       if (final) {
         this.logger.error(`${d.channel} delivery ${d._id} failed for good after 1 attempt: ${error}`);
-        return { recorded: this.packDone(run, { n, s: 'failed', a: 1, at, e: error }, event), settled: { delivered: false, at, attempts: 1, error } };
+        return { recorded: this.packDone(run, { n, s: 'failed', a: 1, at, e: error }), settled: { delivered: false, at, attempts: 1, error } };
       }
       // Retried on its own: a delivery document (written before the round's record names it) with its retry entry.
       const retryAt = new Date(at.getTime() + Math.min(this.config.SLADESK_OUTBOUND_RETRY_MS, MAX_RETRY_MS));
@@ -872,10 +876,10 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
       await this.scheduleRetry(d._id, retryAt, at);
       const { leaseOwner: _owner, ...rest } = d;
       const spill: Delivery = { ...rest, attempts: 1, lastError: error, lastAttemptAt: at, nextAttemptAt: retryAt, leaseUntil: new Date(0), pack: run.id };
-      return { recorded: this.packDone(run, { n, s: 'retry', a: 1, at, e: error }, event, spill) };
+      return { recorded: this.packDone(run, { n, s: 'retry', a: 1, at, e: error }, spill) };
     }
     const at = new Date();
-    return { recorded: this.packDone(run, { n, s: 'sent', a: 1, at }, this.eventOf('sent', d, this.outcome(d, 1, at), at)), settled: { delivered: true, at, attempts: 1 } };
+    return { recorded: this.packDone(run, { n, s: 'sent', a: 1, at }), settled: { delivered: true, at, attempts: 1 } };
   }
 
   /** Renews the pack's lease when a third of it is left; false when another process has taken the pack over. */
@@ -905,10 +909,9 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
    * round ends: what a crash leaves sent but unrecorded stays as bounded as it is for delivery
    * documents (SLADESK_OUTBOUND_CONCURRENCY + OUTCOME_BATCH).
    */
-  private packDone(run: PackRun, result: PackItemOutcome | undefined, event?: EventEnvelope | null, spill?: Delivery): Promise<boolean> {
+  private packDone(run: PackRun, result: PackItemOutcome | undefined, spill?: Delivery): Promise<boolean> {
     return new Promise((done) => {
       if (result) run.results.push(result);
-      if (event) run.events.push(event);
       if (spill) run.spills.push(spill);
       run.waiters.push(done);
       run.outstanding -= 1;
@@ -922,7 +925,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
   private flushPart(run: PackRun, last: boolean): void {
     if (run.timer) clearTimeout(run.timer);
     run.timer = undefined;
-    const part = { n: run.part++, results: run.results.splice(0), events: run.events.splice(0), spills: run.spills.splice(0), waiters: run.waiters.splice(0) };
+    const part = { n: run.part++, results: run.results.splice(0), spills: run.spills.splice(0), waiters: run.waiters.splice(0) };
     this.background += 1;
     run.writing = run.writing
       .then(() => this.recordPart(run, part))
@@ -944,7 +947,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
    * outcomes leaves them unrecorded: the next round sends those messages again (at least once, at most
    * once more per crash), except those that already have a document of their own.
    */
-  private async recordPart(run: PackRun, part: { n: number; results: PackItemOutcome[]; events: EventEnvelope[]; spills: Delivery[]; waiters: ((ok: boolean) => void)[] }): Promise<void> {
+  private async recordPart(run: PackRun, part: { n: number; results: PackItemOutcome[]; spills: Delivery[]; waiters: ((ok: boolean) => void)[] }): Promise<void> {
     let recorded = false;
     try {
       if (run.failed) throw new Error('an earlier part of the round was not recorded');
@@ -956,7 +959,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
         await this.packOutcomeModel.collection.insertOne({ _id: oid, items: part.results, at: new Date(), ...(pending ? { eventsPending: true } : {}) } as never);
         recorded = true;
         run.recorded += part.results.length;
-        if (pending) await this.publishRound(oid, part.events);
+        if (pending) await this.publishRound(oid, this.packEvents(run.pack, part.results, oid));
       } else recorded = true;
     } catch (e) {
       if (recorded) run.unpublished = true;
@@ -988,20 +991,58 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
     await this.packOutcomeModel.collection.updateOne({ _id: outcomeId } as never, { $unset: { eventsPending: '' } });
   }
 
-  /** The events a part's record stands for: the same ids, payloads and instants as those published when it was written. */
-  private packEvents(pack: DeliveryPack, outcomes: PackItemOutcome[]): EventEnvelope[] {
-    const events: EventEnvelope[] = [];
-    for (const o of outcomes) {
-      if (o.s === 'cancelled') continue;
-      const d = this.docOf(pack, o.n, new Date(0));
-      const at = new Date(o.at);
-      const event =
-        o.s === 'sent'
-          ? this.eventOf('sent', d, this.outcome(d, o.a, at), at)
-          : this.eventOf('failed', d, { ...this.outcome(d, o.a, at), error: o.e ?? '', final: o.s === 'failed' }, at);
-      if (event) events.push(event);
+  /**
+   * The events a part's record stands for, the same whenever they are derived (when it is written, or
+   * by a later round's recovery): one `outbound.outcomes` event listing its deliveries, id = the
+   * record's id — or, for a topic with its own `event` hook, the owner's event per delivery
+   * (`<deliveryId>.<attempt>`), as for delivery documents.
+   */
+  private packEvents(pack: DeliveryPack, outcomes: PackItemOutcome[], outcomeId: string): EventEnvelope[] {
+    const told = outcomes.filter((o) => o.s !== 'cancelled');
+    if (told.length === 0) return [];
+    if (this.hooks.get(pack.topic)?.event) {
+      const events: EventEnvelope[] = [];
+      for (const o of told) {
+        const d = this.docOf(pack, o.n, new Date(0));
+        const at = new Date(o.at);
+        const event =
+          o.s === 'sent'
+            ? this.eventOf('sent', d, this.outcome(d, o.a, at), at)
+            : this.eventOf('failed', d, { ...this.outcome(d, o.a, at), error: o.e ?? '', final: o.s === 'failed' }, at);
+        if (event) events.push(event);
+      }
+      return events;
     }
-    return events;
+    const refs = pack.items[told[0].n].refs;
+    const sameRefs = told.every((o) => isDeepStrictEqual(pack.items[o.n].refs, refs));
+    let last = 0;
+    const items: DeliveryOutcomeItem[] = told.map((o) => {
+      const item = pack.items[o.n];
+      const at = new Date(o.at);
+      last = Math.max(last, at.getTime());
+      return {
+        eventId: `${item.id}.${o.a}`,
+        outcome: o.s === 'sent' ? 'sent' : 'failed',
+        deliveryId: item.id,
+        ...(item.accountId ? { accountId: item.accountId } : {}),
+        channel: item.channel,
+        to: item.to,
+        subject: item.subject,
+        attempts: o.a,
+        ...(o.s !== 'sent' ? { error: o.e ?? '', final: o.s === 'failed' } : {}),
+        ...(!sameRefs && item.refs ? { refs: item.refs } : {}),
+        at: at.toISOString(),
+      };
+    });
+    const payload: DeliveryOutcomesPayload = {
+      noticeId: pack.noticeId,
+      source: pack.source,
+      topic: pack.topic,
+      ...(sameRefs && refs ? { refs } : {}),
+      packId: pack._id,
+      outcomes: items,
+    };
+    return [{ ...outboxEvent(Events.DeliveryOutcomes, payload, new Date(last)), eventId: outcomeId }];
   }
 
   /** A pack whose lease ended (its writer may have died): the next round sends what no earlier round recorded. */
@@ -1029,7 +1070,7 @@ export class Outbound implements OnApplicationBootstrap, OnModuleDestroy {
           .then(() => true, (e) => (isDuplicate(e) ? false : Promise.reject(e)));
     if (!claimed) return; // lost a race; the entry stays and is looked at again
     const states = await this.packStates(pid, round, async (o) => {
-      if (o.eventsPending) await this.publishRound(o._id, this.packEvents(pack, o.items));
+      if (o.eventsPending) await this.publishRound(o._id, this.packEvents(pack, o.items, o._id));
     });
     const todo: number[] = [];
     for (let n = 0; n < pack.items.length; n++) {

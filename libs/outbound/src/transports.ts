@@ -2,6 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { createTransport, Transporter } from 'nodemailer';
 import { OutboundEnv } from './config';
 import { Delivery } from './delivery.schema';
+import { composeTextMail } from './mime';
 
 /** A failure that retrying cannot fix (a 5xx from the mail server, a 4xx from Intercom, a missing token). */
 export class PermanentDeliveryError extends Error {}
@@ -39,17 +40,26 @@ export class EmailTransport implements Transport, OnModuleDestroy {
   }
 
   async send(d: Delivery, files: AttachmentFile[] = []): Promise<void> {
+    const from = d.from ?? this.config.SLADESK_MAIL_FROM;
+    const messageId = d.messageId ?? `<${d._id}@${this.domain}>`;
+    const headers = { ...(d.headers ?? {}), 'X-Sladesk-Delivery-Id': d._id, 'X-Sladesk-Notice-Id': d.noticeId };
+    // A plain-text mail (every notice) is composed here, its shared parts encoded once (see composeTextMail);
+    // nodemailer's pool sends it as it is. Anything else is composed by nodemailer.
+    const raw = !d.html && !files.length ? composeTextMail({ from, to: d.to, toName: d.toName, subject: d.subject, text: d.text, messageId, headers: Object.entries(headers) }) : null;
     try {
-      await this.transport.sendMail({
-        from: d.from ?? this.config.SLADESK_MAIL_FROM,
-        to: d.toName ? { name: d.toName, address: d.to } : d.to,
-        subject: d.subject,
-        text: d.text,
-        ...(d.html ? { html: d.html } : {}),
-        messageId: d.messageId ?? `<${d._id}@${this.domain}>`,
-        headers: { ...(d.headers ?? {}), 'X-Sladesk-Delivery-Id': d._id, 'X-Sladesk-Notice-Id': d.noticeId },
-        ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.content })) } : {}),
-      });
+      // The Message-ID is in the raw message (given here too, nodemailer would only parse it again).
+      if (raw) await this.transport.sendMail({ envelope: { from, to: [d.to] }, raw });
+      else
+        await this.transport.sendMail({
+          from,
+          to: d.toName ? { name: d.toName, address: d.to } : d.to,
+          subject: d.subject,
+          text: d.text,
+          ...(d.html ? { html: d.html } : {}),
+          messageId,
+          headers,
+          ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.content })) } : {}),
+        });
     } catch (e) {
       const code = (e as { responseCode?: number }).responseCode;
       if (typeof code === 'number' && code >= 500) throw new PermanentDeliveryError(`${(e as Error).message}`);

@@ -16,6 +16,8 @@ export const NOTICE_ENTRY = 'n:';
 const LEASE_MS = 60_000;
 /** Accounts per outbound pack (one document of deliveries, one recovery entry)… */
 const PAGE_ACCOUNTS = 250;
+/** …but the first page of a run is smaller: its pack is written sooner, so sending starts while the next is read. */
+const FIRST_PAGE_ACCOUNTS = 50;
 /** …or fewer, once their messages reach this many (≈ 1 KB each). */
 const PAGE_MESSAGES = 1000;
 /** Accounts per batch of the accounts cursor. */
@@ -141,6 +143,7 @@ export class NoticeFanout implements OnModuleInit {
 
     let page: MaintenanceAccount[] = [];
     let messages: OutboundMessage[] = [];
+    let pageAccounts = FIRST_PAGE_ACCOUNTS;
     const flush = async () => {
       if (page.length === 0) return;
       const batchKey = `${id}|${page[0]._id}`;
@@ -161,6 +164,7 @@ export class NoticeFanout implements OnModuleInit {
       lease = next;
       page = [];
       messages = [];
+      pageAccounts = PAGE_ACCOUNTS;
     };
 
     // One cursor over the accounts after the saved position (a query per page would be a scan per page
@@ -171,7 +175,7 @@ export class NoticeFanout implements OnModuleInit {
       page.push(account);
       messages.push(...this.messagesFor(notice, account, renderIn(account.timeZone ?? DEFAULT_TIME_ZONE)));
       // A pack is one document: accounts with many contacts make smaller pages (MongoDB's limit is 16 MB).
-      if (page.length >= PAGE_ACCOUNTS || messages.length >= PAGE_MESSAGES) await flush();
+      if (page.length >= pageAccounts || messages.length >= PAGE_MESSAGES) await flush();
     }
     await flush();
     await this.model.updateOne({ _id: id, leaseUntil: lease }, { $set: { state: 'done', completedAt: new Date(), leaseUntil: new Date(0) } });

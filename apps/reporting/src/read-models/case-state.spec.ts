@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { bucketDeltas } from './buckets';
 import { caseReducer, CaseState } from './case-state';
 import { escalationReducer } from './escalation-state';
-import { noticeFactOf, noticeReducer } from './notice-state';
+import { noticeFactOf, noticeFactsOf, noticeReducer } from './notice-state';
 
 const goal = (clause: string) => ({ clause, policyId: 'p', policyVersion: 1, duration: 'PT4H', from: 'received' as const, hours: 'business' as const, calendarId: 'c', calendarVersion: 1, businessSeconds: 14_400 });
 const clock = (type: string, clockName: string, at: string, extra: object) =>
@@ -84,5 +84,30 @@ describe('read-model reducers', () => {
       expect(s).toMatchObject({ source: 'maintenance', topic: 'window.reminder', to: 'ops@acme.test', firstAt: '2026-03-02T10:00:00.000Z', outcome: { v: 'sent', attempts: 2 } });
       expect(noticeReducer.contributions(s)).toEqual([{ day: '2026-03-02', accountId: 'acme', inc: { 'n.total': 1, 'n.sent': 1 } }]);
     }
+  });
+
+  it("reads each delivery an outbound.outcomes event lists as its single event would be read, under that event's id", () => {
+    const single = makeEnvelope('sladesk.evt.outbound.failed.v1', { deliveryId: 'd1', noticeId: 'n1', source: 'maintenance', topic: 'window.scheduled', channel: 'email', to: 'ops@acme.test', subject: 'Maintenance tonight', attempts: 1, error: '451', final: false, accountId: 'acme', refs: { windowId: 'w1' }, at: '2026-03-02T10:00:00.000Z' });
+    const item = (deliveryId: string, to: string, outcome: 'sent' | 'failed', extra: object = {}) => ({ eventId: `${deliveryId}.1`, outcome, deliveryId, accountId: 'acme', channel: 'email', to, subject: 'Maintenance tonight', attempts: 1, at: '2026-03-02T10:00:00.000Z', ...extra });
+    const batch = {
+      ...makeEnvelope('sladesk.evt.outbound.outcomes.v1', {
+        noticeId: 'n1',
+        source: 'maintenance',
+        topic: 'window.scheduled',
+        refs: { windowId: 'w1' },
+        packId: 'pck_1',
+        outcomes: [item('d1', 'ops@acme.test', 'failed', { error: '451', final: false }), item('d2', 'cto@acme.test', 'sent'), { eventId: 'bad' }],
+      }),
+      eventId: 'pck_1:0:0',
+    };
+    const facts = noticeFactsOf(batch);
+    expect(facts.map((f) => f.eventId)).toEqual(['d1.1', 'd2.1']);
+    // The same fact as the single event of that attempt, under the same id: applied once whichever came.
+    expect(facts[0]).toEqual({ eventId: 'd1.1', fact: noticeFactOf(single) });
+    expect(noticeFactsOf(single)).toEqual([{ eventId: single.eventId, fact: noticeFactOf(single) }]);
+    const s = noticeReducer.apply(noticeReducer.empty('maintenance:d2'), { ...batch, eventId: facts[1].eventId, payload: facts[1].fact });
+    expect(s).toMatchObject({ source: 'maintenance', topic: 'window.scheduled', to: 'cto@acme.test', outcome: { v: 'sent', attempts: 1, id: 'd2.1' } });
+    expect(noticeReducer.contributions(s)).toEqual([{ day: '2026-03-02', accountId: 'acme', inc: { 'n.total': 1, 'n.sent': 1 } }]);
+    expect(noticeFactsOf(makeEnvelope('sladesk.evt.case.opened.v1', {}))).toEqual([]);
   });
 });

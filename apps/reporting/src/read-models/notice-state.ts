@@ -1,4 +1,4 @@
-import { EventEnvelope, Events } from '@sladesk/contracts';
+import { DeliveryOutcomesPayload, EventEnvelope, Events } from '@sladesk/contracts';
 import { Contribution } from './buckets';
 import { Reducer } from './entity-projection';
 import { NO_ACCOUNT } from './escalation-state';
@@ -6,7 +6,8 @@ import { NO_ACCOUNT } from './escalation-state';
 /**
  * One delivery outcome, whatever published it: escalation's `notification.sent|failed`, or any other
  * `sladesk.evt.<context>.<…sent|failed>.vN` carrying a recipient and a subject (customer notices of
- * maintenance windows and advisories), read tolerantly by `noticeFactOf`.
+ * maintenance windows and advisories), read tolerantly by `noticeFactOf`; or one of the deliveries an
+ * `outbound.outcomes` event lists (`noticeFactsOf`).
  */
 export interface NoticeFact {
   id: string;
@@ -49,7 +50,28 @@ export interface NoticeState {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length ? v : undefined);
 const OUTCOME_SUBJECT = /^sladesk\.evt\.([a-z0-9-]+)\.(?:[a-z0-9-]*-)?(sent|failed)\.v\d+$/;
 
-/** The notice an event reports, or null when the event is not a delivery outcome. */
+/**
+ * Every delivery outcome an event reports, each with the event id it is applied under: one for a
+ * single outcome event (its own id), one per delivery listed by `outbound.outcomes` (the id of the
+ * single event of that attempt, so an attempt reported both ways counts once), none for other events.
+ */
+export function noticeFactsOf(e: EventEnvelope): { eventId: string; fact: NoticeFact }[] {
+  if (e.type === Events.DeliveryOutcomes) {
+    const p = (e.payload ?? {}) as Partial<DeliveryOutcomesPayload>;
+    const out: { eventId: string; fact: NoticeFact }[] = [];
+    for (const o of Array.isArray(p.outcomes) ? p.outcomes : []) {
+      if (!o || typeof o !== 'object' || !str(o.eventId) || (o.outcome !== 'sent' && o.outcome !== 'failed')) continue;
+      const { eventId, outcome, refs, ...single } = o;
+      const one = noticeFactOf({ ...e, eventId, type: outcome === 'sent' ? Events.DeliverySent : Events.DeliveryFailed, payload: { ...single, noticeId: p.noticeId, source: p.source, topic: p.topic, refs: refs ?? p.refs } });
+      if (one) out.push({ eventId, fact: one });
+    }
+    return out;
+  }
+  const fact = noticeFactOf(e);
+  return fact ? [{ eventId: e.eventId, fact }] : [];
+}
+
+/** The notice an event reports, or null when the event is not a single delivery outcome. */
 export function noticeFactOf(e: EventEnvelope): NoticeFact | null {
   const m = OUTCOME_SUBJECT.exec(e.type);
   if (!m) return null;

@@ -17,7 +17,7 @@ import { BucketStore } from './buckets';
 import { CASE_SUBJECTS, caseReducer, CaseState, clauseKey } from './case-state';
 import { EntityProjection } from './entity-projection';
 import { escalationReducer, EscalationState } from './escalation-state';
-import { noticeFactOf, noticeReducer, NoticeState } from './notice-state';
+import { noticeFactsOf, noticeReducer, NoticeState } from './notice-state';
 import { RmAccount, RmCase, RmCaseEntry, RmEscalation, RmNotice, RmStaff } from './read-model.schemas';
 
 const CASE_SET = new Set(CASE_SUBJECTS);
@@ -81,11 +81,12 @@ export class Projector {
         return;
       }
     }
-    const fact = noticeFactOf(e);
-    if (fact) {
+    // A delivery outcome, or (outbound.outcomes) many: each delivery is its own notice document, each
+    // attempt applied once under the id its single event has.
+    for (const { eventId, fact } of noticeFactsOf(e)) {
       // Escalation notifications name their case, not its account: take it from the case when known.
       const accountId = fact.accountId ?? (fact.caseId ? (await this.cases.get(fact.caseId))?.accountId : undefined);
-      await this.notices.apply(`${fact.source}:${fact.id}`, { ...e, payload: { ...fact, ...(accountId ? { accountId } : {}) } });
+      await this.notices.apply(`${fact.source}:${fact.id}`, { ...e, eventId, payload: { ...fact, ...(accountId ? { accountId } : {}) } });
     }
   }
 
