@@ -13,16 +13,10 @@ import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsISO8601, IsObject, IsO
 export const OUTBOUND_CHANNELS = ['email', 'intercom', 'intercom-reply'] as const;
 export type OutboundChannel = (typeof OUTBOUND_CHANNELS)[number];
 
-/** What became of one delivery (one notice, one recipient, one channel). */
-export class DeliveryOutcomePayload {
+/** What one attempt of one delivery came to: the fields its single event and its item in a part's event share. */
+export class DeliveryAttemptFields {
   /** Deterministic: the same notice, recipient and channel always have the same id. */
   @IsString() deliveryId!: string;
-  /** The notice (or other message) the delivery carries. */
-  @IsString() noticeId!: string;
-  /** The service that asked for it, e.g. `maintenance`. */
-  @IsString() source!: string;
-  /** What the notice is about, e.g. `window.reminder`. */
-  @IsString() topic!: string;
   @IsOptional() @IsString() accountId?: string;
   @IsIn(OUTBOUND_CHANNELS) channel!: OutboundChannel;
   /** An email address, the Intercom user id, or the Intercom conversation id. */
@@ -32,27 +26,28 @@ export class DeliveryOutcomePayload {
   @IsOptional() @IsString() error?: string;
   /** For a failure: true when no further attempt will be made. */
   @IsOptional() @IsBoolean() final?: boolean;
-  /** Ids the caller attached, e.g. `{ windowId }`. */
-  @IsOptional() @IsObject() refs?: Record<string, string>;
   @IsISO8601() at!: string;
 }
 
+/** What became of one delivery (one notice, one recipient, one channel). */
+export class DeliveryOutcomePayload extends DeliveryAttemptFields {
+  /** The notice (or other message) the delivery carries. */
+  @IsString() noticeId!: string;
+  /** The service that asked for it, e.g. `maintenance`. */
+  @IsString() source!: string;
+  /** What the notice is about, e.g. `window.reminder`. */
+  @IsString() topic!: string;
+  /** Ids the caller attached, e.g. `{ windowId }`. */
+  @IsOptional() @IsObject() refs?: Record<string, string>;
+}
+
 /** One delivery's outcome in a `DeliveryOutcomesPayload`: what a single `outbound.sent|failed` event would say of it. */
-export class DeliveryOutcomeItem {
+export class DeliveryOutcomeItem extends DeliveryAttemptFields {
   /** The id the single event of this attempt has (`<deliveryId>.<attempt>`): a reader applies an attempt once, however it came. */
   @IsString() eventId!: string;
   @IsIn(['sent', 'failed']) outcome!: 'sent' | 'failed';
-  @IsString() deliveryId!: string;
-  @IsOptional() @IsString() accountId?: string;
-  @IsIn(OUTBOUND_CHANNELS) channel!: OutboundChannel;
-  @IsString() to!: string;
-  @IsString() subject!: string;
-  @IsInt() @Min(1) attempts!: number;
-  @IsOptional() @IsString() error?: string;
-  @IsOptional() @IsBoolean() final?: boolean;
   /** Only when the deliveries listed carry different ones (otherwise the event's `refs`). */
   @IsOptional() @IsObject() refs?: Record<string, string>;
-  @IsISO8601() at!: string;
 }
 
 /**
