@@ -1,5 +1,10 @@
 import { EventEnvelope, EventMap, EventSubject, Events, makeEnvelope, Severity, Streams, TimelineEntryPayload } from '@sladesk/contracts';
 import { consumerName, NatsBus } from '@sladesk/messaging';
+import { ServiceChild, spawnService, startTestNats, waitFor, workspaceRoot } from '@sladesk/testing';
+import mongoose from 'mongoose';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 // Events as intake, sla and escalation publish them, for the reporting tests.
 
@@ -110,6 +115,55 @@ export async function publishAll(bus: NatsBus, events: EventEnvelope[], duplicat
 export async function projected(bus: NatsBus): Promise<boolean> {
   const info = await bus.jsm.consumers.info(Streams.Events.name, consumerName('reporting', 'sladesk.evt.>')).catch(() => null);
   return !!info && info.num_pending === 0 && info.num_ack_pending === 0;
+}
+
+/**
+ * What a projection test runs on: a NATS server, the reporting database and a reporting process that
+ * has projected the events `start` published (shuffled and partly duplicated by the caller as it likes).
+ */
+export class ReportingRig {
+  nats!: Awaited<ReturnType<typeof startTestNats>>;
+  bus!: NatsBus;
+  db!: mongoose.Connection;
+  reporting?: ServiceChild;
+
+  constructor(readonly mongoUrl: string) {}
+
+  env(): Record<string, string> {
+    return { NATS_URL: this.nats.url, MONGO_URL: this.mongoUrl, SLADESK_DIGEST_ENABLED: 'false' };
+  }
+
+  async start(events: EventEnvelope[]): Promise<void> {
+    this.nats = await startTestNats();
+    this.bus = await NatsBus.connect(this.nats.url, 'test');
+    await this.bus.ensureStreams();
+    this.db = await mongoose.createConnection(this.mongoUrl).asPromise();
+    await publishAll(this.bus, events);
+    await this.spawn();
+    await waitFor(() => projected(this.bus), 'events projected', 30_000, 100);
+  }
+
+  async spawn(): Promise<void> {
+    this.reporting = spawnService('reporting', this.env());
+    await this.reporting.ready;
+  }
+
+  /** `node dist/apps/reporting/src/rebuild.js …args` against this rig; its output. */
+  async rebuild(...args: string[]): Promise<string> {
+    const { stdout } = await promisify(execFile)(process.execPath, [join(workspaceRoot(), 'dist/apps/reporting/src/rebuild.js'), ...args], {
+      env: { ...process.env, ...this.env(), NODE_ENV: 'test' },
+    });
+    return stdout;
+  }
+
+  async stop(): Promise<void> {
+    if (process.env.DEBUG_REPORTING) console.log(this.reporting?.output().slice(-6000));
+    await this.reporting?.kill();
+    await this.bus?.close();
+    await this.db?.dropDatabase();
+    await this.db?.close();
+    await this.nats?.cleanup();
+  }
 }
 
 export const FR_HIGH = 'policy default v1 · high · firstResponse: PT4H business hours';

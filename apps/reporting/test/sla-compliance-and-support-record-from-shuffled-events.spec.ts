@@ -1,49 +1,20 @@
 import { RenderedReport, Rpc } from '@sladesk/contracts';
-import { NatsBus } from '@sladesk/messaging';
-import { ServiceChild, spawnService, startTestNats, testMongoUrl, waitFor, workspaceRoot } from '@sladesk/testing';
+import { testMongoUrl } from '@sladesk/testing';
 import { parse } from 'csv-parse/sync';
-import mongoose from 'mongoose';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { FR_HIGH, marchFixture, projected, publishAll, RES_CRITICAL, shuffled } from './fixtures';
-
-const run = promisify(execFile);
+import { FR_HIGH, marchFixture, RES_CRITICAL, ReportingRig, shuffled } from './fixtures';
 
 describe('SLA compliance and the support record, from events in any order, delivered more than once', () => {
-  let nats: Awaited<ReturnType<typeof startTestNats>>;
-  let bus: NatsBus;
-  let db: mongoose.Connection;
-  let reporting: ServiceChild | undefined;
-  const mongoUrl = testMongoUrl('reporting_sla');
-  const env = () => ({ NATS_URL: nats.url, MONGO_URL: mongoUrl, SLADESK_DIGEST_ENABLED: 'false' });
+  const rig = new ReportingRig(testMongoUrl('reporting_sla'));
 
   const render = async (report: 'sla-compliance' | 'support-record', format: 'json' | 'csv', extra: object = {}) => {
     const period = 'from' in extra ? {} : { month: '2026-03' };
-    const r = (await bus.request(Rpc.ReportRender, { report, format, ...period, ...extra })) as RenderedReport;
+    const r = (await rig.bus.request(Rpc.ReportRender, { report, format, ...period, ...extra })) as RenderedReport;
     if (r.kind !== 'file') throw new Error(`expected a file, got ${JSON.stringify(r)}`);
     return Buffer.from(r.data, 'base64').toString('utf8');
   };
 
-  beforeAll(async () => {
-    nats = await startTestNats();
-    bus = await NatsBus.connect(nats.url, 'test');
-    await bus.ensureStreams();
-    db = await mongoose.createConnection(mongoUrl).asPromise();
-    await publishAll(bus, shuffled(marchFixture()));
-    reporting = spawnService('reporting', env());
-    await reporting.ready;
-    await waitFor(() => projected(bus), 'events projected', 30_000, 100);
-  });
-
-  afterAll(async () => {
-    if (process.env.DEBUG_REPORTING) console.log(reporting?.output().slice(-6000));
-    await reporting?.kill();
-    await bus?.close();
-    await db?.dropDatabase();
-    await db?.close();
-    await nats?.cleanup();
-  });
+  beforeAll(() => rig.start(shuffled(marchFixture())));
+  afterAll(() => rig.stop());
 
   it('computes March by hand: goals met, percentiles in business time, breaches by clause', async () => {
     const report = JSON.parse(await render('sla-compliance', 'json'));
@@ -130,13 +101,12 @@ describe('SLA compliance and the support record, from events in any order, deliv
 
   it('rebuilds every read model from the stream into the same reports', async () => {
     const before = await Promise.all([render('sla-compliance', 'json'), render('support-record', 'json')]).then((r) => r.map((x) => JSON.parse(x)));
-    await db.collection('rm_buckets').insertOne({ _id: '2026-03:acme', s: { high: { cases: 1000 } } } as never).catch(() => undefined);
-    await db.collection('rm_buckets').updateOne({ _id: '2026-03:acme' as never }, { $inc: { 's.high.cases': 1000 } });
+    await rig.db.collection('rm_buckets').insertOne({ _id: '2026-03:acme', s: { high: { cases: 1000 } } } as never).catch(() => undefined);
+    await rig.db.collection('rm_buckets').updateOne({ _id: '2026-03:acme' as never }, { $inc: { 's.high.cases': 1000 } });
     const corrupted = JSON.parse(await render('sla-compliance', 'json'));
     expect(corrupted.summary.totals.cases).toBe(1004);
 
-    const { stdout } = await run(process.execPath, [join(workspaceRoot(), 'dist/apps/reporting/src/rebuild.js')], { env: { ...process.env, ...env(), NODE_ENV: 'test' } });
-    expect(stdout).toMatch(/rebuilt read models from \d+ events/);
+    expect(await rig.rebuild()).toMatch(/rebuilt read models from \d+ events/);
     const after = await Promise.all([render('sla-compliance', 'json'), render('support-record', 'json')]).then((r) => r.map((x) => JSON.parse(x)));
     for (const [b, a] of before.map((b, i) => [b, after[i]])) {
       expect({ ...a, generatedAt: undefined }).toEqual({ ...b, generatedAt: undefined });

@@ -1,12 +1,7 @@
 import 'reflect-metadata';
 import { EventEnvelope, Events, RenderedReport, Rpc } from '@sladesk/contracts';
-import { NatsBus } from '@sladesk/messaging';
-import { ServiceChild, spawnService, startTestNats, testMongoUrl, waitFor, workspaceRoot } from '@sladesk/testing';
+import { testMongoUrl, waitFor } from '@sladesk/testing';
 import { parse } from 'csv-parse/sync';
-import mongoose from 'mongoose';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { RmCaseEntrySchema } from '../src/read-models/read-model.schemas';
 import { decodePack, PackDoc } from '../src/record-packs/pack-format';
 import { renderCsv } from '../src/render/csv';
@@ -14,9 +9,7 @@ import { MemorySink } from '../src/render/streams';
 import { periodInstants } from '../src/reports/period';
 import { Row } from '../src/reports/report-doc';
 import { CaseDoc, SUPPORT_RECORD_COLUMNS, SupportRecordRows } from '../src/reports/support-record-rows';
-import { entries, ev, marchFixture, openedEntry, opened, projected, publishAll, reopened, resolved, shuffled, slaMet, step } from './fixtures';
-
-const run = promisify(execFile);
+import { entries, ev, marchFixture, openedEntry, opened, projected, publishAll, reopened, ReportingRig, resolved, shuffled, slaMet, step } from './fixtures';
 const A = 'acme';
 const G = 'globex';
 const HUGE = 'The whole log, pasted. '.repeat(3200); // ~74 KB: a row too big to pack
@@ -42,16 +35,11 @@ function extraCases(): EventEnvelope[] {
 }
 
 describe('the support record from packs and loose cases equals the record from the case documents, through reopening and erasure', () => {
-  let nats: Awaited<ReturnType<typeof startTestNats>>;
-  let bus: NatsBus;
-  let db: mongoose.Connection;
+  const rig = new ReportingRig(testMongoUrl('reporting_packs'));
   let caseRows: SupportRecordRows;
-  let reporting: ServiceChild | undefined;
-  const mongoUrl = testMongoUrl('reporting_packs');
-  const env = () => ({ NATS_URL: nats.url, MONGO_URL: mongoUrl, SLADESK_DIGEST_ENABLED: 'false' });
 
   const render = async (format: 'json' | 'csv', q: object) => {
-    const r = (await bus.request(Rpc.ReportRender, { report: 'support-record', format, ...q })) as RenderedReport;
+    const r = (await rig.bus.request(Rpc.ReportRender, { report: 'support-record', format, ...q })) as RenderedReport;
     if (r.kind !== 'file') throw new Error(`expected a file, got ${JSON.stringify(r)}`);
     return Buffer.from(r.data, 'base64').toString('utf8');
   };
@@ -60,11 +48,11 @@ describe('the support record from packs and loose cases equals the record from t
   /** The record as it was made before packs: every case document of the period, rendered, sorted by receipt. */
   const fromCaseDocuments = async (period: { from: string; to: string }, accountId?: string): Promise<Row[]> => {
     const { gte, lt } = periodInstants(period);
-    const docs = (await db
+    const docs = (await rig.db
       .collection('rm_cases')
       .find({ receivedAt: { $gte: gte, $lt: lt }, ...(accountId ? { accountId } : {}) }, { projection: { applied: 0, pending: 0, derived: 0 } })
       .toArray()) as unknown as CaseDoc[];
-    const names = new Map((await db.collection('rm_accounts').find().toArray()).map((a) => [String(a._id), String(a.name)]));
+    const names = new Map((await rig.db.collection('rm_accounts').find().toArray()).map((a) => [String(a._id), String(a.name)]));
     const rows = await Promise.all(docs.map((d) => caseRows.row(d, names)));
     return rows.sort((a, b) => (a.received_at! < b.received_at! ? -1 : a.received_at! > b.received_at! ? 1 : Number(a.case_number) - Number(b.case_number)));
   };
@@ -85,7 +73,7 @@ describe('the support record from packs and loose cases equals the record from t
     }
   };
   const packsOf = async (month: string, accountId: string) => {
-    const docs = (await db.collection('rm_record_packs').find({ month, accountId }).toArray()) as unknown as PackDoc[];
+    const docs = (await rig.db.collection('rm_record_packs').find({ month, accountId }).toArray()) as unknown as PackDoc[];
     const out = new Map<string, string>();
     for (const d of docs) {
       const p = await decodePack(d);
@@ -96,32 +84,17 @@ describe('the support record from packs and loose cases equals the record from t
     }
     return out;
   };
-  const loose = async () => (await db.collection('rm_record_loose').find().toArray()).map((d) => String(d._id)).sort();
+  const loose = async () => (await rig.db.collection('rm_record_loose').find().toArray()).map((d) => String(d._id)).sort();
   const publishAndWait = async (events: EventEnvelope[]) => {
-    await publishAll(bus, events, 2);
-    await waitFor(() => projected(bus), 'events projected', 30_000, 100);
+    await publishAll(rig.bus, events, 2);
+    await waitFor(() => projected(rig.bus), 'events projected', 30_000, 100);
   };
 
   beforeAll(async () => {
-    nats = await startTestNats();
-    bus = await NatsBus.connect(nats.url, 'test');
-    await bus.ensureStreams();
-    db = await mongoose.createConnection(mongoUrl).asPromise();
-    caseRows = new SupportRecordRows(db.model('RmCaseEntry', RmCaseEntrySchema));
-    await publishAll(bus, shuffled([...marchFixture(), ...extraCases()]));
-    reporting = spawnService('reporting', env());
-    await reporting.ready;
-    await waitFor(() => projected(bus), 'events projected', 30_000, 100);
+    await rig.start(shuffled([...marchFixture(), ...extraCases()]));
+    caseRows = new SupportRecordRows(rig.db.model('RmCaseEntry', RmCaseEntrySchema));
   });
-
-  afterAll(async () => {
-    if (process.env.DEBUG_REPORTING) console.log(reporting?.output().slice(-6000));
-    await reporting?.kill();
-    await bus?.close();
-    await db?.dropDatabase();
-    await db?.close();
-    await nats?.cleanup();
-  });
+  afterAll(() => rig.stop());
 
   it('packs resolved cases, keeps open and too-big ones loose, and exports each case once with the rows of before', async () => {
     expect([...(await packsOf('2026-03', A)).keys()].sort()).toEqual(['c1', 'c3', 'c7']);
@@ -174,17 +147,14 @@ describe('the support record from packs and loose cases equals the record from t
 
   it('the rebuild from events and rebuild.js --packs give the same packs and the same record', async () => {
     const before = { a: await packsOf('2026-03', A), g: await packsOf('2026-03', G), loose: await loose(), csv: await render('csv', { month: '2026-03' }) };
-    const { stdout } = await run(process.execPath, [join(workspaceRoot(), 'dist/apps/reporting/src/rebuild.js')], { env: { ...process.env, ...env(), NODE_ENV: 'test' } });
-    expect(stdout).toMatch(/rebuilt read models from \d+ events/);
-    await waitFor(() => projected(bus), 'events projected', 30_000, 100);
+    expect(await rig.rebuild()).toMatch(/rebuilt read models from \d+ events/);
+    await waitFor(() => projected(rig.bus), 'events projected', 30_000, 100);
     expect({ a: await packsOf('2026-03', A), g: await packsOf('2026-03', G), loose: await loose(), csv: await render('csv', { month: '2026-03' }) }).toEqual(before);
     await expectSameAsCaseDocuments();
 
-    await reporting!.kill(); // --packs wants the projection stopped
-    const packs = await run(process.execPath, [join(workspaceRoot(), 'dist/apps/reporting/src/rebuild.js'), '--packs'], { env: { ...process.env, ...env(), NODE_ENV: 'test' } });
-    expect(packs.stdout).toMatch(/rebuilt record packs from 10 cases: \d+ packs, 5 loose/);
-    reporting = spawnService('reporting', env());
-    await reporting.ready;
+    await rig.reporting!.kill(); // --packs wants the projection stopped
+    expect(await rig.rebuild('--packs')).toMatch(/rebuilt record packs from 10 cases: \d+ packs, 5 loose/);
+    await rig.spawn();
     expect({ a: await packsOf('2026-03', A), g: await packsOf('2026-03', G), loose: await loose(), csv: await render('csv', { month: '2026-03' }) }).toEqual(before);
     await expectSameAsCaseDocuments();
   }, 120_000);
