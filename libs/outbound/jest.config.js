@@ -6,6 +6,5 @@ module.exports = {
   globalSetup: '<rootDir>/../../libs/testing/src/jest-global-setup.ts',
   globalTeardown: '<rootDir>/../../libs/testing/src/jest-global-teardown.ts',
   testTimeout: 60_000,
-  // Its behaviour is tested through its callers (apps/maintenance/test, apps/escalation/test); own specs may follow.
-  passWithNoTests: true,
+  // Its own specs (the composer, the SMTP pool) are here; deliveries end to end are tested through its callers (apps/*/test).
 };

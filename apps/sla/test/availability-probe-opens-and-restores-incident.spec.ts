@@ -21,7 +21,9 @@ describe('probes', () => {
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
     await listenTcp();
     tcpPort = (tcp.address() as AddressInfo).port;
-    s = await availabilityStack('avail_probe');
+    // one instance: nothing takes the lease over, so a lease longer than the default test's 2 s costs
+    // nothing here and keeps a loaded full run (database writes of a second or more) from letting it lapse
+    s = await availabilityStack('avail_probe', { slaEnv: { SLADESK_AVAILABILITY_PROBE_LEASE_MS: '15000' } });
   });
   afterAll(async () => {
     await s?.cleanup();
@@ -47,17 +49,17 @@ describe('probes', () => {
     });
     const from = new Date(Date.now() - 60_000).toISOString();
     const results = async (id: string) => (await s.bus.request(AvailabilityRpc.ProbeResults, { id, from })).items;
-    for (const id of ['web', 'db-port']) await s.until(async () => (await results(id)).some((r) => r.ok), `a successful check of ${id}`);
+    for (const id of ['web', 'db-port']) await s.until(async () => (await results(id)).some((r) => r.ok), `a successful check of ${id}`, 60_000);
 
     healthy = false;
     await new Promise<void>((resolve) => tcp.close(() => resolve()));
     const opened = (c: string) => s.of(EscalationEvents.IncidentOpened).find((e) => e.env.payload.components?.includes(c));
-    await s.until(() => opened('web') && opened('db-port'), 'both incidents opened by the probes', 30_000);
+    await s.until(() => opened('web') && opened('db-port'), 'both incidents opened by the probes', 60_000);
 
     healthy = true;
     await listenTcp();
     const restored = (c: string) => s.of(EscalationEvents.IncidentRestored).find((e) => e.env.payload.components?.includes(c));
-    await s.until(() => restored('web') && restored('db-port'), 'both incidents restored by the probes', 30_000);
+    await s.until(() => restored('web') && restored('db-port'), 'both incidents restored by the probes', 60_000);
     await s.settled();
 
     for (const [componentId, probeId] of [
@@ -92,5 +94,5 @@ describe('probes', () => {
       expect(view.probes[0].state).toMatchObject({ lastOk: true });
       expect(view.probes[0].state?.incidentId).toBeUndefined();
     }
-  });
+  }, 240_000);
 });

@@ -1,8 +1,9 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { createTransport, Transporter } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { OutboundEnv } from './config';
 import { Delivery } from './delivery.schema';
 import { composeTextMail } from './mime';
+import { SmtpPool } from './smtp-pool';
 
 /** A failure that retrying cannot fix (a 5xx from the mail server, a 4xx from Intercom, a missing token). */
 export class PermanentDeliveryError extends Error {}
@@ -19,23 +20,17 @@ export interface Transport {
 }
 
 /**
- * Mail through SLADESK_SMTP_URL (pooled). The Message-ID is the caller's (`messageId`) or derived from the
- * delivery id; either way it is stored with the delivery, so a resend after a crash carries the same one.
+ * Mail through SLADESK_SMTP_URL, over at most SLADESK_OUTBOUND_SMTP_CONNECTIONS sessions kept open
+ * (`SmtpPool`). The Message-ID is the caller's (`messageId`) or derived from the delivery id; either way
+ * it is stored with the delivery, so a resend after a crash carries the same one.
  */
 @Injectable()
 export class EmailTransport implements Transport, OnModuleDestroy {
-  private readonly transport: Transporter;
+  private readonly pool: SmtpPool;
   private readonly domain: string;
 
   constructor(private readonly config: OutboundEnv) {
-    // Options and URL in one object: a second argument to createTransport holds message defaults, not
-    // transport options (with `createTransport(url, { pool: true })` every message opens its own connection).
-    this.transport = createTransport({
-      url: config.SLADESK_SMTP_URL,
-      pool: true,
-      maxConnections: config.SLADESK_OUTBOUND_SMTP_CONNECTIONS,
-      maxMessages: Infinity,
-    } as object);
+    this.pool = new SmtpPool(config.SLADESK_SMTP_URL, config.SLADESK_OUTBOUND_SMTP_CONNECTIONS);
     this.domain = config.SLADESK_MAIL_FROM.slice(config.SLADESK_MAIL_FROM.indexOf('@') + 1);
   }
 
@@ -44,22 +39,23 @@ export class EmailTransport implements Transport, OnModuleDestroy {
     const messageId = d.messageId ?? `<${d._id}@${this.domain}>`;
     const headers = { ...(d.headers ?? {}), 'X-Sladesk-Delivery-Id': d._id, 'X-Sladesk-Notice-Id': d.noticeId };
     // A plain-text mail (every notice) is composed here, its shared parts encoded once (see composeTextMail);
-    // nodemailer's pool sends it as it is. Anything else is composed by nodemailer.
-    const raw = !d.html && !files.length ? composeTextMail({ from, to: d.to, toName: d.toName, subject: d.subject, text: d.text, messageId, headers: Object.entries(headers) }) : null;
+    // anything else (HTML, attachments, unusual addresses or headers) by nodemailer's composer.
+    const message =
+      (!d.html && !files.length ? composeTextMail({ from, to: d.to, toName: d.toName, subject: d.subject, text: d.text, messageId, headers: Object.entries(headers) }) : null) ??
+      (await new MailComposer({
+        from,
+        to: d.toName ? { name: d.toName, address: d.to } : d.to,
+        subject: d.subject,
+        text: d.text,
+        ...(d.html ? { html: d.html } : {}),
+        messageId,
+        headers,
+        ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.content })) } : {}),
+      })
+        .compile()
+        .build());
     try {
-      // The Message-ID is in the raw message (given here too, nodemailer would only parse it again).
-      if (raw) await this.transport.sendMail({ envelope: { from, to: [d.to] }, raw });
-      else
-        await this.transport.sendMail({
-          from,
-          to: d.toName ? { name: d.toName, address: d.to } : d.to,
-          subject: d.subject,
-          text: d.text,
-          ...(d.html ? { html: d.html } : {}),
-          messageId,
-          headers,
-          ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.content })) } : {}),
-        });
+      await this.pool.send({ from, to: [d.to] }, message);
     } catch (e) {
       const code = (e as { responseCode?: number }).responseCode;
       if (typeof code === 'number' && code >= 500) throw new PermanentDeliveryError(`${(e as Error).message}`);
@@ -68,7 +64,7 @@ export class EmailTransport implements Transport, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    this.transport.close();
+    this.pool.close();
   }
 }
 
