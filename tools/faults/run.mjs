@@ -36,7 +36,7 @@ import {
   STREAM,
 } from './lib/nats.mjs';
 import { inquiry, seed, SLA_ACCOUNT, SLA_GOAL_SECONDS, SLA_WARNING } from './lib/seed.mjs';
-import { compile, log, root, SERVICES, sleep, startSystem } from './lib/system.mjs';
+import { compile, log, root, SERVICE_ENV, SERVICES, sleep, startSystem } from './lib/system.mjs';
 
 // ------------------------------------------------------------------------------------------ options
 const argv = process.argv.slice(2);
@@ -69,17 +69,6 @@ const RUN = new Date()
 const runDir = join(root, 'tmp', 'faults', `${RUN}-${process.pid}`);
 mkdirSync(runDir, { recursive: true });
 
-// Faster recovery than production's defaults, so that a run settles in minutes: what a crash left in
-// an outbox is swept every 5 s (production: 30 s), an event a killed consumer held is redelivered
-// after 10 s (production: 30 s). Both only shorten the wait; neither changes what happens.
-// The suite is one client sending a load on purpose: the gateway's per-key and per-address rate limits
-// (1,200 and 2,400 a minute) are raised so that they do not pace it (a 429 would be retried like a 503).
-export const SERVICE_ENV = {
-  SLADESK_OUTBOX_SWEEP_MS: '5000',
-  SLADESK_ACK_WAIT_MS: '10000',
-  SLADESK_RATE_LIMIT_PER_KEY: '1000000',
-  SLADESK_RATE_LIMIT_PER_IP: '1000000',
-};
 
 const until = async (check, everyMs = 100) => {
   while (!(await check())) await sleep(everyMs);

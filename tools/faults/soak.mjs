@@ -15,7 +15,7 @@ import { dirname, join } from 'node:path';
 import { audit, settle } from './lib/audit.mjs';
 import { Burst } from './lib/burst.mjs';
 import { inquiry, seed } from './lib/seed.mjs';
-import { compile, log, root, sleep, startSystem } from './lib/system.mjs';
+import { compile, log, root, SERVICE_ENV, sleep, startSystem } from './lib/system.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -80,12 +80,7 @@ const out = compile(runDir, { useDist: flag('dist') });
 const system = await startSystem({
   out,
   runDir,
-  env: {
-    SLADESK_OUTBOX_SWEEP_MS: '5000',
-    SLADESK_ACK_WAIT_MS: '10000',
-    SLADESK_RATE_LIMIT_PER_KEY: '1000000',
-    SLADESK_RATE_LIMIT_PER_IP: '1000000',
-  },
+  env: SERVICE_ENV,
 });
 const nats = system.bus;
 const report = {
