@@ -1,4 +1,4 @@
-import { SingleFlight } from '@sladesk/messaging';
+import { BACKGROUND_SCAN_SHARE, SingleFlight } from '@sladesk/messaging';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { EscalationRulesService } from './cases/escalation-rules.service';
 import { EscalationEnv } from './config';
@@ -39,7 +39,7 @@ export class TickerService implements OnApplicationBootstrap, OnApplicationShutd
       await this.sets.foldLegacyDaySets();
       started = true;
     };
-    this.repairs = new SingleFlight(repairPass, { name: 'escalation repair', intervalMs: config.SLADESK_ESCALATION_REPAIR_MS, logger: this.logger });
+    this.repairs = new SingleFlight(repairPass, { name: 'escalation repair', intervalMs: config.SLADESK_ESCALATION_REPAIR_MS, maxShare: BACKGROUND_SCAN_SHARE, logger: this.logger });
   }
 
   onApplicationBootstrap(): void {

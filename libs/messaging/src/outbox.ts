@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { currentContext } from './context';
 import { Metrics } from './metrics';
 import { NatsBus } from './nats-bus';
-import { SingleFlight } from './single-flight';
+import { BACKGROUND_SCAN_SHARE, SingleFlight } from './single-flight';
 
 /** Add as `outbox: { type: [OutboxEntrySchema], default: [] }` to any schema whose changes emit events. */
 export const OutboxEntrySchema = new Schema<EventEnvelope>(
@@ -195,6 +195,8 @@ export class OutboxRelay {
     this.sweeper = new SingleFlight(() => this.sweep().then(() => undefined), {
       name: 'outbox full sweep',
       intervalMs: options.fullSweepMs ?? 15 * 60_000,
+      // On FerretDB the pending marker is not indexed: a sweep reads every document it serves.
+      maxShare: BACKGROUND_SCAN_SHARE,
       logger: this.logger,
     });
   }

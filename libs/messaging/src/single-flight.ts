@@ -5,7 +5,22 @@ export interface SingleFlightOptions {
   name: string;
   /** Runs a pass on its own every this many ms (none when unset: only `kick()` starts one). */
   intervalMs?: number;
+  /**
+   * For a job whose passes cost more as the data grows (a whole-collection sweep: on FerretDB any
+   * filter but `_id` reads the whole collection): the interval is counted from the end of a pass and
+   * stretched so that the job runs at most this share of the time (`pacedInterval`), e.g.
+   * `BACKGROUND_SCAN_SHARE`. Unset: every `intervalMs`, whatever a pass takes.
+   */
+  maxShare?: number;
   logger?: Logger;
+}
+
+/** What a whole-collection sweep may take of the time at most (1 %): a pass of 100 s waits 2¾ h for the next. */
+export const BACKGROUND_SCAN_SHARE = 0.01;
+
+/** The wait after a pass that took `tookMs`, so that the job runs at most `share` of the time and waits at least `intervalMs`. */
+export function pacedInterval(intervalMs: number, tookMs: number, share: number): number {
+  return Math.max(intervalMs, Math.ceil((tookMs * (1 - share)) / share));
 }
 
 /**
@@ -19,6 +34,7 @@ export class SingleFlight {
   private again = false;
   private stopped = true;
   private timer?: NodeJS.Timeout;
+  private lastPassMs = 0;
 
   constructor(
     private readonly pass: () => Promise<unknown>,
@@ -40,12 +56,14 @@ export class SingleFlight {
       this.again = true;
       return;
     }
+    const started = Date.now();
     this.running = this.pass()
       .then(
         () => undefined,
         (e) => this.logger.warn(`${this.options.name} pass failed, will retry: ${(e as Error)?.message ?? e}`),
       )
       .finally(() => {
+        this.lastPassMs = Date.now() - started;
         this.running = undefined;
         if (this.again && !this.stopped) {
           this.again = false;
@@ -69,11 +87,16 @@ export class SingleFlight {
 
   private schedule(): void {
     if (this.options.intervalMs === undefined || this.stopped) return;
+    const { intervalMs, maxShare } = this.options;
+    const delay = maxShare ? pacedInterval(intervalMs, this.lastPassMs, maxShare) : intervalMs;
+    if (delay > intervalMs) this.logger.log(`${this.options.name} took ${Math.round(this.lastPassMs / 1000)} s; the next in ${Math.round(delay / 60_000)} min (at most ${maxShare! * 100} % of the time)`);
     this.timer = setTimeout(() => {
       if (this.stopped) return;
       this.kick();
-      this.schedule();
-    }, this.options.intervalMs);
+      // Paced: the next wait counts from the end of this pass (and of any pass asked for meanwhile).
+      if (maxShare) void this.idle().then(() => this.schedule());
+      else this.schedule();
+    }, delay);
     this.timer.unref();
   }
 }

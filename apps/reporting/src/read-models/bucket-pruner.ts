@@ -1,4 +1,4 @@
-import { SingleFlight } from '@sladesk/messaging';
+import { BACKGROUND_SCAN_SHARE, SingleFlight } from '@sladesk/messaging';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ReportingEnv } from '../config';
 import { BucketStore } from './buckets';
@@ -12,6 +12,7 @@ export class BucketPruner implements OnApplicationBootstrap, OnModuleDestroy {
     this.loop = new SingleFlight(() => buckets.prune(config.SLADESK_REPORTING_DELTA_KEEP_MS), {
       name: 'bucket prune',
       intervalMs: config.SLADESK_REPORTING_PRUNE_MS,
+      maxShare: BACKGROUND_SCAN_SHARE,
       logger: new Logger(BucketPruner.name),
     });
   }

@@ -1,4 +1,4 @@
-import { SingleFlight } from '@sladesk/messaging';
+import { BACKGROUND_SCAN_SHARE, pacedInterval, SingleFlight } from '@sladesk/messaging';
 import { Delivery as OutboundDelivery, Outbound, OutboundMessage, SettledOutcome } from '@sladesk/outbound';
 import { DueBucketSchema, DueEntry, DueIndex, isDuplicateKey } from '@sladesk/persistence';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
@@ -17,8 +17,19 @@ export const REPLY_TOPIC = 'intake.reply';
  * when it is due is scheduled again.
  */
 const RECHECK_MS = 60_000;
-/** The full sweep (a scan of `cases` on FerretDB): once at start and then at this interval, for queues no due entry names (written before the index existed). */
+/**
+ * The full sweep (a scan of `cases` on FerretDB), for queues no due entry names (written before the
+ * index existed): at this interval, longer once a sweep takes more than 1 % of it, and counted across
+ * restarts (a `meta:` document in `intake_keys`), so a restarted intake does not read every case again (at 100,000 cases a
+ * sweep keeps FerretDB busy for minutes). The first start on a database sweeps at once.
+ */
 const FULL_SWEEP_MS = 15 * 60_000;
+const SWEEP_MARK = 'meta:delivery-full-sweep';
+interface SweepMark {
+  _id: string;
+  at: Date;
+  tookMs: number;
+}
 /** Heads one pass may settle in one case before it leaves the rest to the next pass. */
 const HEADS_PER_PASS = 32;
 
@@ -63,6 +74,8 @@ export class DeliveryHandOff implements OnModuleInit, OnApplicationBootstrap, On
   private readonly pass = new SingleFlight(() => this.drain(), { name: 'delivery hand-off', intervalMs: RECHECK_MS / 4, logger: this.logger });
   private readonly heads: DueIndex;
   private lastFullSweep = 0;
+  /** How long the last full sweep's query took: the next waits long enough to keep it to BACKGROUND_SCAN_SHARE of the time. */
+  private lastFullSweepTook = 0;
   private lastDueRead = 0;
   private stopped = true;
 
@@ -94,9 +107,20 @@ export class DeliveryHandOff implements OnModuleInit, OnApplicationBootstrap, On
     });
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.stopped = false;
+    const mark = await this.sweepMarks()
+      .findOne({ _id: SWEEP_MARK })
+      .catch((e) => this.logger.warn(`the last full sweep's time could not be read (${(e as Error).message}); sweeping now`));
+    if (mark) {
+      this.lastFullSweep = mark.at.getTime();
+      this.lastFullSweepTook = mark.tookMs;
+    }
     this.pass.start();
+  }
+
+  private sweepMarks() {
+    return this.cases.db.collection<SweepMark>('intake_keys');
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -136,12 +160,17 @@ export class DeliveryHandOff implements OnModuleInit, OnApplicationBootstrap, On
     } finally {
       await this.heads.doneMany(handled);
     }
-    if (now.getTime() - this.lastFullSweep >= FULL_SWEEP_MS) {
+    if (now.getTime() - this.lastFullSweep >= pacedInterval(FULL_SWEEP_MS, this.lastFullSweepTook, BACKGROUND_SCAN_SHARE)) {
       this.lastFullSweep = now.getTime();
+      const queryStarted = Date.now();
       const swept = await this.cases
         .find({ 'deliveries.nextAttemptAt': mongoose.trusted({ $lte: now }) }, { _id: 1 })
         .limit(500)
         .lean<Pick<Case, '_id'>[]>();
+      this.lastFullSweepTook = Date.now() - queryStarted;
+      await this.sweepMarks()
+        .updateOne({ _id: SWEEP_MARK }, { $set: { at: now, tookMs: this.lastFullSweepTook } }, { upsert: true })
+        .catch((e) => this.logger.warn(`the full sweep's time could not be recorded (${(e as Error).message})`));
       for (const { _id } of swept) {
         if (this.stopped) return;
         await this.handOver(_id).catch((e) => this.logger.warn(`case ${_id}: handing over its next message failed (${(e as Error).message}); it is looked at again`));
