@@ -53,7 +53,7 @@ describe('intake: the delivery hand-off sweep is counted across restarts', () =>
 
   it('sweeps on the first start, not on a restart within the interval, and again once it has passed', async () => {
     expect(await runOnce()).toBe(1);
-    const first = await waitFor(mark, 'the sweep recorded');
+    const first = (await waitFor(mark, 'the sweep recorded'))!;
     expect(first.tookMs).toBeGreaterThanOrEqual(0);
 
     expect(await runOnce()).toBe(0);
