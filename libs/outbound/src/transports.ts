@@ -39,10 +39,12 @@ export class EmailTransport implements Transport, OnModuleDestroy {
     const messageId = d.messageId ?? `<${d._id}@${this.domain}>`;
     const headers = { ...(d.headers ?? {}), 'X-Sladesk-Delivery-Id': d._id, 'X-Sladesk-Notice-Id': d.noticeId };
     // A plain-text mail (every notice) is composed here, its shared parts encoded once (see composeTextMail);
-    // anything else (HTML, attachments, unusual addresses or headers) by nodemailer's composer.
-    const message =
-      (!d.html && !files.length ? composeTextMail({ from, to: d.to, toName: d.toName, subject: d.subject, text: d.text, messageId, headers: Object.entries(headers) }) : null) ??
-      (await new MailComposer({
+    // anything else (HTML, attachments, unusual addresses or headers) by nodemailer's composer, whose
+    // envelope gives the sender's bare address (as nodemailer's transports take it) should `from` carry a name.
+    let message = !d.html && !files.length ? composeTextMail({ from, to: d.to, toName: d.toName, subject: d.subject, text: d.text, messageId, headers: Object.entries(headers) }) : null;
+    let envelope = { from, to: [d.to] };
+    if (!message) {
+      const node = new MailComposer({
         from,
         to: d.toName ? { name: d.toName, address: d.to } : d.to,
         subject: d.subject,
@@ -51,11 +53,12 @@ export class EmailTransport implements Transport, OnModuleDestroy {
         messageId,
         headers,
         ...(files.length ? { attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, content: f.content })) } : {}),
-      })
-        .compile()
-        .build());
+      }).compile();
+      envelope = { from: node.getEnvelope().from || from, to: [d.to] };
+      message = await node.build();
+    }
     try {
-      await this.pool.send({ from, to: [d.to] }, message);
+      await this.pool.send(envelope, message);
     } catch (e) {
       const code = (e as { responseCode?: number }).responseCode;
       if (typeof code === 'number' && code >= 500) throw new PermanentDeliveryError(`${(e as Error).message}`);
