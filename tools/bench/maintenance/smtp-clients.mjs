@@ -9,31 +9,19 @@
 //   npm run build && node tools/bench/maintenance/smtp-clients.mjs        (BENCH_MESSAGES, default 10000)
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { startMailSink } from '../intake/system.mjs';
 
 const require = createRequire(import.meta.url);
 const root = join(import.meta.dirname, '..', '..', '..');
-const { SMTPServer } = require(require.resolve('smtp-server', { paths: [root] }));
 const nodemailer = require(require.resolve('nodemailer', { paths: [root] }));
 const { SmtpPool } = require(join(root, 'dist/libs/outbound/src/smtp-pool.js'));
 
 const N = Number(process.env.BENCH_MESSAGES ?? 10_000);
 const SESSIONS = 8;
 const CALLERS = 32;
-let received = 0;
-const sink = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS'],
-  logger: false,
-  onData(stream, _s, cb) {
-    stream.on('data', () => undefined);
-    stream.on('end', () => {
-      received++;
-      cb();
-    });
-  },
-});
-await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve));
-const url = `smtp://127.0.0.1:${sink.server.address().port}`;
+// The intake benchmark's sink: accepts and discards every message, counting them.
+const sink = await startMailSink();
+const url = sink.url;
 
 const text = 'Scheduled maintenance of the database cluster, Tuesday 02:00–04:00 in your time zone.\n'.repeat(12);
 const mail = (i) => ({ from: 'notices@vendor.example', to: `u${i}@acme.example`, subject: `Maintenance notice ${i}`, text, messageId: `<n${i}@vendor.example>`, headers: { 'X-Sladesk-Delivery-Id': `d${i}` } });
@@ -75,9 +63,9 @@ for (let round = 1; round <= 3; round++) {
     console.error(`[bench] round ${round}: ${name} ${rate.toFixed(0)} msg/s`);
   }
 }
-if (received !== 9 * N) throw new Error(`the sink received ${received} messages, expected ${9 * N}`);
+if (sink.received !== 9 * N) throw new Error(`the sink received ${sink.received} messages, expected ${9 * N}`);
 const peer = best['nodemailer pool, composing'];
 console.log(`## SMTP clients: ${N} messages, ${SESSIONS} sessions, ${CALLERS} callers (best of 3)\n`);
 console.log('| client | messages/s | ratio to nodemailer composing |\n|---|---:|---:|');
 for (const [name, rate] of Object.entries(best)) console.log(`| ${name} | ${rate.toFixed(0)} | ${(rate / peer).toFixed(2)}× |`);
-sink.close();
+await sink.stop();
