@@ -22,6 +22,7 @@ import { RoutingService } from './escalations/routing.service';
 import { Incident, IncidentSchema } from './incidents/incident.schema';
 import { DUE_BUCKETS, DueIndexes, EscDueBucketSchema } from './keyed/due-indexes';
 import { ID_SETS, IdSets, IdSetSchema } from './keyed/id-sets';
+import { LoadSets } from './keyed/load-sets';
 import { RepairService } from './keyed/repair.service';
 import { IncidentService } from './incidents/incident.service';
 import { IncidentsMessageController } from './incidents/incidents.message.controller';
@@ -73,6 +74,7 @@ export class EscalationModule implements OnModuleInit {
           useFactory: (...models: Model<never>[]) => models,
         },
         IdSets,
+        LoadSets,
         DueIndexes,
         DirectoryService,
         PolicyService,

@@ -5,6 +5,7 @@ import { EscalationEnv } from './config';
 import { EscalationService } from './escalations/escalation.service';
 import { IncidentService } from './incidents/incident.service';
 import { IdSets } from './keyed/id-sets';
+import { LoadSets } from './keyed/load-sets';
 import { RepairService } from './keyed/repair.service';
 import { NotificationService } from './notifications/notification.service';
 
@@ -29,14 +30,17 @@ export class TickerService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly incidents: IncidentService,
     private readonly repair: RepairService,
     private readonly sets: IdSets,
+    private readonly loads: LoadSets,
   ) {
     this.ticks = new SingleFlight(() => this.tick(), { name: 'escalation tick', intervalMs: config.SLADESK_ESCALATION_TICK_MS, logger: this.logger });
     // Not at start (SingleFlight's first pass): a service that restarts often must not scan each time.
-    // The first pass only folds day sets of the old layout into month documents (once per database).
+    // The first pass only folds what earlier layouts left (once per database): day sets into month
+    // documents, load sets into buckets.
     let started = false;
     const repairPass = async () => {
       if (started) return this.repair.run();
       await this.sets.foldLegacyDaySets();
+      await this.loads.foldLegacy();
       started = true;
     };
     this.repairs = new SingleFlight(repairPass, { name: 'escalation repair', intervalMs: config.SLADESK_ESCALATION_REPAIR_MS, maxShare: BACKGROUND_SCAN_SHARE, logger: this.logger });

@@ -7,6 +7,7 @@ export * from './jetstream.server';
 export * from './logger';
 export * from './messaging.module';
 export * from './metrics';
+export * from './keyed-mutex';
 export * from './mongo';
 export * from './nats-bus';
 export * from './outbox';

@@ -27,14 +27,14 @@
 //   BENCH_REF                     benchmark this commit (git archive) instead of the working tree
 //   MONGO_URL                     measure this server (a fresh database on it, dropped afterwards)
 // Results: markdown on stdout, progress on stderr, JSON in tools/bench/intake/results/<timestamp>.json.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { captureTemplates, seedCases } from './seed.mjs';
 import { connectNats, lastSeq, messageCount, settle, watch } from './stream.mjs';
-import { build, guard, infra, log, node, startMailSink, startServices } from './system.mjs';
+import { build, guard, infra, log, node, out, startMailSink, startServices } from './system.mjs';
 
 // ---------------------------------------------------------------------------------------------------
 // What the harness relies on besides the REST API. Confirmed in the code; when the services change
@@ -57,6 +57,9 @@ const STORE = {
   escalations: 'escalations',
   // sla (apps/sla/src/clocks/case-index.ts): append-only lists `<list>:<k>` with a hint `n:<list>` where they end
   positionHints: { sla_case_index: { id: (list) => `n:${list}`, field: 'n' } },
+  // escalation's Tier 2 load sets keep each case in the bucket its id hashes to (load-sets.ts); a clone is
+  // listed beside its template, so after seeding the service's own repair moves clones to their buckets.
+  loadSets: { collection: 'esc_sets', module: 'apps/escalation/src/keyed/load-sets.js' },
   // Never cloned when seeding (README: "How the seed is made"): timer chunks and leases, and the
   // due-time buckets of escalation, intake, maintenance and outbound (the clones' entries would all fall
   // into the templates' 10-second buckets, due as the run starts) and outbound's in-flight batches (each
@@ -978,6 +981,12 @@ try {
       log(
         `seeded ${toSeed.toLocaleString('en')} cases: ${seeding.documents.toLocaleString('en')} documents, ${seeding.sharedAdditions.toLocaleString('en')} entries added to shared documents in ${seeding.sharedUpdates} updates, ${seeding.seconds.toFixed(1)} s`,
       );
+      const loadSetsJs = join(out, STORE.loadSets.module);
+      if (existsSync(loadSetsJs)) {
+        const { LoadSets } = require(loadSetsJs);
+        const listed = await new LoadSets({ collection: db.collection(STORE.loadSets.collection) }).reconcile();
+        log(`${phase.name}: Tier 2 load sets reconciled (${listed.toLocaleString('en')} open cases listed)`);
+      }
     }
     sys = await startSystem(phase.name);
     if (seeding) {

@@ -6,6 +6,7 @@ import { DirectoryService } from '../directory/directory.service';
 import { DueIndexes } from '../keyed/due-indexes';
 import { PolicyService } from '../policies/policy.service';
 import { IdSets } from '../keyed/id-sets';
+import { LoadSets } from '../keyed/load-sets';
 import { CaseFact, CaseFacts, isDone, mergeFact, ownerOf } from './case-facts';
 import { CaseState, fromFacts, toFacts } from './case-state.schema';
 import { UnresolvedClock } from './unresolved-clock';
@@ -14,11 +15,14 @@ const ATTEMPTS = 12;
 const DAY_MS = 86_400_000;
 
 /**
- * The set of open cases a Tier 2 member owns (least-loaded routing reads its size). Kept only for
+ * The set of open cases a Tier 2 member owns (least-loaded routing reads its size; stored in buckets
+ * with a summary by `LoadSets`, so no document grows with the member's backlog). Kept only for
  * owners with the `tier2` role, the only sets routing reads: a CSM owns every open case of their
  * accounts, and a set that grows with them would make every later write to it dearer.
  */
 export const loadSet = (staffId: string) => `load:${staffId}`;
+const LOAD_PREFIX = 'load:';
+const loadStaffOf = (set: string): string | undefined => (set.startsWith(LOAD_PREFIX) ? set.slice(LOAD_PREFIX.length) : undefined);
 /**
  * The cases of one account and category received on one UTC day (value: when received), bounded: only
  * the policy's threshold of earliest and of latest ones are kept (`IdSets.addBounded`), which is all the
@@ -53,6 +57,7 @@ export class CaseProjection {
     private readonly clock: UnresolvedClock,
     private readonly due: DueIndexes,
     private readonly sets: IdSets,
+    private readonly loads: LoadSets,
     private readonly directory: DirectoryService,
     private readonly policies: PolicyService,
   ) {}
@@ -141,6 +146,19 @@ export class CaseProjection {
     await this.model.updateOne({ _id: caseId }, { $addToSet: { memberOf: set }, $setOnInsert: { rev: 0 } }, { upsert: true });
   }
 
+  /**
+   * For the background repair: a case listed in `staffId`'s load that its facts no longer put there
+   * (resolved, or owned by someone else) is taken out, through `syncSets`; one that belongs costs one read.
+   */
+  async recheckLoad(staffId: string, caseId: string): Promise<void> {
+    const doc = await this.get(caseId);
+    if (doc) {
+      const facts = toFacts(doc);
+      if (ownerOf(facts) === staffId && !isDone(facts) && ((await this.directory.member(staffId))?.roles ?? []).includes('tier2')) return;
+    }
+    await this.syncSets(caseId, loadSet(staffId));
+  }
+
   /** Clears the rule once it fired for this stretch (unless it was re-armed meanwhile). */
   async disarmUnresolved(caseId: string, dueAt: Date): Promise<void> {
     await this.model.updateOne({ _id: caseId, unresolvedDueAt: dueAt }, { $unset: { unresolvedDueAt: 1 } });
@@ -150,25 +168,31 @@ export class CaseProjection {
    * Puts the case in the sets its facts call for and out of every other it was ever put in. A handler
    * that read an older revision starts over, so whichever finishes last wrote what the newest facts say.
    */
-  async syncSets(caseId: string): Promise<void> {
+  async syncSets(caseId: string, listedIn?: string): Promise<void> {
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const doc = await this.get(caseId);
-      if (!doc) return;
+      if (!doc && !listedIn) return;
       const facts = toFacts(doc);
-      const owner = ownerOf(facts);
+      const owner = doc ? ownerOf(facts) : undefined;
       const ownerIsTier2 = owner ? ((await this.directory.member(owner))?.roles ?? []).includes('tier2') : false;
-      const wanted = setsOf(facts, () => ownerIsTier2);
-      const memberOf = doc.memberOf ?? [];
+      const wanted = doc ? setsOf(facts, () => ownerIsTier2) : new Map<string, number>();
+      const memberOf = [...new Set([...(doc?.memberOf ?? []), ...(listedIn ? [listedIn] : [])])];
       const added = [...wanted.keys()].filter((k) => !memberOf.includes(k));
       // Recorded before the case goes in, so that a later sync can always take it out again.
       if (added.length) await this.model.updateOne({ _id: caseId }, { $addToSet: { memberOf: { $each: added } } });
       const keep = facts.accountId && [...wanted.keys()].some(isRepeatSet) ? (await this.policies.effective(facts.accountId)).repeatCategoryCases : 0;
-      await Promise.all([
-        ...[...wanted].map(([set, value]) => (isRepeatSet(set) ? this.sets.addBounded(set, caseId, value, keep) : this.sets.add(set, caseId, value))),
-        ...memberOf.filter((set) => !wanted.has(set)).map((set) => this.sets.remove(set, caseId)),
-      ]);
+      const add = (set: string, value: number) => {
+        const staff = loadStaffOf(set);
+        if (staff !== undefined) return this.loads.add(staff, caseId);
+        return isRepeatSet(set) ? this.sets.addBounded(set, caseId, value, keep) : this.sets.add(set, caseId, value);
+      };
+      const remove = (set: string) => {
+        const staff = loadStaffOf(set);
+        return staff !== undefined ? this.loads.remove(staff, caseId) : this.sets.remove(set, caseId);
+      };
+      await Promise.all([...[...wanted].map(([set, value]) => add(set, value)), ...memberOf.filter((set) => !wanted.has(set)).map(remove)]);
       const after = await this.model.findById(caseId, { rev: 1 }).lean<CaseState>();
-      if ((after?.rev ?? 0) === (doc.rev ?? 0)) return;
+      if ((after?.rev ?? 0) === (doc?.rev ?? 0)) return;
     }
     this.logger.warn(`sets of case ${caseId} kept changing; the next fact of the case syncs them again`);
   }

@@ -1,11 +1,12 @@
 import { EscalationLevel } from '@sladesk/contracts';
+import { KeyedMutex } from '@sladesk/messaging';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { CaseProjection, loadSet } from '../cases/case-projection.service';
 import { DirStaff } from '../directory/directory.schema';
 import { DirectoryService } from '../directory/directory.service';
-import { IdSets } from '../keyed/id-sets';
+import { LoadSets } from '../keyed/load-sets';
 import { EffectivePolicy } from '../policies/policy.schema';
 
 export interface Route {
@@ -28,14 +29,18 @@ export function leastLoaded(loads: readonly number[]): number {
 }
 
 const ATTEMPTS = 8;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Who handles a case at each tier: the account's CSM, a Tier 2 member, the executives. */
 @Injectable()
 export class RoutingService {
+  /** Least-loaded picks of one process, one at a time: each sees the one before it without a retry. */
+  private readonly picks = new KeyedMutex();
+
   constructor(
     private readonly directory: DirectoryService,
     private readonly projection: CaseProjection,
-    private readonly sets: IdSets,
+    private readonly loads: LoadSets,
     @InjectModel('RoundRobin') private readonly counters: Model<{ _id: string; n: number }>,
   ) {}
 
@@ -62,20 +67,24 @@ export class RoutingService {
   }
 
   /**
-   * The member with the fewest open cases (one set per member, read by `_id`). The pick is reserved
-   * with a compare-and-set on the member's set, so two cases routed at the same moment (two handlers,
-   * two instances) see each other and spread instead of landing on the same member.
+   * The member with the fewest open cases (a summary per member, read by `_id`; `LoadSets`). Picks of one
+   * process are made one at a time; across instances the pick is reserved with a compare-and-set on
+   * the member's summary, so two cases routed at the same moment see each other and spread. After
+   * `ATTEMPTS` lost races the pick is counted without one: every pick is counted exactly once.
    */
-  private async leastLoadedFor(team: DirStaff[], caseId: string | undefined): Promise<DirStaff> {
-    let pick = 0;
-    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      const loads = await this.sets.readMany(team.map((m) => loadSet(m._id)));
-      pick = leastLoaded(loads.map((s) => s.members.size - (caseId && s.members.has(caseId) ? 1 : 0)));
-      if (!caseId || loads[pick].members.has(caseId)) return team[pick];
-      const set = loadSet(team[pick]._id);
-      await this.projection.recordMembership(caseId, set);
-      if (await this.sets.reserve(set, loads[pick].rev, caseId)) return team[pick];
-    }
-    return team[pick];
+  private leastLoadedFor(team: DirStaff[], caseId: string | undefined): Promise<DirStaff> {
+    return this.picks.run('tier2', async () => {
+      for (let attempt = 1; ; attempt++) {
+        const [loads, holds] = await Promise.all([
+          this.loads.loads(team.map((m) => m._id)),
+          caseId ? Promise.all(team.map((m) => this.loads.has(m._id, caseId))) : team.map(() => false),
+        ]);
+        const pick = leastLoaded(loads.map((l, i) => l.n - (holds[i] ? 1 : 0)));
+        if (!caseId || holds[pick]) return team[pick];
+        await this.projection.recordMembership(caseId, loadSet(team[pick]._id));
+        if (await this.loads.reserve(team[pick]._id, attempt < ATTEMPTS ? loads[pick].rev : undefined, caseId)) return team[pick];
+        await sleep(Math.random() * 10 * attempt); // another instance reserved meanwhile
+      }
+    });
   }
 }

@@ -2,19 +2,21 @@ import { Outbound } from '@sladesk/outbound';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import mongoose, { Model } from 'mongoose';
+import { CaseProjection } from '../cases/case-projection.service';
 import { CaseState } from '../cases/case-state.schema';
 import { DirectoryService } from '../directory/directory.service';
 import { Escalation } from '../escalations/escalation.schema';
 import { LegacyNotifications } from '../notifications/legacy-notifications';
 import { DueIndexes } from './due-indexes';
+import { LoadSets } from './load-sets';
 
 /**
  * The only automatic queries of this service that read whole collections on FerretDB (on MongoDB
  * they use the declared indexes), run in the background every `SLADESK_ESCALATION_REPAIR_MS`
  * (default 15 min): anything overdue that the due-time indexes do not hold (data from before they
  * existed, or an entry lost to a bug) is scheduled again, escalations that have waited long for a
- * delivery are checked again, and the role sets are rebuilt from the
- * staff copies. Scheduling twice is harmless: the handlers check the document before acting.
+ * delivery are checked again, the role sets are rebuilt from the
+ * staff copies, and the Tier 2 load sets are reconciled with the cases they list (`LoadSets.reconcile`). Scheduling twice is harmless: the handlers check the document before acting.
  */
 @Injectable()
 export class RepairService {
@@ -27,6 +29,8 @@ export class RepairService {
     private readonly due: DueIndexes,
     private readonly outbound: Outbound,
     private readonly legacy: LegacyNotifications,
+    private readonly loads: LoadSets,
+    private readonly projection: CaseProjection,
   ) {}
 
   async run(now = new Date()): Promise<number> {
@@ -50,6 +54,8 @@ export class RepairService {
       n += 1;
     }
     await this.directory.rebuildRoleSets();
+    // Tier 2 loads: members in their buckets, summaries at their buckets' sizes, no case that left still counted.
+    await this.loads.reconcile((staffId, caseId) => this.projection.recheckLoad(staffId, caseId));
     if (n) this.logger.log(`re-indexed ${n} overdue item(s)`);
     return n;
   }

@@ -1,8 +1,7 @@
 import { AvailabilityEvents, EventEnvelope, EventMap, EXCLUSION_KINDS, IncidentPayload, ObjectiveView } from '@sladesk/contracts';
-import { outboxEvent } from '@sladesk/messaging';
+import { KeyedMutex, outboxEvent } from '@sladesk/messaging';
 import { Logger } from '@nestjs/common';
 import { mongo } from 'mongoose';
-import { KeyedMutex } from '../clocks/keyed-mutex';
 import { SlaOutbox } from '../outbox/sla-outbox';
 import { isDuplicate } from '../storage';
 import { ComponentDoc } from './components';

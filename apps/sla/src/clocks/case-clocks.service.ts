@@ -14,7 +14,7 @@ import {
   SlaClockView,
   SlaEvents,
 } from '@sladesk/contracts';
-import { outboxEvent } from '@sladesk/messaging';
+import { KeyedMutex, outboxEvent } from '@sladesk/messaging';
 import { Scope, visibleTo } from '@sladesk/persistence';
 import { SlaOutbox } from '../outbox/sla-outbox';
 import { SlaRegistry } from '../policies/sla-registry';
@@ -22,7 +22,6 @@ import { TimerEntry } from '../timers/timer-store';
 import { CaseIndex } from './case-index';
 import { CaseLogStore } from './case-log.store';
 import { businessSecondsOf, CaseHistory, Cycle, Derived, elapsedMsAt, evaluate, Evaluated, EvaluatedTransition, isInsideHours, LogEntry, Stage } from './clock-engine';
-import { KeyedMutex } from './keyed-mutex';
 
 /** Stores timers and tells the wheels (the one implementation is SlaTimers). */
 export interface TimerScheduler {
