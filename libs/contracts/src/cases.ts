@@ -496,6 +496,8 @@ export class CaseAssignedPayload extends CaseEventBase {
   @IsOptional() @Matches(ID_PATTERN) assigneeId?: string;
   @IsOptional() @Matches(ID_PATTERN) previousAssigneeId?: string;
   @ValidateNested() @Type(() => ActorDto) by!: ActorDto;
+  /** The escalation whose request for an owner this assignment carries out (absent: a person's assignment). */
+  @IsOptional() @Matches(ID_PATTERN) escalationId?: string;
 }
 
 /** Internal work recorded on a case (a note, a step, the analysis, an escalation). */

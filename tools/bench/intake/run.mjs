@@ -983,6 +983,7 @@ try {
       );
       const loadSetsJs = join(out, STORE.loadSets.module);
       if (existsSync(loadSetsJs)) {
+        require('reflect-metadata'); // the service's classes carry Nest's decorators
         const { LoadSets } = require(loadSetsJs);
         const listed = await new LoadSets({ collection: db.collection(STORE.loadSets.collection) }).reconcile();
         log(`${phase.name}: Tier 2 load sets reconciled (${listed.toLocaleString('en')} open cases listed)`);

@@ -16,6 +16,7 @@ import {
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { DirectoryService } from '../directory/directory.service';
+import { EscalationService } from '../escalations/escalation.service';
 import { factOfAssigned, factOfOpened, factOfReclassified, factOfReopened, factOfResolved, factOfStatus } from './case-facts';
 import { EscalationRulesService } from './escalation-rules.service';
 
@@ -25,6 +26,7 @@ export class CaseEventsMessageController {
   constructor(
     private readonly rules: EscalationRulesService,
     private readonly directory: DirectoryService,
+    private readonly escalations: EscalationService,
   ) {}
 
   @EventPattern(Events.AccountCreated)
@@ -68,8 +70,9 @@ export class CaseEventsMessageController {
   }
 
   @EventPattern(Events.CaseAssigned)
-  caseAssigned(@Payload() e: EventEnvelope<CaseAssignedPayload>) {
-    return this.rules.onCaseFact(e.payload.caseId, factOfAssigned(e));
+  async caseAssigned(@Payload() e: EventEnvelope<CaseAssignedPayload>) {
+    const cause = e.payload.escalationId ? await this.escalations.orderOf(e.payload.escalationId) : undefined;
+    return this.rules.onCaseFact(e.payload.caseId, factOfAssigned(e, cause));
   }
 
   @EventPattern(Events.CaseResolved)

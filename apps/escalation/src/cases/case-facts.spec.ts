@@ -136,3 +136,29 @@ describe(setsOf.name, () => {
     expect(setsOf(fold([assigned('t2-tia', '2026-01-05T10:00:00Z')]))).toEqual(new Map([[loadSet('t2-tia'), 1]]));
   });
 });
+
+describe('an assignment that carries out an escalation stands where that escalation does', () => {
+  const opening = orderOf(0, 'e-open');
+  const tier1 = after(opening, 'new');
+  const tier2 = after(opening, 'technical');
+  const requested = (level: 'tier1' | 'tier2', who: string, order: string): CaseFact => ({ kind: 'escalated', id: `esc-${level}:level`, accountId: 'acme', order, level, requestedAssigneeId: who });
+  // Intake carried out Tier 1's request (the CSM) a moment after the case opened.
+  const csmAssigned = (order: string): CaseFact => ({ kind: 'assigned', id: 'e-assign-csm', accountId: 'acme', order, assigneeId: 'csm-ann' });
+
+  it('lets the Tier 2 request decided next still ask for its member, once it is ordered by its cause', () => {
+    const heard = fold([opened, requested('tier1', 'csm-ann', tier1), csmAssigned(tier1)]);
+    expect(mayRequestOwner(heard, tier2)).toBe(true);
+    const after2 = mergeFact(heard, requested('tier2', 't2-tia', tier2));
+    expect(ownerOf(after2)).toBe('t2-tia');
+    // Intake then records the Tier 2 member (its assignment ordered by the Tier 2 escalation): in either order, Tier 2 owns it.
+    const t2Assigned: CaseFact = { kind: 'assigned', id: 'e-assign-t2', accountId: 'acme', order: tier2, assigneeId: 't2-tia' };
+    for (const order of permutations([opened, requested('tier1', 'csm-ann', tier1), csmAssigned(tier1), requested('tier2', 't2-tia', tier2), t2Assigned])) {
+      expect(fold(order)).toMatchObject({ assigneeId: 't2-tia' });
+    }
+  });
+
+  it('(ordered by when intake recorded it, the CSM assignment would shut Tier 2 out)', () => {
+    const heard = fold([opened, requested('tier1', 'csm-ann', tier1), csmAssigned(at('2026-01-05T09:00:02Z', 'e-assign-csm'))]);
+    expect(mayRequestOwner(heard, tier2)).toBe(false);
+  });
+});

@@ -167,11 +167,17 @@ export const factOfReclassified = (e: EventEnvelope<CaseReclassifiedPayload>): C
   category: e.payload.category,
 });
 
-export const factOfAssigned = (e: EventEnvelope<CaseAssignedPayload>): CaseFact => ({
+/**
+ * An assignment stands where it was caused: a person's at when intake recorded it; one that carries out
+ * an escalation's request (`causeOrder`, that escalation's order) right where that request stands. So
+ * the CSM assignment Tier 1 asked for does not come after the Tier 2 request decided next, only because
+ * intake recorded it a moment later (it would then keep a technical case from ever reaching Tier 2).
+ */
+export const factOfAssigned = (e: EventEnvelope<CaseAssignedPayload>, causeOrder?: Order): CaseFact => ({
   kind: 'assigned',
   id: e.eventId,
   accountId: e.payload.accountId,
-  order: orderOfEvent(e),
+  order: causeOrder ?? orderOfEvent(e),
   assigneeId: e.payload.assigneeId ?? null,
 });
 

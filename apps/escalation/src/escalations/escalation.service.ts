@@ -147,6 +147,11 @@ export class EscalationService implements DeliveryObserver {
     return esc;
   }
 
+  /** Where an escalation's effect stands in its case's history (`undefined`: unknown here, or from before orders were kept). */
+  async orderOf(escalationId: string): Promise<Order | undefined> {
+    return (await this.model.findById(escalationId, { order: 1 }).lean<Pick<Escalation, 'order'>>())?.order ?? undefined;
+  }
+
   /** The effects after recording: the case's level and requested owner, notifications. Idempotent. */
   private async followUp(esc: Escalation, repeat: number, now: Date): Promise<void> {
     if (esc.caseId && repeat === 0) {

@@ -56,6 +56,7 @@ export class RecordEscalationService {
                 by: SYSTEM,
                 assigneeId: p.assigneeId,
                 ...(c.assigneeId ? { previousAssigneeId: c.assigneeId } : {}),
+                escalationId: p.escalationId,
               }),
             ]
           : [],
