@@ -37,6 +37,7 @@ func main() {
 	sqliteSync := flag.String("sqlite-synchronous", "", "SQLite synchronous pragma, full or normal (default: not set, FerretDB's default, which is SQLite's FULL)")
 	idIndex := flag.Bool("sqlite-id-index", true, "index _id with the expression FerretDB queries by (false only to reproduce or measure FerretDB's own behaviour)")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	traceWrites := flag.Duration("trace-writes", 0, "every this long, log how many writes held the write lock and for how long, per collection (0: off)")
 	flag.Parse()
 
 	var level slog.Level
@@ -108,6 +109,9 @@ func main() {
 	}
 	done := make(chan error, 1)
 	go func() { done <- f.Run(ctx) }()
+	if *traceWrites > 0 {
+		startWriteStats(*traceWrites, func(line string) { fmt.Fprintln(os.Stderr, line) })
+	}
 	go serveProxy(ctx, ln, inner, logger, ids)
 	fmt.Fprintf(os.Stderr, "sladesk-ferretdb listening on %s (%s backend, writes serialized)\n", *listen, *handler)
 	if err := <-done; err != nil && ctx.Err() == nil {

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -102,9 +106,13 @@ func proxyConn(client net.Conn, upstream string, logger *slog.Logger, ids *idInd
 			err = relay(req, server, client, nil)
 		} else {
 			writeLock.Lock()
+			held := time.Now()
 			stop := watchLockedCommand(server, req, logger)
 			err = relay(req, server, client, func() { afterLocked(ids, kind, req) })
 			stop()
+			if stats != nil {
+				stats.add(req, time.Since(held))
+			}
 			writeLock.Unlock()
 		}
 		if err != nil {
@@ -147,6 +155,82 @@ func watchLockedCommand(server net.Conn, req []byte, logger *slog.Logger) (stop 
 		}
 	}()
 	return func() { close(done) }
+}
+
+// writeStats counts, per database and collection, the writes that held writeLock and for how long
+// (`-trace-writes`): what keeps every other write waiting. Nil when not tracing.
+var stats *writeStats
+
+type heldStat struct {
+	n          int
+	total, max time.Duration
+}
+
+type writeStats struct {
+	mu   sync.Mutex
+	by   map[string]*heldStat
+	logf func(line string)
+}
+
+func startWriteStats(every time.Duration, logf func(line string)) {
+	stats = &writeStats{by: map[string]*heldStat{}, logf: logf}
+	go func() {
+		for range time.Tick(every) {
+			stats.flush(every)
+		}
+	}()
+}
+
+func (w *writeStats) add(req []byte, held time.Duration) {
+	coll, db := namespace(req)
+	key := db + "." + coll + " " + commandName(req)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.by[key]
+	if s == nil {
+		s = &heldStat{}
+		w.by[key] = s
+	}
+	s.n++
+	s.total += held
+	if held > s.max {
+		s.max = held
+	}
+}
+
+// flush logs one JSON line: {"<db>.<collection> <command>": "count/total ms/max ms", …}, busiest first.
+func (w *writeStats) flush(every time.Duration) {
+	w.mu.Lock()
+	by := w.by
+	w.by = map[string]*heldStat{}
+	w.mu.Unlock()
+	if len(by) == 0 {
+		return
+	}
+	keys := make([]string, 0, len(by))
+	var total time.Duration
+	for k, s := range by {
+		keys = append(keys, k)
+		total += s.total
+	}
+	sort.Slice(keys, func(i, j int) bool { return by[keys[i]].total > by[keys[j]].total })
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		s := by[k]
+		v, _ := json.Marshal(fmt.Sprintf("%d/%dms/%dms", s.n, s.total.Milliseconds(), s.max.Milliseconds()))
+		kk, _ := json.Marshal(k)
+		out = append(out, string(kk)+":"+string(v))
+	}
+	w.logf(fmt.Sprintf("%s sladesk-ferretdb writes in the last %s (count/held/longest), write lock held %d%% of the time: {%s}", time.Now().UTC().Format(time.RFC3339), every, 100*total/every, strings.Join(out, ",")))
+}
+
+// commandName is the first key of the OP_MSG body (insert, update, findAndModify …).
+func commandName(msg []byte) string {
+	doc := bsoncore.Document(body(msg))
+	if first, err := doc.IndexErr(0); err == nil {
+		return first.Key()
+	}
+	return ""
 }
 
 // afterLocked keeps the _id indexes up to date after a command that ran under writeLock.

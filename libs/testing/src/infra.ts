@@ -393,6 +393,8 @@ export async function startFerretdb(opts: FerretdbStartOptions): Promise<Managed
     '-sqlite-synchronous',
     sqliteSynchronousOf(opts.sqliteSynchronous),
     ...(opts.idIndex === false ? ['-sqlite-id-index=false'] : []),
+    // Diagnosis: every interval, how many writes held the launcher's write lock and for how long, per collection.
+    ...(process.env.SLADESK_FERRETDB_TRACE_WRITES ? ['-trace-writes', process.env.SLADESK_FERRETDB_TRACE_WRITES] : []),
   ];
   return startServer(
     'FerretDB',

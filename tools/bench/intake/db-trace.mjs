@@ -6,6 +6,8 @@
 //
 //   SLADESK_DB_TRACE=1 node tools/bench/intake/run.mjs        (logs in tools/bench/intake/.logs/<run>/)
 //   node tools/bench/intake/db-trace.mjs tools/bench/intake/.logs/<run> [--top 25] [--cases small=120,large=80]
+// With SLADESK_FERRETDB_TRACE_WRITES=10s the launcher also logs how long each collection's writes held its
+// write lock (.logs/<run>/ferretdb.log); --window small=06:24:37-06:26:00,large=… sums those per window (UTC).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -52,6 +54,41 @@ for (const file of logsUnder(dir)) {
       s.ms += ms;
       sums.set(key, s);
     }
+  }
+}
+
+// The launcher's lines: "<RFC3339> sladesk-ferretdb writes in the last 10s (…), write lock held N% of the time: {…}".
+const FERRET = /^(\S+) sladesk-ferretdb writes in the last \S+ .*held (\d+)% of the time: (\{.*\})\s*$/;
+const windows = (opt('window') ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((w) => {
+    const [name, span] = w.split('=');
+    const [from, to] = span.split('-');
+    return { name, from, to };
+  });
+const ferretLog = join(dir, 'ferretdb.log');
+if (windows.length && statSync(ferretLog, { throwIfNoEntry: false })) {
+  const lines = readFileSync(ferretLog, 'utf8').split('\n').map((l) => FERRET.exec(l)).filter(Boolean);
+  for (const w of windows) {
+    const inside = lines.filter((m) => m[1].slice(11, 19) >= w.from && m[1].slice(11, 19) <= w.to);
+    const sums = new Map();
+    for (const m of inside)
+      for (const [k, v] of Object.entries(JSON.parse(m[3]))) {
+        const [n, held, longest] = v.replace(/ms/g, '').split('/').map(Number);
+        const s = sums.get(k) ?? { n: 0, held: 0, longest: 0 };
+        s.n += n;
+        s.held += held;
+        s.longest = Math.max(s.longest, longest);
+        sums.set(k, s);
+      }
+    const busy = inside.map((m) => Number(m[2]));
+    const cases = casesOf[w.name];
+    console.log(`\n## FerretDB's write lock, ${w.name} (${w.from}–${w.to} UTC, held ${busy.length ? Math.round(busy.reduce((a, b) => a + b, 0) / busy.length) : 0} % of the time)\n`);
+    console.log('| collection and command | writes | held | mean | longest |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const [k, s] of [...sums].sort((a, b) => b[1].held - a[1].held).slice(0, top))
+      console.log(`| \`${k}\` | ${s.n}${cases ? ` (${(s.n / cases).toFixed(2)}/case)` : ''} | ${(s.held / 1000).toFixed(1)} s | ${(s.held / s.n).toFixed(1)} ms | ${s.longest} ms |`);
   }
 }
 

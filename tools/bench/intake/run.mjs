@@ -474,7 +474,8 @@ try {
     peerDbUrl = u.toString();
     result.database = `MONGO_URL (${u.host})`;
   } else {
-    const ferret = await I.startFerretdb({ dataDir: join(dataDir, 'ferretdb'), log });
+    mkdirSync(join(import.meta.dirname, '.logs', RUN), { recursive: true });
+    const ferret = await I.startFerretdb({ dataDir: join(dataDir, 'ferretdb'), log, logFile: join(import.meta.dirname, '.logs', RUN, 'ferretdb.log') });
     owned.push(ferret);
     const fg = guard(ferret.child.pid);
     owned.push({ stop: async () => fg.kill() });
