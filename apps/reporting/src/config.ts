@@ -41,6 +41,14 @@ export class ReportingEnv extends OutboundEnv {
   @Type(() => Number) @IsInt() @Min(1000)
   SLADESK_REPORTING_DELTA_RELEASE_MS: number = 600_000;
 
+  /**
+   * A delta id whose entity has forgotten it (handed over and no longer pending) leaves its bucket with
+   * this process's next write there once this long has passed since: only a handler that read the
+   * entity just before it forgot could hand the delta over again. At most the release time.
+   */
+  @Type(() => Number) @IsInt() @Min(1000)
+  SLADESK_REPORTING_DELTA_GRACE_MS: number = 60_000;
+
   /** When the monthly executive digest of the previous month is made (cron with seconds optional). */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'SLADESK_DIGEST_CRON must be a cron expression such as "0 7 1 * *"' })
   SLADESK_DIGEST_CRON: string = '0 7 1 * *';

@@ -16,12 +16,12 @@ const T0 = Date.UTC(2026, 4, 4, 9);
  */
 describe('counter buckets: each delta counts once, and the ids they keep stay few', () => {
   let conn: Connection;
-  const store = (releaseMs: number) =>
+  const store = (releaseMs: number, graceMs?: number) =>
     new BucketStore(
       conn.model('RmBucketT', RmBucketSchema.clone(), 'rm_buckets') as never,
       conn.model('RmReportIndexT', RmReportIndexSchema.clone(), 'rm_report_index') as never,
       conn.model('RmClauseT', RmClauseSchema.clone(), 'rm_clauses') as never,
-      { SLADESK_REPORTING_DELTA_RELEASE_MS: releaseMs } as ReportingEnv,
+      { SLADESK_REPORTING_DELTA_RELEASE_MS: releaseMs, ...(graceMs !== undefined ? { SLADESK_REPORTING_DELTA_GRACE_MS: graceMs } : {}) } as ReportingEnv,
     );
   const delta = (bucket: string, n: number, at: number): BucketDelta => ({
     id: `case:c${n}#1_0@${at}`,
@@ -57,6 +57,27 @@ describe('counter buckets: each delta counts once, and the ids they keep stay fe
     // A late hand-over of a delta still inside the release time counts nothing.
     expect(await buckets.apply(delta(id, 595, T0 + 595 * MIN), T0 + 600 * MIN)).toBe(false);
     expect((await bucket(id)).s.high.cases).toBe(600);
+  });
+
+  it('ids their entity has forgotten leave after the grace; one still pending stays until the release time', async () => {
+    const buckets = store(10 * MIN, MIN);
+    const id = '2026-08:acme';
+    // 60 deltas, one every 10 s: every entity forgot its delta right away, but for number 7 (its unset failed).
+    for (let i = 0; i < 60; i++) {
+      const at = T0 + i * 10_000;
+      const d = delta(id, i, at);
+      expect(await buckets.apply(d, at)).toBe(true);
+      if (i !== 7) buckets.confirm([d], at);
+    }
+    const kept = Object.keys((await bucket(id))[APPLIED_MAP]);
+    // A minute of ids (and the one being released), not ten: and number 7 among them, still recognised.
+    expect(kept.length).toBeLessThanOrEqual(8);
+    expect(kept.some((k) => k.startsWith('case:c7#'))).toBe(true);
+    expect(await buckets.apply(delta(id, 7, T0 + 70_000), T0 + 600_000)).toBe(false);
+    expect((await bucket(id)).s.high.cases).toBe(60);
+    // Once the release time is over, it goes too.
+    await buckets.apply(delta(id, 100, T0 + 12 * MIN), T0 + 12 * MIN);
+    expect(Object.keys((await bucket(id))[APPLIED_MAP]).some((k) => k.startsWith('case:c7#'))).toBe(false);
   });
 
   it('deltas handed to one bucket at once go in few writes, each counted once, a repeated one too', async () => {

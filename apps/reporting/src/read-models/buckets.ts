@@ -77,9 +77,13 @@ export class BucketStore {
   private readonly logger = new Logger(BucketStore.name);
   /** `<month>:<account>` pairs this process has put in the month index (an idempotent write, made once). */
   private readonly indexed = new Set<string>();
-  /** Per bucket, the delta ids this process applied there, oldest first (released by later writes). */
-  private readonly mine = new Map<string, { key: string; at: number }[]>();
+  /**
+   * Per bucket, the delta ids this process applied there, oldest first (released by later writes), with
+   * when their entity forgot them (`confirm`).
+   */
+  private readonly mine = new Map<string, Map<string, { at: number; confirmedAt?: number }>>();
   private readonly releaseMs: number;
+  private readonly graceMs: number;
   /** Per bucket with a write under way: the deltas waiting for the next round. */
   private readonly queued = new Map<string, QueuedDelta[]>();
 
@@ -90,14 +94,28 @@ export class BucketStore {
     config: ReportingEnv,
   ) {
     this.releaseMs = config.SLADESK_REPORTING_DELTA_RELEASE_MS;
+    this.graceMs = Math.min(config.SLADESK_REPORTING_DELTA_GRACE_MS ?? 60_000, this.releaseMs);
+  }
+
+  /**
+   * The entity that handed these deltas over has forgotten them (its `pending` is unset): only a
+   * handler that read the entity just before could hand one over again, so their ids may leave their
+   * buckets `SLADESK_REPORTING_DELTA_GRACE_MS` later instead of `SLADESK_REPORTING_DELTA_RELEASE_MS`.
+   */
+  confirm(deltas: BucketDelta[], now = Date.now()): void {
+    for (const d of deltas) {
+      const entry = this.mine.get(d.bucket)?.get(encodeFieldKey(d.id));
+      if (entry && entry.confirmedAt === undefined) entry.confirmedAt = now;
+    }
   }
 
   /**
    * Applies a delta once, however often it is handed over (a crash between handing over and
    * forgetting it): the bucket records the delta's id in the same write, and a write whose id is
    * there already changes nothing. The ids are map keys, so that the same write can take out the
-   * ids this process applied more than SLADESK_REPORTING_DELTA_RELEASE_MS ago: a bucket stays as
-   * small as its last minutes of deltas instead of growing with every delta of the day (FerretDB
+   * ids this process applied, once their entity forgot them SLADESK_REPORTING_DELTA_GRACE_MS ago
+   * (`confirm`) or at the latest SLADESK_REPORTING_DELTA_RELEASE_MS after they were applied: a bucket
+   * stays as small as its last minute of deltas instead of growing with every delta of the day (FerretDB
    * rewrites the whole document on every write, and every other write waits for it).
    * Ids from before (an `appliedEventIds` list) are still recognised until the pruner drops them.
    *
@@ -157,10 +175,15 @@ export class BucketStore {
     const inc: Record<string, number> = {};
     for (const { d } of qs) for (const { f, n } of d.inc) inc[f] = (inc[f] ?? 0) + n;
     const keys = qs.map((q) => encodeFieldKey(q.d.id));
-    const mine = this.mine.get(bucket) ?? [];
-    let releasable = 0;
-    while (releasable < mine.length && releasable < RELEASE_PER_WRITE && mine[releasable]!.at <= now - this.releaseMs) releasable++;
-    const released = mine.slice(0, releasable);
+    const mine = this.mine.get(bucket) ?? new Map<string, { at: number; confirmedAt?: number }>();
+    // Releasable: forgotten by its entity a grace ago, or applied a release time ago (oldest first; a
+    // look at the oldest few, so that one still pending does not hold the later ones back).
+    const released: { key: string }[] = [];
+    let looked = 0;
+    for (const [key, e] of mine) {
+      if (released.length >= RELEASE_PER_WRITE || looked++ >= 2 * RELEASE_PER_WRITE) break;
+      if ((e.confirmedAt !== undefined && e.confirmedAt <= now - this.graceMs) || e.at <= now - this.releaseMs) released.push({ key });
+    }
     const filter: Record<string, unknown> = { _id: bucket, appliedEventIds: { $nin: qs.map((q) => q.d.id) } };
     for (const k of keys) filter[`${APPLIED_MAP}.${k}`] = { $exists: false };
     let applied: boolean;
@@ -182,9 +205,12 @@ export class BucketStore {
       applied = false;
     }
     if (applied) {
-      mine.splice(0, released.length);
-      for (const key of keys) mine.push({ key, at: now });
-      while (mine.length > REMEMBERED_PER_BUCKET) mine.shift();
+      for (const r of released) mine.delete(r.key);
+      for (const key of keys) mine.set(key, { at: now });
+      for (const key of mine.keys()) {
+        if (mine.size <= REMEMBERED_PER_BUCKET) break;
+        mine.delete(key);
+      }
       this.mine.set(bucket, mine);
     }
     return applied;

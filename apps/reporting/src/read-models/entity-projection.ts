@@ -129,6 +129,8 @@ export class EntityProjection<S extends object> {
     if (!keys.length) return;
     for (const key of keys) await this.buckets.apply(pending[key]);
     await this.collection.updateOne({ _id: id as never }, { $unset: Object.fromEntries(keys.map((k) => [`pending.${k}`, ''])) });
+    // Forgotten here: no redelivery can hand them over again, so their ids may leave the buckets soon.
+    this.buckets.confirm(keys.map((k) => pending[k]!));
   }
 }
 
