@@ -135,4 +135,16 @@ describe('repeated-category day sets: bounded, and the rule judges as with every
     expect(after.members.size).toBe(0);
     expect(after.rev).toBe(before.rev + 1);
   });
+
+  it('trims a day set that did not come through addBounded (a copy of data) to what addBounded keeps', async () => {
+    const day = repeatSet('trim', 'billing', T0);
+    const members = Array.from({ length: 50 }, (_, i) => ({ id: `copy-${String(i).padStart(2, '0')}`, at: T0 + ((i * 37) % 50) * 60_000 }));
+    const month = day.slice(0, -3);
+    await model.collection.insertOne({ _id: month, d: { [day.slice(-2)]: Object.fromEntries(members.map((m) => [m.id, m.at])) }, rev: 1 } as never);
+    expect(await sets.trimDaySets(3, [month])).toBe(44);
+    const kept = [...(await sets.read(day)).members].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+    const byTime = [...members].sort((a, b) => a.at - b.at).map((m) => m.id);
+    expect(kept).toEqual([...byTime.slice(0, 3), ...byTime.slice(-3)]);
+    expect(await sets.trimDaySets(3, [month])).toBe(0);
+  });
 });

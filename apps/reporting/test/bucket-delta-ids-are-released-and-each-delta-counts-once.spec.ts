@@ -80,6 +80,23 @@ describe('counter buckets: each delta counts once, and the ids they keep stay fe
     expect(Object.keys((await bucket(id))[APPLIED_MAP]).some((k) => k.startsWith('case:c7#'))).toBe(false);
   });
 
+  it('a graceful stop takes out the ids its entities forgot (not those still pending), so a restart leaves few behind', async () => {
+    const buckets = store(10 * MIN, MIN);
+    const id = '2026-09:acme';
+    const now = Date.now();
+    for (let i = 0; i < 30; i++) {
+      const d = delta(id, i, now - 30_000);
+      await buckets.apply(d, now - 30_000);
+      if (i !== 3) buckets.confirm([d], now - 20_000);
+    }
+    expect(Object.keys((await bucket(id))[APPLIED_MAP])).toHaveLength(30);
+    await buckets.onModuleDestroy();
+    const kept = Object.keys((await bucket(id))[APPLIED_MAP]);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatch(/^case:c3#/);
+    expect((await bucket(id)).s.high.cases).toBe(30);
+  });
+
   it('deltas handed to one bucket at once go in few writes, each counted once, a repeated one too', async () => {
     const buckets = store(10 * MIN);
     const id = '2026-07:acme';

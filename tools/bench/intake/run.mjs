@@ -60,6 +60,9 @@ const STORE = {
   // escalation's Tier 2 load sets keep each case in the bucket its id hashes to (load-sets.ts); a clone is
   // listed beside its template, so after seeding the service's own repair moves clones to their buckets.
   loadSets: { collection: 'esc_sets', module: 'apps/escalation/src/keyed/load-sets.js' },
+  // … and its repeated-category day sets keep only the policy's threshold (default 3) of earliest and
+  // latest cases of a day (IdSets.addBounded); the clones all join their template's day: trimmed likewise.
+  daySets: { collection: 'esc_sets', module: 'apps/escalation/src/keyed/id-sets.js', keep: 3 },
   // Never cloned when seeding (README: "How the seed is made"): timer chunks and leases, and the
   // due-time buckets of escalation, intake, maintenance and outbound (the clones' entries would all fall
   // into the templates' 10-second buckets, due as the run starts) and outbound's in-flight batches (each
@@ -982,12 +985,18 @@ try {
       log(
         `seeded ${toSeed.toLocaleString('en')} cases: ${seeding.documents.toLocaleString('en')} documents, ${seeding.sharedAdditions.toLocaleString('en')} entries added to shared documents in ${seeding.sharedUpdates} updates, ${seeding.seconds.toFixed(1)} s`,
       );
+      require('reflect-metadata'); // the service's classes below carry Nest's decorators
       const loadSetsJs = join(out, STORE.loadSets.module);
       if (existsSync(loadSetsJs)) {
-        require('reflect-metadata'); // the service's classes carry Nest's decorators
         const { LoadSets } = require(loadSetsJs);
         const listed = await new LoadSets({ collection: db.collection(STORE.loadSets.collection) }).reconcile();
         log(`${phase.name}: Tier 2 load sets reconciled (${listed.toLocaleString('en')} open cases listed)`);
+      }
+      const idSetsJs = join(out, STORE.daySets.module);
+      if (existsSync(idSetsJs) && require(idSetsJs).IdSets.prototype.trimDaySets) {
+        const { IdSets } = require(idSetsJs);
+        const dropped = await new IdSets({ collection: db.collection(STORE.daySets.collection) }).trimDaySets(STORE.daySets.keep);
+        log(`${phase.name}: repeated-category day sets trimmed as the service keeps them (${dropped.toLocaleString('en')} clones dropped)`);
       }
     }
     sys = await startSystem(phase.name);

@@ -111,6 +111,38 @@ export class IdSets {
     throw new Error(`set ${set} kept changing while adding ${id}; the event is retried`);
   }
 
+  /**
+   * Brings every day set of the month documents named (all when none are) down to its `keep` earliest
+   * and `keep` latest members, what `addBounded` keeps: for data that did not come through `addBounded`
+   * (a copy, such as the intake benchmark's seed). Each day set is replaced whole with a compare-and-set
+   * on `rev` (a write that drops thousands of members one `$unset` each holds FerretDB's writer for
+   * seconds). Returns the members dropped.
+   */
+  async trimDaySets(keep: number, docs?: string[]): Promise<number> {
+    let dropped = 0;
+    const ids = docs ?? (await this.model.collection.find({ d: { $exists: true } } as object, { projection: { _id: 1 } }).toArray()).map((d) => String(d._id));
+    for (const docId of ids) {
+      for (let attempt = 0; attempt < BOUNDED_ATTEMPTS; attempt++) {
+        const doc = (await this.model.collection.findOne({ _id: docId } as object)) as SetDoc | null;
+        const $set: Record<string, Record<string, number>> = {};
+        let n = 0;
+        for (const [dd, m] of Object.entries(doc?.d ?? {})) {
+          const members = Object.entries(m).sort(byTimeThenId);
+          if (members.length <= 2 * keep) continue;
+          $set[`d.${dd}`] = Object.fromEntries([...members.slice(0, keep), ...members.slice(-keep)]);
+          n += members.length - 2 * keep;
+        }
+        if (!n) break;
+        const res = await this.model.collection.updateOne({ _id: docId, rev: doc!.rev ?? { $in: [0, null] } } as object, { $set, $inc: { rev: 1 } });
+        if (res.modifiedCount) {
+          dropped += n;
+          break;
+        }
+      }
+    }
+    return dropped;
+  }
+
   async read(set: string): Promise<IdSet> {
     return (await this.readMany([set]))[0]!;
   }

@@ -1,5 +1,5 @@
 import { encodeFieldKey, isDuplicateKey } from '@sladesk/persistence';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { ReportingEnv } from '../config';
@@ -11,6 +11,10 @@ export const APPLIED_MAP = 'appliedAt';
 const RELEASE_PER_WRITE = 200;
 /** Ids remembered per bucket for release at most; beyond, the pruner takes them out. */
 const REMEMBERED_PER_BUCKET = 50_000;
+/** At a graceful stop, ids whose entity forgot them at least this long ago leave their buckets. */
+const STOP_GRACE_MS = 5_000;
+/** How long a graceful stop spends on that at most. */
+const STOP_RELEASE_BUDGET_MS = 3_000;
 
 /** What one entity adds to the counters of one account on one day: field path → amount. */
 export interface Contribution {
@@ -73,7 +77,7 @@ interface QueuedDelta {
 }
 
 @Injectable()
-export class BucketStore {
+export class BucketStore implements OnModuleDestroy {
   private readonly logger = new Logger(BucketStore.name);
   /** `<month>:<account>` pairs this process has put in the month index (an idempotent write, made once). */
   private readonly indexed = new Set<string>();
@@ -214,6 +218,28 @@ export class BucketStore {
       this.mine.set(bucket, mine);
     }
     return applied;
+  }
+
+  /**
+   * A graceful stop (consumers drained): the ids this process would have released with its next writes
+   * leave their buckets now, one write per bucket, instead of staying for the pruner
+   * (`SLADESK_REPORTING_DELTA_KEEP_MS`) once this process is gone. Ids still pending stay.
+   */
+  async onModuleDestroy(): Promise<void> {
+    const until = Date.now() + STOP_RELEASE_BUDGET_MS;
+    let released = 0;
+    for (const [bucket, mine] of this.mine) {
+      const now = Date.now();
+      if (now > until) break;
+      const keys = [...mine].filter(([, e]) => e.confirmedAt !== undefined && e.confirmedAt <= now - STOP_GRACE_MS).map(([k]) => k);
+      for (let i = 0; i < keys.length; i += RELEASE_PER_WRITE) {
+        const part = keys.slice(i, i + RELEASE_PER_WRITE);
+        await this.buckets.collection.updateOne({ _id: bucket } as never, { $unset: Object.fromEntries(part.map((k) => [`${APPLIED_MAP}.${k}`, ''])) });
+        for (const k of part) mine.delete(k);
+        released += part.length;
+      }
+    }
+    if (released) this.logger.log(`released ${released} applied delta ids before stopping`);
   }
 
   async rememberClause(key: string, text: string): Promise<void> {

@@ -128,8 +128,10 @@ export class EntityProjection<S extends object> {
     const keys = Object.keys(pending ?? {});
     if (!keys.length) return;
     for (const key of keys) await this.buckets.apply(pending[key]);
-    await this.collection.updateOne({ _id: id as never }, { $unset: Object.fromEntries(keys.map((k) => [`pending.${k}`, ''])) });
-    // Forgotten here: no redelivery can hand them over again, so their ids may leave the buckets soon.
+    // `rev` moves on: a handler that read the entity while they were pending cannot write them back.
+    await this.collection.updateOne({ _id: id as never }, { $unset: Object.fromEntries(keys.map((k) => [`pending.${k}`, ''])), $inc: { rev: 1 } });
+    // Forgotten here: only a second delivery of the same event, handled at this very moment, could hand
+    // them over again, so their ids may leave the buckets soon.
     this.buckets.confirm(keys.map((k) => pending[k]!));
   }
 }
