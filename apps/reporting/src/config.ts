@@ -43,11 +43,12 @@ export class ReportingEnv extends OutboundEnv {
 
   /**
    * A delta id whose entity has forgotten it (handed over and no longer pending) leaves its bucket with
-   * this process's next write there once this long has passed since: only a handler that read the
-   * entity just before it forgot could hand the delta over again. At most the release time.
+   * this process's next write there once this long has passed since: only a second delivery of the
+   * same event, which read the entity just before it forgot, could hand the delta over again, and it
+   * does so right after that read (the wait is its bucket write's queue). At most the release time.
    */
   @Type(() => Number) @IsInt() @Min(1000)
-  SLADESK_REPORTING_DELTA_GRACE_MS: number = 60_000;
+  SLADESK_REPORTING_DELTA_GRACE_MS: number = 10_000;
 
   /** When the monthly executive digest of the previous month is made (cron with seconds optional). */
   @Matches(/^(\S+\s+){4,5}\S+$/, { message: 'SLADESK_DIGEST_CRON must be a cron expression such as "0 7 1 * *"' })

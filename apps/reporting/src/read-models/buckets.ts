@@ -98,7 +98,7 @@ export class BucketStore implements OnModuleDestroy {
     config: ReportingEnv,
   ) {
     this.releaseMs = config.SLADESK_REPORTING_DELTA_RELEASE_MS;
-    this.graceMs = Math.min(config.SLADESK_REPORTING_DELTA_GRACE_MS ?? 60_000, this.releaseMs);
+    this.graceMs = Math.min(config.SLADESK_REPORTING_DELTA_GRACE_MS ?? 10_000, this.releaseMs);
   }
 
   /**
@@ -119,7 +119,7 @@ export class BucketStore implements OnModuleDestroy {
    * there already changes nothing. The ids are map keys, so that the same write can take out the
    * ids this process applied, once their entity forgot them SLADESK_REPORTING_DELTA_GRACE_MS ago
    * (`confirm`) or at the latest SLADESK_REPORTING_DELTA_RELEASE_MS after they were applied: a bucket
-   * stays as small as its last minute of deltas instead of growing with every delta of the day (FerretDB
+   * stays as small as its last seconds of deltas instead of growing with every delta of the day (FerretDB
    * rewrites the whole document on every write, and every other write waits for it).
    * Ids from before (an `appliedEventIds` list) are still recognised until the pruner drops them.
    *
