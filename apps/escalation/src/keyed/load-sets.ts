@@ -96,7 +96,12 @@ export class LoadSets {
     return doc?.m?.[key] !== undefined;
   }
 
-  async add(staffId: string, caseId: string): Promise<void> {
+  /**
+   * Puts the case in its bucket and the bucket's new size in the summary. A case already there writes
+   * nothing, unless a reservation counted it just now (`reserved`): then the summary's +1 is replaced by
+   * the bucket's true size.
+   */
+  async add(staffId: string, caseId: string, reserved = false): Promise<void> {
     const b = loadBucketOf(caseId);
     const field = `m.${encodeFieldKey(caseId)}`;
     let doc: BucketDoc | null;
@@ -106,7 +111,8 @@ export class LoadSets {
       if (!isDuplicateKey(e)) throw e;
       doc = null; // already a member: the bucket exists and did not match
     }
-    await this.refresh(staffId, b, doc ?? (await this.bucket(staffId, b)));
+    if (doc) await this.refresh(staffId, b, doc);
+    else if (reserved) await this.refresh(staffId, b, await this.bucket(staffId, b));
   }
 
   /** Adds many at once: one write per bucket they fall in (and one size each for the summary). */
@@ -147,7 +153,7 @@ export class LoadSets {
       if (isDuplicateKey(e)) return false; // it exists at another rev
       throw e;
     }
-    await this.add(staffId, caseId);
+    await this.add(staffId, caseId, true);
     return true;
   }
 
