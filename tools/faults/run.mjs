@@ -316,6 +316,7 @@ async function slaTimers(ctx) {
       for (const r of timerBurst.requests.filter((x) => x.caseId && x.receivedAt)) {
         const at = Date.parse(r.receivedAt);
         due.set(r.caseId, {
+          receivedAt: at,
           warning: at + SLA_GOAL_SECONDS * SLA_WARNING * 1000,
           breach: at + SLA_GOAL_SECONDS * 1000,
         });
@@ -350,11 +351,14 @@ async function slaTimers(ctx) {
       }
       // Count every warning and breach of those cases once the system settled.
       await settle({ nats: ctx.nats, mongoUrl: system.mongoUrl, timeoutMs: SETTLE_SECONDS * 1000 });
-      const events = (await readStream(ctx.nats)).filter(
-        (m) =>
-          (m.subject === SUBJECT.warning || m.subject === SUBJECT.breached) &&
-          due.has(m.envelope?.payload?.caseId),
-      );
+      const stream = (await readStream(ctx.nats)).filter((m) => due.has(m.envelope?.payload?.caseId));
+      const events = stream.filter((m) => m.subject === SUBJECT.warning || m.subject === SUBJECT.breached);
+      // When sla started each case's first-response clock (stored its clock-started): a timer cannot
+      // fire before sla knows its case, so lateness after that tells the timers from a consumer backlog.
+      const clockStartedAt = new Map();
+      for (const m of stream)
+        if (m.subject === SUBJECT.clockStarted && m.envelope.payload.clock === 'first_response')
+          clockStartedAt.set(m.envelope.payload.caseId, Math.min(clockStartedAt.get(m.envelope.payload.caseId) ?? Infinity, m.storedAtMs));
       let once = 0;
       let missing = 0;
       let twice = 0;
@@ -362,6 +366,11 @@ async function slaTimers(ctx) {
       let maxAllowedMs = 0;
       let tooLate = 0;
       let dueDuringOutage = 0;
+      // Of the late ones: how late after the later of the due time and the clock's start, and how long
+      // after the case was accepted sla started its clock (its `case.opened` consumer's backlog).
+      let maxLateAfterKnownMs = 0;
+      let maxClockStartMs = 0;
+      let lateKnownLate = 0;
       // Allowed lateness: alone, sla fires what fell due once it is back, after at most the catch-up
       // wait (SLADESK_SLA_CATCHUP_MAX_MS, 5 s); in a cluster the surviving instance takes the slots
       // over once their lease (SLADESK_SLA_TIMER_LEASE_MS, 5 s) ran out. Plus a poll and a publish.
@@ -390,12 +399,25 @@ async function slaTimers(ctx) {
           const allowed = CLUSTER ? leaseMs + catchupMs : Math.max(0, w.to - d[stage]) + catchupMs;
           maxLateMs = Math.max(maxLateMs, late);
           maxAllowedMs = Math.max(maxAllowedMs, allowed);
-          if (late > allowed) tooLate += 1;
+          if (late > allowed) {
+            tooLate += 1;
+            const started = clockStartedAt.get(id);
+            if (started !== undefined) {
+              const known = Math.max(d[stage], started);
+              maxLateAfterKnownMs = Math.max(maxLateAfterKnownMs, fired - known);
+              maxClockStartMs = Math.max(maxClockStartMs, started - (d.receivedAt ?? started));
+              if (started > d[stage]) lateKnownLate += 1;
+            }
+          }
         }
       }
       log(
         `sla-timers: ${dueDuringOutage} of ${due.size * 2} due during an outage; ${once} fired once, ${twice} more than once, ${missing} never; latest ${maxLateMs} ms late (allowed ${maxAllowedMs} ms)`,
       );
+      if (tooLate)
+        log(
+          `sla-timers: of the ${tooLate} too late, ${lateKnownLate} had their clock started only after their due time (sla's clock started up to ${maxClockStartMs} ms after the case was accepted); after the later of due time and clock start, the latest fired ${maxLateAfterKnownMs} ms late`,
+        );
       return {
         timers: {
           cases: due.size,
@@ -406,6 +428,9 @@ async function slaTimers(ctx) {
           maxLateMs,
           maxAllowedMs,
           tooLate,
+          tooLateWithClockStartedAfterDue: lateKnownLate,
+          maxClockStartAfterAcceptMs: maxClockStartMs,
+          maxLateAfterDueAndClockStartMs: maxLateAfterKnownMs,
         },
         checks: [
           {
